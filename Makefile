@@ -1,0 +1,73 @@
+# must-gather toolkit. `make help` lists the targets.
+
+NAME    := must-gather-toolkit
+MODULE  := github.com/must-gather/toolkit
+VERSION := $(shell cat VERSION)
+
+GIT_COMMIT ?= $(or $(shell git rev-parse --verify -q HEAD 2>/dev/null),unknown)
+GIT_SHORT  := $(shell git rev-parse --verify -q --short=8 HEAD 2>/dev/null)
+# RELEASE=1 reports VERSION as it is; every other build carries a qualifier,
+# so the version line is always major.minor.micro[-qualifier].
+RELEASE ?= 0
+ifeq ($(RELEASE),1)
+BUILD_VERSION := $(VERSION)
+else
+BUILD_VERSION := $(VERSION)-dev$(if $(GIT_SHORT),.$(GIT_SHORT))
+endif
+
+REGISTRY ?= quay.io/must-gather
+IMAGE    ?= $(REGISTRY)/$(NAME):v$(VERSION)
+
+# One set of ldflags carries the whole identity into the binaries.
+LDFLAGS := -s -w -buildid= \
+	-X $(MODULE)/pkg/version.productName=$(NAME) \
+	-X $(MODULE)/pkg/version.gitVersion=$(BUILD_VERSION) \
+	-X $(MODULE)/pkg/version.gitCommit=$(GIT_COMMIT) \
+	-X $(MODULE)/pkg/version.defaultImage=$(IMAGE)
+
+BIN := _output/bin
+# Every Go module of the repository (a root ./... skips nested modules).
+GO_MODULES := $(patsubst %/go.mod,%,$(shell find . -name go.mod -not -path './_output/*' | sort))
+
+# Static binaries, and one CGO setting everywhere (switching it rebuilds
+# everything, Kubernetes included).
+export CGO_ENABLED := 0
+
+.PHONY: help build run test test-unit verify cluster-up cluster-down cluster-status cluster-load-image clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
+
+build: ## build static binaries into _output/bin
+	go build -trimpath -buildvcs=false -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
+
+run: build ## gather from the current kubeconfig's cluster, or from the local test cluster
+	hack/run.sh
+
+test: build ## run every test of every module (unit, integration and e2e on the real test cluster)
+	hack/test.sh
+
+test-unit: ## run the unit tests only (no cluster)
+	@set -e; for m in $(GO_MODULES); do echo "== $$m"; (cd $$m && go test -short -count=1 ./...); done
+
+verify: ## gofmt, go vet and go mod tidy, in every module
+	@set -e; out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@set -e; for m in $(GO_MODULES); do echo "== vet $$m"; (cd $$m && go vet ./... && go mod tidy -diff); done
+
+CLUSTER_NODE ?= 0
+cluster-up: ## start the local test cluster (CLUSTER_NODE=1: with a real node); kubeconfig in _output/cluster/kubeconfig
+	CLUSTER_NODE=$(CLUSTER_NODE) hack/cluster.sh up
+
+cluster-down: ## stop the local test cluster and remove everything it left
+	hack/cluster.sh down
+
+cluster-status: ## say whether the local test cluster runs
+	hack/cluster.sh status
+
+cluster-load-image: ## import ARCHIVE (OCI or docker archive) into the test cluster's node
+	@test -n "$(ARCHIVE)" || { echo "usage: make cluster-load-image ARCHIVE=path/to/image.tar"; exit 2; }
+	hack/cluster.sh load-image $(ARCHIVE)
+
+clean: ## remove build output (stop the test cluster first)
+	rm -rf $(BIN)

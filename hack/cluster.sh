@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Builds the test cluster harness (test/cluster, its own Go module) once per
+# content, caches the binaries, and runs it:
+#   hack/cluster.sh build                  print the path of the cached binary
+#   hack/cluster.sh up [--node]            start the cluster (CLUSTER_NODE=1 = --node)
+#   hack/cluster.sh down                   stop it, leave nothing behind
+#   hack/cluster.sh status [--check-clean]
+#   hack/cluster.sh load-image ARCHIVE
+# State lives in $TESTCLUSTER_DIR (default _output/cluster); the kubeconfig
+# is $TESTCLUSTER_DIR/kubeconfig.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+export TESTCLUSTER_DIR=${TESTCLUSTER_DIR:-$root/_output/cluster}
+# The same CGO setting for every build of the harness: switching it rebuilds
+# all of Kubernetes.
+export CGO_ENABLED=0
+
+k8s=v1.37.2
+ldflags="-s -w"
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  ldflags+=" -X $pkg.gitVersion=$k8s -X $pkg.gitMajor=1 -X $pkg.gitMinor=37"
+done
+
+cache_root=${TESTCLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/must-gather-toolkit/testcluster}
+# Keyed by everything that decides the binaries: module files, sources,
+# flags and the Go version.
+key=$(cd "$root/test/cluster" && {
+  cat go.mod go.sum
+  find . -name '*.go' -print0 | sort -z | xargs -0 cat
+  echo "$ldflags $CGO_ENABLED"
+  go version
+} | sha256sum | cut -c1-16)
+bin=$cache_root/$key
+
+build() {
+  if [ -x "$bin/testcluster" ] && [ -x "$bin/testimage" ]; then
+    return
+  fi
+  echo "building the test cluster harness into $bin (a cold build takes several minutes)" >&2
+  local start=$SECONDS tmp
+  mkdir -p "$cache_root"
+  tmp=$(mktemp -d "$cache_root/.build-XXXXXX")
+  (cd "$root/test/cluster" &&
+    go build -trimpath -buildvcs=false -ldflags "$ldflags" -o "$tmp/testcluster" . &&
+    go build -trimpath -buildvcs=false -ldflags "-s -w" -o "$tmp/testimage" ./testimage)
+  rm -rf "$bin"
+  mv "$tmp" "$bin"
+  # Keep only this build: each one is a few hundred MB.
+  find "$cache_root" -mindepth 1 -maxdepth 1 ! -name "$key" -exec rm -rf {} +
+  echo "built the harness in $((SECONDS - start))s" >&2
+}
+
+cmd=${1:-}
+case "$cmd" in
+  build)
+    build
+    echo "$bin/testcluster"
+    ;;
+  up|down|status|load-image)
+    build
+    exec "$bin/testcluster" "$@"
+    ;;
+  *)
+    echo "usage: $0 build|up [--node]|down|status [--check-clean]|load-image ARCHIVE" >&2
+    exit 2
+    ;;
+esac

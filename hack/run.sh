@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `make run`: gather from the cluster of the current kubeconfig when there is
+# one; otherwise from the local test cluster (started here with its node,
+# and stopped again unless KEEP_CLUSTER=1). The result goes to
+# ./must-gather.local.<timestamp>/ (or $DEST_DIR).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+dest=${DEST_DIR:-$root/must-gather.local.$(date -u +%Y%m%d-%H%M%S)}
+args=(--dest-dir "$dest")
+started=0
+cleanup() {
+  if [ "$started" = 1 ] && [ "${KEEP_CLUSTER:-0}" != 1 ]; then
+    hack/cluster.sh down
+  fi
+}
+trap cleanup EXIT
+
+if [ -n "${KUBECONFIG:-}" ] || [ -f "$HOME/.kube/config" ]; then
+  echo "gathering from the cluster of the current kubeconfig (${KUBECONFIG:-$HOME/.kube/config})" >&2
+else
+  kc=${TESTCLUSTER_DIR:-$root/_output/cluster}/kubeconfig
+  if hack/cluster.sh status >/dev/null 2>&1; then
+    echo "no kubeconfig: gathering from the running local test cluster" >&2
+  else
+    echo "no kubeconfig: starting the local test cluster (KEEP_CLUSTER=1 keeps it running afterwards)" >&2
+    started=1
+    hack/cluster.sh up --node
+  fi
+  args+=(--kubeconfig "$kc")
+fi
+
+rc=0
+_output/bin/gather "${args[@]}" || rc=$?
+cleanup
+started=0
+echo "must-gather result: $dest (gather exit code $rc)" >&2
+exit $rc

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs every test of every Go module of the repository against ONE real test
+# cluster: the one named by TEST_KUBECONFIG, the one `make cluster-up`
+# started, or one started here (with its node) and stopped at the end.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export CGO_ENABLED=0
+
+started=0
+# On an interrupted or failed run, still stop what we started.
+stop_cluster() {
+  if [ "$started" = 1 ]; then
+    hack/cluster.sh down || true
+  fi
+}
+
+if [ -z "${TEST_KUBECONFIG:-}" ]; then
+  if hack/cluster.sh status >/dev/null 2>&1; then
+    echo "== using the running test cluster"
+  else
+    echo "== starting the test cluster (control plane and node)"
+    trap stop_cluster EXIT
+    started=1
+    start=$SECONDS
+    hack/cluster.sh up --node
+    echo "== test cluster started in $((SECONDS - start))s"
+  fi
+  export TEST_KUBECONFIG=${TESTCLUSTER_DIR:-$root/_output/cluster}/kubeconfig
+fi
+export TEST_CLUSTER_BIN
+TEST_CLUSTER_BIN=$(hack/cluster.sh build)
+
+rc=0
+failed=()
+for mod in $(find . -name go.mod -not -path './_output/*' | sort); do
+  dir=$(dirname "$mod")
+  echo "== go test $dir"
+  if ! (cd "$dir" && go test -count=1 "$@" ./...); then
+    failed+=("$dir")
+  fi
+done
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "FAILED modules: ${failed[*]}"
+  rc=1
+else
+  echo "all modules passed"
+fi
+if [ "$started" = 1 ]; then
+  started=0
+  echo "== stopping the test cluster and checking that nothing is left behind"
+  hack/cluster.sh down || rc=1
+  hack/cluster.sh status --check-clean || rc=1
+fi
+exit $rc

@@ -1,0 +1,124 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/must-gather/toolkit/pkg/version"
+	"github.com/must-gather/toolkit/test/clustertest"
+)
+
+func runApp(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = Main(context.Background(), IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, args)
+	return out.String(), errOut.String(), code
+}
+
+func TestVersionCommand(t *testing.T) {
+	out, _, code := runApp(t, "version")
+	i := version.Get()
+	want := i.Product + " " + i.Version + " (commit " + i.GitCommit + ")\n"
+	if code != ExitOK {
+		t.Fatalf("exit code %d", code)
+	}
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("gather version (-want +got):\n%s", diff)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	// No kubeconfig anywhere and not in a pod.
+	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "absent"))
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+
+	badKubeconfig := filepath.Join(t.TempDir(), "bad")
+	if err := os.WriteFile(badKubeconfig, []byte("this: [is not a kubeconfig"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	unreachable := filepath.Join(t.TempDir(), "unreachable")
+	// Port 1 on loopback: nothing listens there; the dial fails at once.
+	if err := os.WriteFile(unreachable, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name        string
+		args        []string
+		wantCode    int
+		wantErr     string // substring of the one-line error
+		wantVersion bool   // the version file is written before anything can fail
+	}{
+		{name: "unknown command", args: []string{"frobnicate"}, wantCode: ExitUsage, wantErr: `unknown command "frobnicate"`},
+		{name: "unknown flag", args: []string{"--nope"}, wantCode: ExitUsage, wantErr: "unknown flag: --nope"},
+		{name: "empty dest dir", args: []string{"--dest-dir", ""}, wantCode: ExitUsage, wantErr: "--dest-dir must not be empty"},
+		{name: "no cluster access", args: []string{"--dest-dir", "DEST"}, wantCode: ExitFatal, wantErr: "no cluster access", wantVersion: true},
+		{name: "malformed kubeconfig", args: []string{"--dest-dir", "DEST", "--kubeconfig", badKubeconfig}, wantCode: ExitFatal, wantErr: "loading kubeconfig", wantVersion: true},
+		{name: "unreachable server", args: []string{"--dest-dir", "DEST", "--kubeconfig", unreachable}, wantCode: ExitFatal, wantErr: "reaching the API server at https://127.0.0.1:1", wantVersion: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dest := filepath.Join(t.TempDir(), "out")
+			args := make([]string, len(tc.args))
+			for i, a := range tc.args {
+				args[i] = strings.ReplaceAll(a, "DEST", dest)
+			}
+			_, stderr, code := runApp(t, args...)
+			if code != tc.wantCode {
+				t.Errorf("exit code = %d, want %d (stderr %q)", code, tc.wantCode, stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			last := lines[len(lines)-1]
+			if !strings.HasPrefix(last, "error: ") || !strings.Contains(last, tc.wantErr) {
+				t.Errorf("last stderr line = %q, want an error containing %q", last, tc.wantErr)
+			}
+			_, err := os.Stat(filepath.Join(dest, "version"))
+			if got := err == nil; got != tc.wantVersion {
+				t.Errorf("version file written = %v, want %v", got, tc.wantVersion)
+			}
+		})
+	}
+}
+
+func TestGatherFromRealCluster(t *testing.T) {
+	cfg := clustertest.Config(t)
+	kubeconfig := os.Getenv("TEST_KUBECONFIG")
+	if kubeconfig == "" {
+		root, err := clustertest.RepoRoot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		kubeconfig = filepath.Join(root, "_output", "cluster", "kubeconfig")
+	}
+	dest := filepath.Join(t.TempDir(), "must-gather")
+	stdout, stderr, code := runApp(t, "--dest-dir", dest, "--kubeconfig", kubeconfig)
+	if code != ExitOK {
+		t.Fatalf("exit code %d: %s", code, stderr)
+	}
+	if diff := cmp.Diff(dest+"\n", stdout); diff != "" {
+		t.Errorf("stdout (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(stderr, "gathering from "+cfg.Host+" (Kubernetes v1.37.2)") {
+		t.Errorf("stderr does not name the cluster and its version:\n%s", stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(dest, "version"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := version.Get()
+	if diff := cmp.Diff(i.Product+"\n"+i.Version+"\n", string(b)); diff != "" {
+		t.Errorf("version file (-want +got):\n%s", diff)
+	}
+}

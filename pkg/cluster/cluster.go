@@ -1,0 +1,82 @@
+// Package cluster turns the kubeconfig flags into a client configuration,
+// with the loading rules kubectl uses: --kubeconfig, then KUBECONFIG, then
+// ~/.kube/config, then the in-cluster service account.
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// Default client rate limits. A broken cluster is fragile: stay well below
+// what an apiserver's default priority-and-fairness levels allow, but above
+// client-go's 5/10, which would make a full gather crawl.
+const (
+	DefaultQPS   = 50
+	DefaultBurst = 100
+)
+
+// Flags are the cluster-access flags shared by every command.
+type Flags struct {
+	Kubeconfig string
+	Context    string
+	QPS        float32
+	Burst      int
+}
+
+// AddFlags registers the flags, named as kubectl names them.
+func (f *Flags) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&f.Kubeconfig, clientcmd.RecommendedConfigPathFlag, "", "path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then the in-cluster config)")
+	fs.StringVar(&f.Context, "context", "", "the name of the kubeconfig context to use")
+	fs.Float32Var(&f.QPS, "qps", DefaultQPS, "queries per second sent to the API server")
+	fs.IntVar(&f.Burst, "burst", DefaultBurst, "burst of queries sent to the API server")
+}
+
+// RESTConfig loads the client configuration.
+func (f *Flags) RESTConfig() (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = f.Kubeconfig
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: f.Context}
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
+	if err != nil {
+		if clientcmd.IsEmptyConfig(err) {
+			return nil, fmt.Errorf("no cluster access: no kubeconfig found (--kubeconfig, $KUBECONFIG, ~/.kube/config) and not running in a pod")
+		}
+		return nil, fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	cfg.QPS = f.QPS
+	cfg.Burst = f.Burst
+	if cfg.QPS == 0 {
+		cfg.QPS = DefaultQPS
+	}
+	if cfg.Burst == 0 {
+		cfg.Burst = DefaultBurst
+	}
+	cfg.UserAgent = rest.DefaultKubernetesUserAgent()
+	return cfg, nil
+}
+
+// ServerVersion asks the API server for its version. It is the cheapest
+// request that proves the cluster can be reached with these credentials.
+func ServerVersion(ctx context.Context, cfg *rest.Config) (*version.Info, error) {
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("creating client for %s: %w", cfg.Host, err)
+	}
+	body, err := dc.RESTClient().Get().AbsPath("/version").Do(ctx).Raw()
+	if err != nil {
+		return nil, fmt.Errorf("reaching the API server at %s: %w", cfg.Host, err)
+	}
+	var info version.Info
+	if err := json.Unmarshal(body, &info); err != nil {
+		return nil, fmt.Errorf("decoding the version of %s: %w", cfg.Host, err)
+	}
+	return &info, nil
+}

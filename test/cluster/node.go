@@ -1,0 +1,289 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	criremote "k8s.io/cri-client/pkg"
+	kubelet "k8s.io/kubernetes/cmd/kubelet/app"
+)
+
+// TestImage is the image the harness loads into the node: a static Go
+// binary that also serves as the pod sandbox (pause) image.
+const TestImage = "localhost/mgtk/testimage:v1"
+
+const containerdConfig = `version = 2
+root = %[1]q
+state = %[2]q
+[grpc]
+  address = %[3]q
+[debug]
+  level = "info"
+[plugins."io.containerd.internal.v1.opt"]
+  path = %[4]q
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = %[5]q
+  # No CAP_SYS_RESOURCE on our machines: without this, runc fails every
+  # sandbox ("can't get final child's PID from pipe: EOF").
+  restrict_oom_score_adj = true
+  disable_apparmor = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        BinaryName = "runc"
+        Root = %[6]q
+        SystemdCgroup = false
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = %[7]q
+`
+
+const kubeletConfig = `apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+failCgroupV1: false
+cgroupDriver: cgroupfs
+cgroupRoot: %[1]q
+containerRuntimeEndpoint: %[2]q
+address: %[3]q
+port: 10250
+readOnlyPort: 0
+healthzBindAddress: 127.0.0.1
+tlsCertFile: %[4]q
+tlsPrivateKeyFile: %[5]q
+authentication:
+  anonymous:
+    enabled: false
+  webhook:
+    enabled: true
+  x509:
+    clientCAFile: %[6]q
+authorization:
+  mode: Webhook
+failSwapOn: false
+enableSystemLogHandler: true
+enableSystemLogQuery: true
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+evictionHard:
+  memory.available: "100Mi"
+  nodefs.available: "1%%"
+  nodefs.inodesFree: "1%%"
+  imagefs.available: "1%%"
+clusterDomain: cluster.local
+serializeImagePulls: false
+`
+
+func (c *Config) containerdDir() string { return filepath.Join(c.NodeDir(), "containerd") }
+func (c *Config) cniConfDir() string    { return filepath.Join(c.NodeDir(), "cni") }
+
+// writeNodeConfig writes the containerd, CNI and kubelet configurations.
+func (c *Config) writeNodeConfig() error {
+	for _, d := range []string{c.containerdDir(), c.cniConfDir(), c.RunDir, filepath.Join(c.NodeDir(), "kubelet")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+	}
+	ctrd := fmt.Sprintf(containerdConfig,
+		filepath.Join(c.containerdDir(), "root"),
+		filepath.Join(c.RunDir, "state"),
+		c.ContainerdSocket(),
+		filepath.Join(c.containerdDir(), "opt"),
+		TestImage,
+		filepath.Join(c.RunDir, "runc"),
+		c.cniConfDir())
+	if err := os.WriteFile(filepath.Join(c.containerdDir(), "config.toml"), []byte(ctrd), 0o600); err != nil {
+		return err
+	}
+
+	cni := map[string]any{
+		"cniVersion": "1.0.0",
+		"name":       "mgtk",
+		"plugins": []any{map[string]any{
+			"type":        "bridge",
+			"bridge":      c.Bridge,
+			"isGateway":   true,
+			"ipMasq":      false,
+			"hairpinMode": true,
+			"ipam": map[string]any{
+				"type":    "host-local",
+				"ranges":  [][]map[string]string{{{"subnet": c.PodCIDR}}},
+				"routes":  []map[string]string{{"dst": "0.0.0.0/0"}}, // isGateway alone adds no default route
+				"dataDir": filepath.Join(c.NodeDir(), "cni-ipam"),
+			},
+		}},
+	}
+	b, err := json.MarshalIndent(cni, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(c.cniConfDir(), "10-mgtk.conflist"), b, 0o600); err != nil {
+		return err
+	}
+
+	pki := c.PKIDir()
+	kc := fmt.Sprintf(kubeletConfig,
+		c.CgroupRoot,
+		"unix://"+c.ContainerdSocket(),
+		c.NodeIP,
+		filepath.Join(pki, "kubelet.crt"),
+		filepath.Join(pki, "kubelet.key"),
+		filepath.Join(pki, "ca.crt"))
+	return os.WriteFile(filepath.Join(c.NodeDir(), "kubelet-config.yaml"), []byte(kc), 0o600)
+}
+
+func (c *Config) kubeletArgs() []string {
+	return []string{
+		"--config=" + filepath.Join(c.NodeDir(), "kubelet-config.yaml"),
+		"--kubeconfig=" + filepath.Join(c.Dir, "node.kubeconfig"),
+		"--root-dir=" + filepath.Join(c.NodeDir(), "kubelet"),
+		"--cert-dir=" + filepath.Join(c.NodeDir(), "kubelet", "pki"),
+		"--node-ip=" + c.NodeIP,
+		"--hostname-override=" + c.NodeName,
+	}
+}
+
+// runKubelet runs the kubelet in this process until SIGTERM or SIGINT. The
+// harness starts it inside the node's network namespace.
+func runKubelet(args []string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	cmd := kubelet.NewKubeletCommand(ctx)
+	cmd.SetArgs(args)
+	return cmd.ExecuteContext(ctx)
+}
+
+// cgroupHierarchies lists the mounted cgroup v1 hierarchies.
+func cgroupHierarchies() ([]string, error) {
+	entries, err := os.ReadDir("/sys/fs/cgroup")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		p := filepath.Join("/sys/fs/cgroup", e.Name())
+		if fi, err := os.Lstat(p); err != nil || !fi.IsDir() {
+			continue // cpu,cpuacct style links
+		}
+		if _, err := os.Stat(filepath.Join(p, "cgroup.procs")); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// createCgroupRoot pre-creates the node's private cgroup root in every
+// hierarchy; the kubelet wants it to exist.
+func (c *Config) createCgroupRoot() error {
+	hs, err := cgroupHierarchies()
+	if err != nil {
+		return err
+	}
+	for _, h := range hs {
+		d := filepath.Join(h, c.CgroupRoot)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+		if filepath.Base(h) == "cpuset" {
+			// A new cpuset has no CPUs or memory nodes: inherit the parent's.
+			for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+				b, err := os.ReadFile(filepath.Join(h, f))
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(filepath.Join(d, f), b, 0o644); err != nil {
+					return fmt.Errorf("setting %s of %s: %w", f, d, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// removeCgroupRoot kills what is left in the private cgroup trees and
+// removes them, deepest first.
+func (c *Config) removeCgroupRoot() error {
+	hs, err := cgroupHierarchies()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, h := range hs {
+		root := filepath.Join(h, c.CgroupRoot)
+		if _, err := os.Stat(root); err != nil {
+			continue
+		}
+		var dirs []string
+		_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				dirs = append(dirs, p)
+			}
+			return nil
+		})
+		for i := len(dirs) - 1; i >= 0; i-- {
+			killCgroupProcs(dirs[i])
+			var err error
+			for try := 0; try < 50; try++ {
+				if err = os.Remove(dirs[i]); err == nil || os.IsNotExist(err) {
+					err = nil
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func killCgroupProcs(dir string) {
+	b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	if err != nil {
+		return
+	}
+	for _, f := range strings.Fields(string(b)) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// removePodSandboxes stops and removes every pod sandbox through CRI, so
+// containerd unmounts their filesystems and deletes their network
+// namespaces before it stops.
+func (c *Config) removePodSandboxes(ctx context.Context) error {
+	if _, err := os.Stat(c.ContainerdSocket()); err != nil {
+		return nil
+	}
+	rs, err := criremote.NewRemoteRuntimeService(ctx, "unix://"+c.ContainerdSocket(), 10*time.Second, nil, false)
+	if err != nil {
+		return fmt.Errorf("connecting to containerd: %w", err)
+	}
+	pods, err := rs.ListPodSandbox(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("listing pod sandboxes: %w", err)
+	}
+	var errs []error
+	for _, p := range pods {
+		if err := rs.StopPodSandbox(ctx, p.Id); err != nil {
+			errs = append(errs, fmt.Errorf("stopping sandbox %s: %w", p.Metadata.GetName(), err))
+		}
+		if err := rs.RemovePodSandbox(ctx, p.Id); err != nil {
+			errs = append(errs, fmt.Errorf("removing sandbox %s: %w", p.Metadata.GetName(), err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,260 @@
+// Package clustertest gives the product's tests the ONE real test cluster of
+// a test run: the cluster named by TEST_KUBECONFIG, else the one `make
+// cluster-up` started, else one it starts itself (once, under a file lock,
+// so packages testing in parallel share it). It never imports
+// k8s.io/kubernetes: the cluster is built and run by hack/cluster.sh from
+// the separate test/cluster module.
+//
+// In `go test -short` every test that asks for the cluster is skipped.
+package clustertest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// Names the harness creates (test/cluster).
+const (
+	// NodeName is the test cluster's one node.
+	NodeName = "mgtk-node"
+	// TestImage is loaded on the node; it also is the pod sandbox image.
+	// See test/cluster/testimage for its modes.
+	TestImage = "localhost/mgtk/testimage:v1"
+)
+
+var (
+	once    sync.Once
+	onceCfg *rest.Config
+	onceErr error
+)
+
+// Config returns the client configuration of the test cluster, starting the
+// cluster when none runs. It skips the test in -short mode.
+func Config(t testing.TB) *rest.Config {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs the real test cluster (not in -short mode)")
+	}
+	once.Do(func() { onceCfg, onceErr = ensure() })
+	if onceErr != nil {
+		t.Fatalf("test cluster: %v", onceErr)
+	}
+	return rest.CopyConfig(onceCfg)
+}
+
+// Client returns a clientset for the test cluster.
+func Client(t testing.TB) kubernetes.Interface {
+	t.Helper()
+	cs, err := kubernetes.NewForConfig(Config(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+// RepoRoot finds the repository root (the directory holding hack/cluster.sh)
+// from the working directory of the test.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "hack", "cluster.sh")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("repository root (hack/cluster.sh) not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+func ensure() (*rest.Config, error) {
+	if kc := os.Getenv("TEST_KUBECONFIG"); kc != "" {
+		return load(kc)
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	dir := os.Getenv("TESTCLUSTER_DIR")
+	if dir == "" {
+		dir = filepath.Join(root, "_output", "cluster")
+	}
+	kc := filepath.Join(dir, "kubeconfig")
+	if cfg, err := load(kc); err == nil {
+		return cfg, nil
+	}
+	// Start one, once across every test process of this run.
+	if err := os.MkdirAll(filepath.Dir(dir), 0o750); err != nil {
+		return nil, err
+	}
+	lock, err := os.OpenFile(dir+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return nil, fmt.Errorf("locking %s: %w", lock.Name(), err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) //nolint:errcheck // closing releases it too
+	if cfg, err := load(kc); err == nil {
+		return cfg, nil // another test process started it meanwhile
+	}
+	cmd := exec.Command(filepath.Join(root, "hack", "cluster.sh"), "up", "--node")
+	cmd.Env = append(os.Environ(), "TESTCLUSTER_DIR="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("starting it with hack/cluster.sh up --node: %w\n%s", err, out)
+	}
+	fmt.Fprintf(os.Stderr, "clustertest: started the test cluster; it keeps running: stop it with `make cluster-down`\n")
+	return load(kc)
+}
+
+// load reads a kubeconfig and checks the cluster answers /readyz.
+func load(kubeconfig string) (*rest.Config, error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	cfg.QPS, cfg.Burst = 100, 200
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := cs.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx); err != nil {
+		return nil, fmt.Errorf("cluster of %s not ready: %w", kubeconfig, err)
+	}
+	return cfg, nil
+}
+
+// Namespace creates a fresh namespace for the test and deletes it when the
+// test ends.
+func Namespace(t testing.TB) string {
+	t.Helper()
+	cs := Client(t)
+	name := "t-" + sanitize(t.Name())
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	if len(name) > 50 {
+		name = name[:50]
+	}
+	name = strings.TrimRight(name, "-") + "-" + hex.EncodeToString(b)
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{
+		"mgtk.test/namespace": "true",
+		// Tests run privileged node pods.
+		"pod-security.kubernetes.io/enforce": "privileged",
+	}}}
+	if _, err := cs.CoreV1().Namespaces().Create(t.Context(), ns, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("creating namespace %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := cs.CoreV1().Namespaces().Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			t.Errorf("deleting namespace %s: %v", name, err)
+		}
+	})
+	// Pods are refused until the namespace's default service account exists.
+	err := wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		_, err := cs.CoreV1().ServiceAccounts(name).Get(ctx, "default", metav1.GetOptions{})
+		return err == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("namespace %s: default service account never appeared: %v", name, err)
+	}
+	return name
+}
+
+func sanitize(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		default:
+			b.WriteRune('-')
+		}
+	}
+	return strings.Trim(b.String(), "-")
+}
+
+// ServiceAccount creates a service account in ns bound to cluster-admin, so
+// a pod running as it can use the in-cluster config to read anything.
+func ServiceAccount(t testing.TB, ns string) string {
+	t.Helper()
+	cs := Client(t)
+	const name = "gather"
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
+	if _, err := cs.CoreV1().ServiceAccounts(ns).Create(t.Context(), sa, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("creating service account: %v", err)
+	}
+	crb := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: ns + "-" + name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "cluster-admin"},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: ns}},
+	}
+	if _, err := cs.RbacV1().ClusterRoleBindings().Create(t.Context(), crb, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("binding service account: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cs.RbacV1().ClusterRoleBindings().Delete(context.Background(), crb.Name, metav1.DeleteOptions{})
+	})
+	return name
+}
+
+// RequireNode fails the test unless the cluster has its Ready node, and
+// returns the node's name.
+func RequireNode(t testing.TB) string {
+	t.Helper()
+	n, err := Client(t).CoreV1().Nodes().Get(t.Context(), NodeName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the test cluster has no node %s (start it with `make cluster-up CLUSTER_NODE=1`): %v", NodeName, err)
+	}
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+			return n.Name
+		}
+	}
+	t.Fatalf("node %s is not Ready", NodeName)
+	return ""
+}
+
+// LoadImage imports an OCI or docker archive into the node's containerd
+// (what `make cluster-load-image ARCHIVE=...` does).
+func LoadImage(t testing.TB, archive string) {
+	t.Helper()
+	Config(t)
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.CommandContext(t.Context(), filepath.Join(root, "hack", "cluster.sh"), "load-image", archive).CombinedOutput()
+	if err != nil {
+		t.Fatalf("loading %s: %v\n%s", archive, err, out)
+	}
+}
