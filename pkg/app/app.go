@@ -4,13 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/must-gather/toolkit/pkg/cluster"
 	"github.com/must-gather/toolkit/pkg/version"
 )
 
@@ -50,21 +46,19 @@ const exitCodesHelp = `Exit codes:
   2  usage error
   3  partial: data was written, but some steps failed or timed out`
 
-// rootOptions are the options of the default gathering.
-type rootOptions struct {
-	destDir string
-	cluster cluster.Flags
-	streams IOStreams
-}
-
 func newRootCommand(streams IOStreams) *cobra.Command {
-	o := &rootOptions{streams: streams}
+	o := newGatherOptions(streams)
 	cmd := &cobra.Command{
 		Use:   "gather",
 		Short: "Gather debugging data from a Kubernetes or OpenShift cluster",
 		Long: `gather collects everything needed to debug a cluster into --dest-dir.
-With no arguments it does the default gathering: it writes the version file,
-then gathers from the cluster of the in-cluster config or the kubeconfig.
+
+With no arguments it does the default gathering: it writes the version file
+first, then runs the steps of the gather.d folder in lexical order, keeping
+going when one fails, and records every step in gather-manifest.json.
+
+The gather.d folder is --gather-dir, else $GATHER_DIR, else ` + InstalledGatherDir + `
+when it exists, else the copy built into this binary.
 
 ` + exitCodesHelp,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -74,70 +68,22 @@ then gathers from the cluster of the in-cluster config or the kubeconfig.
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.complete(); err != nil {
+				return err
+			}
 			if err := o.validate(); err != nil {
 				return err
 			}
 			return o.run(cmd.Context())
 		},
 	}
-	cmd.Flags().StringVar(&o.destDir, "dest-dir", "/must-gather", "directory to write the gathered data into")
-	o.cluster.AddFlags(cmd.PersistentFlags())
+	o.addFlags(cmd.Flags())
+	o.cluster.AddFlags(cmd.Flags())
 	cmd.AddCommand(newVersionCommand(streams))
+	for _, name := range o.registry.Names() {
+		cmd.AddCommand(builtinCommand(name, o.registry[name], streams))
+	}
 	return cmd
-}
-
-func (o *rootOptions) validate() error {
-	if o.destDir == "" {
-		return usageErrorf("--dest-dir must not be empty")
-	}
-	return nil
-}
-
-func (o *rootOptions) run(ctx context.Context) error {
-	start := time.Now()
-	if err := os.MkdirAll(o.destDir, 0o750); err != nil {
-		return fmt.Errorf("creating destination: %w", err)
-	}
-	if err := writeVersionFile(filepath.Join(o.destDir, "version")); err != nil {
-		return err
-	}
-	cfg, err := o.cluster.RESTConfig()
-	if err != nil {
-		return err
-	}
-	info, err := cluster.ServerVersion(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(o.streams.ErrOut, "gathering from %s (Kubernetes %s)\n", cfg.Host, info.GitVersion)
-	fmt.Fprintf(o.streams.ErrOut, "done in %s; result in %s\n", time.Since(start).Round(time.Millisecond), o.destDir)
-	fmt.Fprintln(o.streams.Out, o.destDir)
-	return nil
-}
-
-// writeVersionFile writes the version file atomically (temporary file, then
-// rename), so a reader never sees half of it.
-func writeVersionFile(path string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".version-*")
-	if err != nil {
-		return fmt.Errorf("writing version file: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // no-op once renamed
-	if err := version.Get().WriteVersionFile(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing version file: %w", err)
-	}
-	if err := tmp.Chmod(0o640); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing version file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing version file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing version file: %w", err)
-	}
-	return nil
 }
 
 func newVersionCommand(streams IOStreams) *cobra.Command {

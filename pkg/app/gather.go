@@ -1,0 +1,275 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/klog/v2"
+
+	toolkit "github.com/must-gather/toolkit"
+	"github.com/must-gather/toolkit/pkg/builtin"
+	"github.com/must-gather/toolkit/pkg/cluster"
+	"github.com/must-gather/toolkit/pkg/output"
+	"github.com/must-gather/toolkit/pkg/steps"
+	"github.com/must-gather/toolkit/pkg/version"
+)
+
+// InstalledGatherDir is where the image installs its gather.d folder.
+const InstalledGatherDir = "/usr/share/gather/gather.d"
+
+// DefaultTimeout bounds a whole run. `oc adm must-gather` gives the gather
+// container 10 minutes by default and then still has to copy the result
+// out; 8 minutes leaves that margin.
+const DefaultTimeout = 8 * time.Minute
+
+// gatherOptions are the options of the default gathering.
+type gatherOptions struct {
+	streams IOStreams
+	cluster cluster.Flags
+
+	destDir          string
+	gatherDir        string
+	timeout          time.Duration
+	since            time.Duration
+	sinceTime        string
+	volumePercentage int
+	verbosity        int
+
+	// derived by complete
+	sinceFrom  time.Time
+	stepsFS    fs.FS
+	stepsFrom  string // where the steps came from, for the manifest
+	stepsExec  func(fs.DirEntry) (string, bool)
+	registry   builtin.Registry
+	getenv     func(string) string
+	sinceIsSet bool
+}
+
+func newGatherOptions(streams IOStreams) *gatherOptions {
+	return &gatherOptions{streams: streams, getenv: os.Getenv, registry: Builtins()}
+}
+
+func (o *gatherOptions) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.destDir, "dest-dir", "/must-gather", "directory to write the gathered data into")
+	fs.StringVar(&o.gatherDir, "gather-dir", "", "folder of gather.d steps (default: $GATHER_DIR, "+InstalledGatherDir+", or the built-in copy)")
+	fs.DurationVar(&o.timeout, "timeout", DefaultTimeout, "time limit of the whole run; each step gets an equal share of what is left unless its line says otherwise")
+	fs.DurationVar(&o.since, "since", 0, "only gather logs newer than this relative duration, like 5s, 2m or 3h (default: $MUST_GATHER_SINCE)")
+	fs.StringVar(&o.sinceTime, "since-time", "", "only gather logs after this RFC3339 time (default: $MUST_GATHER_SINCE_TIME)")
+	fs.IntVar(&o.volumePercentage, "volume-percentage", 70, "stop writing new data once the destination's filesystem is used above this percentage (100: never)")
+	fs.IntVarP(&o.verbosity, "v", "v", 0, "log level of the Kubernetes client libraries")
+}
+
+// complete derives what the flags leave open, from the environment.
+func (o *gatherOptions) complete() error {
+	if o.since == 0 {
+		if v := o.getenv("MUST_GATHER_SINCE"); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return usageErrorf("MUST_GATHER_SINCE=%q is not a duration like 2h: %v", v, err)
+			}
+			o.since = d
+		}
+	}
+	if o.sinceTime == "" {
+		o.sinceTime = o.getenv("MUST_GATHER_SINCE_TIME")
+	}
+	switch {
+	case o.since != 0 && o.sinceTime != "":
+		return usageErrorf("--since and --since-time (or MUST_GATHER_SINCE and MUST_GATHER_SINCE_TIME) cannot be used together")
+	case o.since < 0:
+		return usageErrorf("--since must be positive")
+	case o.since > 0:
+		o.sinceFrom = time.Now().Add(-o.since)
+		o.sinceIsSet = true
+	case o.sinceTime != "":
+		t, err := time.Parse(time.RFC3339, o.sinceTime)
+		if err != nil {
+			return usageErrorf("--since-time %q is not an RFC3339 time like 2026-11-26T15:00:00Z", o.sinceTime)
+		}
+		o.sinceFrom = t
+		o.sinceIsSet = true
+	}
+
+	dir, from := o.gatherDir, "--gather-dir"
+	if dir == "" {
+		dir, from = o.getenv("GATHER_DIR"), "$GATHER_DIR"
+	}
+	if dir == "" {
+		if fi, err := os.Stat(InstalledGatherDir); err == nil && fi.IsDir() {
+			dir, from = InstalledGatherDir, "installed"
+		}
+	}
+	if dir == "" {
+		sub, err := fs.Sub(toolkit.GatherD, "gather.d")
+		if err != nil {
+			return err
+		}
+		o.stepsFS, o.stepsFrom = sub, "built-in"
+		return nil
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return usageErrorf("gather.d folder %s (%s) is not a readable directory", dir, from)
+	}
+	o.stepsFS, o.stepsFrom, o.stepsExec = os.DirFS(dir), from+" "+dir, steps.ExecutableIn(dir)
+	return nil
+}
+
+func (o *gatherOptions) validate() error {
+	var errs []error
+	if o.destDir == "" {
+		errs = append(errs, usageErrorf("--dest-dir must not be empty"))
+	}
+	if o.timeout <= 0 {
+		errs = append(errs, usageErrorf("--timeout must be positive"))
+	}
+	if o.volumePercentage < 1 || o.volumePercentage > 100 {
+		errs = append(errs, usageErrorf("--volume-percentage must be between 1 and 100"))
+	}
+	if len(errs) > 0 {
+		return usageError{errors.Join(errs...)}
+	}
+	return nil
+}
+
+// manifestOptions is what the manifest records of the options.
+type manifestOptions struct {
+	DestDir          string    `json:"destDir"`
+	GatherDir        string    `json:"gatherDir"`
+	Timeout          string    `json:"timeout"`
+	Since            string    `json:"since,omitempty"`
+	SinceTime        time.Time `json:"sinceTime,omitzero"`
+	VolumePercentage int       `json:"volumePercentage"`
+	Cluster          string    `json:"cluster,omitempty"`
+	ServerVersion    string    `json:"serverVersion,omitempty"`
+	ClusterError     string    `json:"clusterError,omitempty"`
+}
+
+func (o *gatherOptions) run(ctx context.Context) error {
+	start := time.Now()
+	if o.verbosity > 0 {
+		fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+		klog.InitFlags(fs)
+		_ = fs.Set("v", strconv.Itoa(o.verbosity))
+	}
+	sink, err := output.New(o.destDir, output.Options{VolumePercentage: o.volumePercentage})
+	if err != nil {
+		return err
+	}
+	// The version file comes first: whatever happens next, the result says
+	// which tool made it.
+	var vf bytes.Buffer
+	if err := version.Get().WriteVersionFile(&vf); err != nil {
+		return err
+	}
+	if err := sink.WriteMeta("version", vf.Bytes()); err != nil {
+		return fmt.Errorf("writing the version file: %w", err)
+	}
+	if err := sink.WriteMeta("timestamp", []byte(timestampLine(start))); err != nil {
+		return err
+	}
+
+	access := cluster.NewAccess(o.cluster.RESTConfig)
+	mo := manifestOptions{DestDir: o.destDir, GatherDir: o.stepsFrom, Timeout: o.timeout.String(), VolumePercentage: o.volumePercentage, SinceTime: o.sinceFrom}
+	if o.since > 0 {
+		mo.Since = o.since.String()
+	}
+	if cfg, err := access.Config(); err != nil {
+		mo.ClusterError = err.Error()
+		fmt.Fprintf(o.streams.ErrOut, "warning: %v\n", err)
+	} else {
+		mo.Cluster = cfg.Host
+		vctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		info, err := cluster.ServerVersion(vctx, cfg)
+		cancel()
+		if err != nil {
+			mo.ClusterError = err.Error()
+			fmt.Fprintf(o.streams.ErrOut, "warning: %v\n", err)
+		} else {
+			mo.ServerVersion = info.GitVersion
+			fmt.Fprintf(o.streams.ErrOut, "gathering from %s (Kubernetes %s) into %s\n", cfg.Host, info.GitVersion, o.destDir)
+		}
+	}
+
+	vars := steps.Vars{}
+	for _, name := range steps.AllowedVars {
+		vars[name] = o.getenv(name)
+	}
+	programEnv := []string{"BASE_COLLECTION_PATH=" + o.destDir}
+	if self, err := os.Executable(); err == nil {
+		programEnv = append(programEnv, "GATHER_BIN="+self)
+	}
+	if o.since > 0 {
+		vars["MUST_GATHER_SINCE"] = o.since.String()
+		programEnv = append(programEnv, "MUST_GATHER_SINCE="+o.since.String())
+	} else if o.sinceTime != "" {
+		vars["MUST_GATHER_SINCE_TIME"] = o.sinceTime
+		programEnv = append(programEnv, "MUST_GATHER_SINCE_TIME="+o.sinceTime)
+	}
+	list, warnings, err := steps.Load(o.stepsFS, vars, o.stepsExec)
+	if err != nil {
+		return fmt.Errorf("reading gather.d (%s): %w", o.stepsFrom, err)
+	}
+	m, err := steps.Run(ctx, sink, list, steps.Options{
+		Registry:   o.registry,
+		Env:        builtin.Env{Cluster: access, Since: o.sinceFrom},
+		Timeout:    o.timeout,
+		Progress:   o.streams.ErrOut,
+		Options:    mo,
+		Warnings:   warnings,
+		ProgramEnv: programEnv,
+	})
+	end := time.Now()
+	if terr := sink.WriteMeta("timestamp", []byte(timestampLine(start)+timestampLine(end))); terr != nil {
+		err = errors.Join(err, terr)
+	}
+	if err != nil {
+		return fmt.Errorf("recording the run: %w", err)
+	}
+	fmt.Fprintf(o.streams.ErrOut, "result in %s\n", o.destDir)
+	fmt.Fprintln(o.streams.Out, o.destDir)
+	return outcome(m, mo.ClusterError)
+}
+
+// outcome turns the manifest into the command's error (and exit code).
+func outcome(m *steps.Manifest, clusterErr string) error {
+	ok := 0
+	for _, s := range m.Steps {
+		if s.Status == steps.StatusOK {
+			ok++
+		}
+	}
+	if ok == 0 && clusterErr != "" {
+		return errors.New(clusterErr)
+	}
+	var firstBad *steps.StepRecord
+	bad := 0
+	for i := range m.Steps {
+		if m.Steps[i].Status != steps.StatusOK {
+			bad++
+			if firstBad == nil {
+				firstBad = &m.Steps[i]
+			}
+		}
+	}
+	switch m.Status {
+	case steps.RunOK:
+		return nil
+	case steps.RunFailed:
+		return fmt.Errorf("nothing gathered: %s %s: %s", firstBad.Name, firstBad.Status, firstBad.Error)
+	default:
+		return PartialError{fmt.Errorf("%d of %d steps did not succeed, first %s %s: %s (see %s)",
+			bad, len(m.Steps), firstBad.Name, firstBad.Status, firstBad.Error, steps.ManifestFile)}
+	}
+}
+
+// timestampLine is one line of the timestamp file, in the format of `oc adm
+// inspect` (Go's time.String, without the monotonic clock reading).
+func timestampLine(t time.Time) string { return t.Round(0).String() + "\n" }

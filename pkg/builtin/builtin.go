@@ -1,0 +1,63 @@
+// Package builtin defines what a built-in command of gather is: the
+// interface each collector implements, and the environment the runner (or
+// a subcommand run by hand) gives it.
+package builtin
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/must-gather/toolkit/pkg/cluster"
+	"github.com/must-gather/toolkit/pkg/output"
+)
+
+// Builtin is one built-in command: a line of a gather.d step file, and a
+// subcommand of gather. A value is used for one run only.
+type Builtin interface {
+	// Short is the one-line help.
+	Short() string
+	// AddFlags registers the command's own flags.
+	AddFlags(fs *pflag.FlagSet)
+	// Run does the work, writing only through env.Sink. It returns the
+	// aggregate of what failed; whatever could be gathered is kept.
+	Run(ctx context.Context, env *Env, args []string) error
+}
+
+// Env is what a built-in gets to work with.
+type Env struct {
+	// Sink is the destination; every file goes through it.
+	Sink *output.Sink
+	// Cluster gives the cluster clients; its error, when there is no
+	// usable access, is the same for every built-in of the run.
+	Cluster *cluster.Access
+	// Since is the start of the since-window (zero: no window).
+	Since time.Time
+	// Log receives the built-in's progress and warnings (the run log).
+	Log io.Writer
+	// InGatherRun is true inside a gather run, which writes the shared root
+	// files (timestamp, ...) itself; false when a built-in runs alone.
+	InGatherRun bool
+}
+
+// Logf writes one line to the log.
+func (e *Env) Logf(format string, args ...any) {
+	fmt.Fprintf(e.Log, format+"\n", args...)
+}
+
+// Registry maps a built-in's name to a constructor.
+type Registry map[string]func() Builtin
+
+// Names lists the registered built-ins in order.
+func (r Registry) Names() []string {
+	names := make([]string, 0, len(r))
+	for n := range r {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,198 @@
+package steps
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-shellwords"
+)
+
+// Step is one unit of a run: a command line of a text step file, or a whole
+// executable step file.
+type Step struct {
+	// File is the step file's name, e.g. "10-inspect".
+	File string
+	// Line is the 1-based line of the command in a text file; 0 for an
+	// executable.
+	Line int
+	// Text is the line as written (or the program's path).
+	Text string
+	// Args is the built-in's name and arguments.
+	Args []string
+	// Program is the path of an executable step file ("" for built-ins).
+	Program string
+	// Timeout overrides the default share of the run's time ("timeout 5m
+	// inspect ..."); 0 means the default.
+	Timeout time.Duration
+	// Err is why the line could not be parsed; the step is then recorded
+	// as failed and not run.
+	Err error
+}
+
+// Name identifies the step in the manifest and the log: the file, and for a
+// text file the line.
+func (s Step) Name() string {
+	if s.Line == 0 {
+		return s.File
+	}
+	return fmt.Sprintf("%s:%d", s.File, s.Line)
+}
+
+// stepName is how a step file must be named: NN-name.
+var stepName = regexp.MustCompile(`^[0-9]+-[A-Za-z0-9._-]+$`)
+
+// ignored reports files that are never steps: dotfiles, documentation, and
+// the backup files editors and package managers leave.
+func ignored(name string) bool {
+	if strings.HasPrefix(name, ".") || strings.HasSuffix(name, "~") {
+		return true
+	}
+	for _, suffix := range []string{".md", ".bak", ".orig", ".rpmnew", ".rpmsave", ".swp"} {
+		if strings.HasSuffix(name, suffix) {
+			return true
+		}
+	}
+	return strings.Contains(name, ".dpkg-")
+}
+
+// Vars is the allow-list of environment variables a step line may use, with
+// their values for this run. Any other $VAR is an error.
+type Vars map[string]string
+
+// AllowedVars names the variables a step line may expand.
+var AllowedVars = []string{"MUST_GATHER_SINCE", "MUST_GATHER_SINCE_TIME", "NODE_NAME", "POD_NAME", "POD_NAMESPACE"}
+
+// Load reads the steps of a gather.d folder in lexical order of file name.
+// exec reports whether a file is an executable program (never true for an
+// embedded folder). Problems with a single line become that step's Err;
+// the error returned is for the folder as a whole.
+func Load(fsys fs.FS, vars Vars, exec func(fs.DirEntry) (string, bool)) ([]Step, []string, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, nil, err
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	var steps []Step
+	var warnings []string
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || ignored(name) {
+			continue
+		}
+		if !stepName.MatchString(name) {
+			warnings = append(warnings, fmt.Sprintf("ignoring %s: a step file is named NN-name", name))
+			continue
+		}
+		if exec != nil {
+			if prog, ok := exec(e); ok {
+				steps = append(steps, Step{File: name, Text: prog, Program: prog})
+				continue
+			}
+		}
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			steps = append(steps, Step{File: name, Err: fmt.Errorf("reading %s: %w", name, err)})
+			continue
+		}
+		steps = append(steps, parseFile(name, string(b), vars)...)
+	}
+	return steps, warnings, nil
+}
+
+// ExecutableIn reports the executable regular files of the real folder dir,
+// for Load.
+func ExecutableIn(dir string) func(fs.DirEntry) (string, bool) {
+	return func(e fs.DirEntry) (string, bool) {
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() || info.Mode().Perm()&0o111 == 0 {
+			return "", false
+		}
+		return filepath.Join(dir, e.Name()), true
+	}
+}
+
+func parseFile(file, text string, vars Vars) []Step {
+	var steps []Step
+	s := bufio.NewScanner(strings.NewReader(text))
+	s.Buffer(make([]byte, 64*1024), 1024*1024)
+	for n := 1; s.Scan(); n++ {
+		line := strings.TrimSpace(s.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		st := Step{File: file, Line: n, Text: line}
+		st.Args, st.Timeout, st.Err = ParseLine(line, vars)
+		if st.Err != nil {
+			st.Err = fmt.Errorf("%s line %d: %w", file, n, st.Err)
+		}
+		steps = append(steps, st)
+	}
+	if err := s.Err(); err != nil {
+		steps = append(steps, Step{File: file, Err: fmt.Errorf("reading %s: %w", file, err)})
+	}
+	return steps
+}
+
+// ParseLine splits one command line like a shell would, without running
+// anything: quotes and escapes work, $VAR expands only from vars, `...` and
+// $(...) stay literal text, and an unquoted ; & | < > is an error (a shell
+// would run or redirect something there). A leading "timeout DURATION"
+// sets the step's own budget.
+func ParseLine(line string, vars Vars) ([]string, time.Duration, error) {
+	var bad []string
+	p := shellwords.NewParser()
+	p.ParseEnv = true
+	p.ParseBacktick = false
+	p.ParseComment = true
+	p.Getenv = func(name string) string {
+		v, ok := vars[name]
+		if !ok {
+			bad = append(bad, "$"+name)
+		}
+		return v
+	}
+	args, err := p.Parse(line)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: %q", err, line)
+	}
+	if p.Position >= 0 {
+		// Position is where the parser stopped: the operator, or the fd
+		// number of a redirection such as 2>.
+		r := []rune(line)
+		col := p.Position
+		for col < len(r) && !strings.ContainsRune(";&|<>", r[col]) {
+			col++
+		}
+		op := "end of line"
+		if col < len(r) {
+			op = string(r[col])
+		}
+		return nil, 0, fmt.Errorf("unquoted %q at column %d: pipes, redirections and command lists are not supported (quote it to pass it as text)", op, col+1)
+	}
+	if len(bad) > 0 {
+		return nil, 0, fmt.Errorf("variable %s is not allowed (allowed: %s)", strings.Join(bad, ", "), strings.Join(AllowedVars, ", "))
+	}
+	var timeout time.Duration
+	if len(args) > 0 && args[0] == "timeout" {
+		if len(args) < 3 {
+			return nil, 0, errors.New("timeout needs a duration and a command: timeout 5m inspect ...")
+		}
+		timeout, err = time.ParseDuration(args[1])
+		if err != nil || timeout <= 0 {
+			return nil, 0, fmt.Errorf("timeout %q is not a positive duration like 90s or 5m", args[1])
+		}
+		args = args[2:]
+	}
+	if len(args) == 0 {
+		return nil, 0, errors.New("empty command")
+	}
+	return args, timeout, nil
+}
