@@ -1,0 +1,92 @@
+package output
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// WriteObject writes one object as a YAML document, redacted.
+func (s *Sink) WriteObject(rel string, obj map[string]any) error {
+	b, err := yaml.Marshal(Redact(obj))
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", rel, err)
+	}
+	return s.WriteFile(rel, append([]byte("---\n"), b...))
+}
+
+// ListWriter streams a list file item by item, so a big list is never held
+// in memory. The document is the usual List object with sorted keys
+// (apiVersion, items, kind, metadata), which lets the items come in the
+// middle as they arrive.
+type ListWriter struct {
+	f     *File
+	kind  string
+	items int
+	err   error
+}
+
+// CreateList starts a list file of the given list kind (e.g. "PodList").
+func (s *Sink) CreateList(rel, kind string) (*ListWriter, error) {
+	f, err := s.Create(rel)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Write([]byte("---\napiVersion: v1\nitems:\n")); err != nil {
+		f.Abort()
+		return nil, err
+	}
+	return &ListWriter{f: f, kind: kind}, nil
+}
+
+// Add appends an item, redacted.
+func (l *ListWriter) Add(obj map[string]any) error {
+	if l.err != nil {
+		return l.err
+	}
+	b, err := yaml.Marshal(Redact(obj))
+	if err != nil {
+		l.err = fmt.Errorf("encoding an item of %s: %w", l.kind, err)
+		return l.err
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(b) + len(b)/8)
+	for i, line := range strings.SplitAfter(strings.TrimSuffix(string(b), "\n"), "\n") {
+		if i == 0 {
+			buf.WriteString("- ")
+		} else {
+			buf.WriteString("  ")
+		}
+		buf.WriteString(line)
+	}
+	buf.WriteByte('\n')
+	if _, err := l.f.Write(buf.Bytes()); err != nil {
+		l.err = err
+		return err
+	}
+	l.items++
+	return nil
+}
+
+// Close ends the list and moves the file into place.
+func (l *ListWriter) Close() error {
+	if l.err != nil {
+		l.f.Abort()
+		return l.err
+	}
+	tail := "kind: " + l.kind + "\nmetadata: {}\n"
+	if l.items == 0 {
+		// "items:" with nothing under it would read as null, not [].
+		tail = "  []\n" + tail
+	}
+	if _, err := l.f.Write([]byte(tail)); err != nil {
+		l.f.Abort()
+		return err
+	}
+	return l.f.Close()
+}
+
+// Abort drops the list file.
+func (l *ListWriter) Abort() { l.f.Abort() }
