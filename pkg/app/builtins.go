@@ -8,13 +8,16 @@ import (
 
 	"github.com/must-gather/toolkit/pkg/builtin"
 	"github.com/must-gather/toolkit/pkg/cluster"
+	"github.com/must-gather/toolkit/pkg/inspect"
 	"github.com/must-gather/toolkit/pkg/output"
 )
 
 // Builtins are the built-in commands gather.d lines may call; each is also
 // a subcommand of gather.
 func Builtins() builtin.Registry {
-	return builtin.Registry{}
+	return builtin.Registry{
+		"inspect": inspect.New,
+	}
 }
 
 // builtinCommand runs one built-in by hand, outside a gather run: it gets

@@ -60,6 +60,8 @@ func (f *Flags) RESTConfig() (*rest.Config, error) {
 		cfg.Burst = DefaultBurst
 	}
 	cfg.UserAgent = rest.DefaultKubernetesUserAgent()
+	// Deprecation warnings of the types we list are noise in a gather log.
+	cfg.WarningHandler = rest.NoWarnings{}
 	return cfg, nil
 }
 

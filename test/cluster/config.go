@@ -43,6 +43,9 @@ type Config struct {
 	// collectors look; the harness owns them only while it runs.
 	AuditLogDir    string
 	KubeletLogFile string
+
+	// Node is set by up: whether the node tier runs.
+	Node bool
 }
 
 func defaultConfig() Config {

@@ -26,8 +26,11 @@ import (
 )
 
 // ownerMark is written next to host paths the harness takes, so a later
-// start or stop knows they are its own.
-const ownerMark = "owned by the must-gather-toolkit test cluster; removed by `make cluster-down`\n"
+// start or stop of the same cluster (the same state directory) knows they
+// are its own, and another cluster on the machine knows they are not.
+func (c *Config) ownerMark() string {
+	return "owned by the must-gather-toolkit test cluster in " + c.Dir + "; removed by `make cluster-down`\n"
+}
 
 // E2ENamespace and E2EServiceAccount name the service account whose
 // binding lets pods in tests use the in-cluster config.
@@ -118,11 +121,11 @@ func (c *Config) stopDaemon(name string, grace time.Duration) {
 }
 
 // checkOwned refuses a host path that exists without our mark.
-func checkOwned(path, mark string) error {
+func (c *Config) checkOwned(path, mark string) error {
 	if _, err := os.Stat(path); err != nil {
 		return nil
 	}
-	if b, err := os.ReadFile(mark); err != nil || string(b) != ownerMark {
+	if b, err := os.ReadFile(mark); err != nil || string(b) != c.ownerMark() {
 		return fmt.Errorf("%s exists and is not the test cluster's (no %s): refusing to use it", path, mark)
 	}
 	return nil
@@ -131,7 +134,7 @@ func checkOwned(path, mark string) error {
 // claim marks a host path as ours and records it, so stop removes it and
 // the residue check looks for it.
 func (c *Config) claim(path, mark string) error {
-	if err := os.WriteFile(mark, []byte(ownerMark), 0o644); err != nil {
+	if err := os.WriteFile(mark, []byte(c.ownerMark()), 0o644); err != nil {
 		return err
 	}
 	f, err := os.OpenFile(c.claimedFile(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
@@ -148,7 +151,11 @@ func markOf(path string) string { return path + ".mgtk-testcluster" }
 // Host paths outside Dir that the cluster writes: the real places where
 // collectors look (audit logs, the kubelet's log), the kubelet's fixed pod
 // log directories, and containerd's fixed shim-socket directory.
+// The node's paths are taken only when the node runs.
 func (c *Config) exclusivePaths() []string {
+	if !c.Node {
+		return []string{c.AuditLogDir}
+	}
 	return []string{c.AuditLogDir, c.KubeletLogFile, "/var/log/pods", "/var/log/containers"}
 }
 
@@ -162,7 +169,7 @@ var sharedDirs = []string{"/run/containerd", "/run/netns"}
 func (c *Config) claimHostPaths() error {
 	var errs []error
 	for _, p := range c.exclusivePaths() {
-		errs = append(errs, checkOwned(p, markOf(p)))
+		errs = append(errs, c.checkOwned(p, markOf(p)))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
@@ -177,7 +184,7 @@ func (c *Config) claimHostPaths() error {
 		}
 	}
 	for _, d := range sharedDirs {
-		if checkOwned(d, markOf(d)) == nil {
+		if c.checkOwned(d, markOf(d)) == nil {
 			if err := c.claim(d, markOf(d)); err != nil {
 				return err
 			}
@@ -185,6 +192,9 @@ func (c *Config) claimHostPaths() error {
 	}
 	if err := os.MkdirAll(c.AuditLogDir, 0o750); err != nil {
 		return err
+	}
+	if !c.Node {
+		return nil
 	}
 	f, err := os.OpenFile(c.KubeletLogFile, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
 	if err != nil {
@@ -197,15 +207,18 @@ func (c *Config) claimHostPaths() error {
 func (c *Config) releaseHostPaths() error {
 	var errs []error
 	for _, p := range c.exclusivePaths() {
-		if b, err := os.ReadFile(markOf(p)); err == nil && string(b) == ownerMark {
+		if b, err := os.ReadFile(markOf(p)); err == nil && string(b) == c.ownerMark() {
 			errs = append(errs, os.RemoveAll(p), os.Remove(markOf(p)))
 		}
 	}
 	for _, d := range sharedDirs {
-		if b, err := os.ReadFile(markOf(d)); err == nil && string(b) == ownerMark {
-			// `ip netns add` bind-mounts /run/netns onto itself.
-			for _, m := range mountsUnder(d) {
-				_ = syscall.Unmount(m, syscall.MNT_DETACH)
+		if b, err := os.ReadFile(markOf(d)); err == nil && string(b) == c.ownerMark() {
+			// `ip netns add` bind-mounts /run/netns onto itself; undo that
+			// only once nobody else has a namespace there.
+			if entries, err := os.ReadDir(d); err == nil && len(entries) == 0 {
+				for _, m := range mountsUnder(d) {
+					_ = syscall.Unmount(m, syscall.MNT_DETACH)
+				}
 			}
 			removeEmptyDirs(d)
 			errs = append(errs, os.Remove(markOf(d)))
@@ -251,6 +264,7 @@ func up(ctx context.Context, c *Config, withNode bool, progress io.Writer) (err 
 			return err
 		}
 	}
+	c.Node = withNode
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return err

@@ -1,0 +1,148 @@
+package inspect
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// clusterStateTypes are the cluster-scoped types --cluster gathers (each
+// object in its own file), when served.
+var clusterStateTypes = []string{
+	"nodes",
+	"customresourcedefinitions.apiextensions.k8s.io",
+	"apiservices.apiregistration.k8s.io",
+	"mutatingwebhookconfigurations.admissionregistration.k8s.io",
+	"validatingwebhookconfigurations.admissionregistration.k8s.io",
+	"validatingadmissionpolicies.admissionregistration.k8s.io",
+	"validatingadmissionpolicybindings.admissionregistration.k8s.io",
+	"storageclasses.storage.k8s.io",
+	"persistentvolumes",
+	"csidrivers.storage.k8s.io",
+	"csinodes.storage.k8s.io",
+	"volumeattachments.storage.k8s.io",
+	"certificatesigningrequests.certificates.k8s.io",
+	"priorityclasses.scheduling.k8s.io",
+	"runtimeclasses.node.k8s.io",
+	"ingressclasses.networking.k8s.io",
+	"clusterroles.rbac.authorization.k8s.io",
+	"clusterrolebindings.rbac.authorization.k8s.io",
+	"flowschemas.flowcontrol.apiserver.k8s.io",
+	"prioritylevelconfigurations.flowcontrol.apiserver.k8s.io",
+}
+
+// SystemNamespaces are always gathered by --cluster.
+var SystemNamespaces = []string{"default", "kube-system", "kube-public", "kube-node-lease"}
+
+// gatherCluster is the whole-cluster default (--cluster).
+func (in *inspector) gatherCluster(ctx context.Context) {
+	openshift := false
+	if co, err := in.cat.resolve("clusteroperators.config.openshift.io"); err == nil {
+		openshift = true
+		in.gatherAll(ctx, co, "")
+	}
+	for _, t := range clusterStateTypes {
+		r, err := in.cat.resolve(t)
+		if err != nil {
+			continue // not served here: nothing to gather
+		}
+		in.gatherAll(ctx, r, "")
+	}
+	for _, ns := range in.clusterNamespaces(ctx, openshift) {
+		in.gatherNamespace(ctx, ns)
+	}
+}
+
+// clusterNamespaces picks the namespaces --cluster gathers: all with -A;
+// otherwise the system ones (and openshift-* on OpenShift) and every
+// namespace with a failing pod.
+func (in *inspector) clusterNamespaces(ctx context.Context, openshift bool) []string {
+	want := map[string]bool{}
+	var all []string
+	opts := metav1.ListOptions{Limit: in.cfg.PageSize}
+	for {
+		list, err := in.kube.CoreV1().Namespaces().List(ctx, opts)
+		if err != nil {
+			in.record(describe("listing", resource{gvr: corev1.SchemeGroupVersion.WithResource("namespaces")}, "", "", err))
+			break
+		}
+		for _, ns := range list.Items {
+			all = append(all, ns.Name)
+		}
+		if opts.Continue = list.Continue; opts.Continue == "" {
+			break
+		}
+	}
+	for _, ns := range all {
+		switch {
+		case in.cfg.AllNamespaces:
+			want[ns] = true
+		case openshift && (strings.HasPrefix(ns, "openshift-") || ns == "openshift"):
+			want[ns] = true
+		}
+	}
+	for _, ns := range SystemNamespaces {
+		want[ns] = true
+	}
+	if !in.cfg.AllNamespaces {
+		for ns := range in.failingPodNamespaces(ctx) {
+			want[ns] = true
+		}
+	}
+	out := make([]string, 0, len(want))
+	for ns := range want {
+		out = append(out, ns)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// failingPodNamespaces lists the namespaces that hold a failing pod.
+func (in *inspector) failingPodNamespaces(ctx context.Context) map[string]bool {
+	out := map[string]bool{}
+	opts := metav1.ListOptions{Limit: in.cfg.PageSize}
+	for {
+		list, err := in.kube.CoreV1().Pods(metav1.NamespaceAll).List(ctx, opts)
+		if err != nil {
+			in.record(describe("listing", resource{gvr: corev1.SchemeGroupVersion.WithResource("pods")}, "", "", err))
+			return out
+		}
+		for i := range list.Items {
+			if Failing(&list.Items[i]) {
+				out[list.Items[i].Namespace] = true
+			}
+		}
+		if opts.Continue = list.Continue; opts.Continue == "" {
+			return out
+		}
+	}
+}
+
+// Failing reports a pod that needs a look: failed or unknown, not yet
+// running, a container waiting for a reason other than starting up, or a
+// container that has restarted or ended with an error.
+func Failing(p *corev1.Pod) bool {
+	switch p.Status.Phase {
+	case corev1.PodFailed, corev1.PodUnknown, corev1.PodPending:
+		return true
+	case corev1.PodSucceeded:
+		return false
+	}
+	for _, list := range [][]corev1.ContainerStatus{p.Status.InitContainerStatuses, p.Status.ContainerStatuses} {
+		for _, s := range list {
+			if s.RestartCount > 0 {
+				return true
+			}
+			if w := s.State.Waiting; w != nil && w.Reason != "ContainerCreating" && w.Reason != "PodInitializing" {
+				return true
+			}
+			if t := s.State.Terminated; t != nil && t.ExitCode != 0 {
+				return true
+			}
+		}
+	}
+	return false
+}

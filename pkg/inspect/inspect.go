@@ -1,0 +1,447 @@
+package inspect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/must-gather/toolkit/pkg/builtin"
+	"github.com/must-gather/toolkit/pkg/output"
+)
+
+// Config is what to gather and how.
+type Config struct {
+	// Namespace is where namespaced types given without one are looked up
+	// (-n); empty means the default namespace of kubectl, "default".
+	Namespace string
+	// AllNamespaces lists namespaced types in every namespace (-A); with
+	// Cluster, it gathers every namespace.
+	AllNamespaces bool
+	// Cluster is the whole-cluster default: the ClusterOperators and what
+	// they point at when served, the cluster-scoped state, and the system
+	// namespaces plus every namespace with a failing pod.
+	Cluster bool
+	// Since drops log lines older than this (zero: all).
+	Since time.Time
+	// Parallel bounds concurrent log streams and namespaces.
+	Parallel int
+	// PageSize is the chunk size of list calls.
+	PageSize int64
+}
+
+// DefaultParallel and DefaultPageSize are the defaults of Config.
+const (
+	DefaultParallel       = 8
+	DefaultPageSize int64 = 500
+)
+
+// inspector is one run of inspect: the clients, the catalog of served
+// types and the visited set.
+type inspector struct {
+	cfg  Config
+	sink *output.Sink
+	logf func(format string, args ...any)
+	dyn  dynamic.Interface
+	kube kubernetes.Interface
+	cat  *catalog
+
+	mu       sync.Mutex
+	visited  map[string]bool
+	errs     []error
+	warned   map[string]bool
+	nsTypes  []resource // the per-namespace set, resolved once
+	nsTypesE error
+
+	sem chan struct{} // bounds concurrent work (log streams, namespaces)
+	wg  sync.WaitGroup
+}
+
+// Run gathers the targets named by args (see parseArgs) and everything
+// they point at. It returns the aggregate of what could not be gathered;
+// whatever could be gathered is written.
+func Run(ctx context.Context, env *builtin.Env, cfg Config, args []string) error {
+	targets, err := parseArgs(args)
+	if err != nil {
+		return err
+	}
+	if len(targets) == 0 && !cfg.Cluster {
+		return errors.New("nothing to inspect: name resources (e.g. clusteroperators, ns/NAME) or use --cluster")
+	}
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = DefaultParallel
+	}
+	if cfg.PageSize <= 0 {
+		cfg.PageSize = DefaultPageSize
+	}
+	if cfg.Namespace == "" {
+		cfg.Namespace = metav1.NamespaceDefault
+	}
+	start := time.Now()
+	dyn, err := env.Cluster.Dynamic()
+	if err != nil {
+		return err
+	}
+	kube, err := env.Cluster.Kube()
+	if err != nil {
+		return err
+	}
+	disc, err := env.Cluster.Discovery()
+	if err != nil {
+		return err
+	}
+	cat, err := newCatalog(disc)
+	if err != nil {
+		return err
+	}
+	in := &inspector{
+		cfg: cfg, sink: env.Sink, logf: env.Logf, dyn: dyn, kube: kube, cat: cat,
+		visited: map[string]bool{}, warned: map[string]bool{},
+		sem: make(chan struct{}, cfg.Parallel),
+	}
+	for _, w := range cat.warnings {
+		in.warn(w)
+	}
+	for _, t := range targets {
+		in.gatherTarget(ctx, t)
+	}
+	if cfg.Cluster {
+		in.gatherCluster(ctx)
+	}
+	in.wg.Wait()
+	if !env.InGatherRun {
+		in.record(WriteRootFiles(ctx, env, start, time.Now()))
+	}
+	return utilerrors.NewAggregate(in.errs)
+}
+
+// record keeps an error and goes on.
+func (in *inspector) record(err error) {
+	if err == nil {
+		return
+	}
+	in.mu.Lock()
+	in.errs = append(in.errs, err)
+	in.mu.Unlock()
+	in.logf("inspect: %v", err)
+}
+
+// warn logs a warning once.
+func (in *inspector) warn(msg string) {
+	in.mu.Lock()
+	seen := in.warned[msg]
+	in.warned[msg] = true
+	in.mu.Unlock()
+	if !seen {
+		in.logf("inspect: warning: %s", msg)
+	}
+}
+
+// visit marks a key and reports whether it was new.
+func (in *inspector) visit(key string) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.visited[key] {
+		return false
+	}
+	in.visited[key] = true
+	return true
+}
+
+// resolveOrWarn resolves a type; a type the server does not serve is a
+// warning, not an error.
+func (in *inspector) resolveOrWarn(token string) (resource, bool) {
+	r, err := in.cat.resolve(token)
+	if errors.Is(err, errNotServed) {
+		in.warn(fmt.Sprintf("skipping %s: the server does not serve it", token))
+		return r, false
+	}
+	if err != nil {
+		in.record(err)
+		return r, false
+	}
+	return r, true
+}
+
+func (in *inspector) gatherTarget(ctx context.Context, t target) {
+	r, ok := in.resolveOrWarn(t.resource)
+	if !ok {
+		return
+	}
+	ns := ""
+	if r.namespaced {
+		ns = in.cfg.Namespace
+		if in.cfg.AllNamespaces && len(t.names) == 0 {
+			ns = metav1.NamespaceAll
+		}
+	}
+	if len(t.names) == 0 {
+		in.gatherAll(ctx, r, ns)
+		return
+	}
+	for _, name := range t.names {
+		in.gatherObject(ctx, r, ns, name)
+	}
+}
+
+// gatherAll gathers every object of a type (in ns, or everywhere).
+func (in *inspector) gatherAll(ctx context.Context, r resource, ns string) {
+	if r.gvr.Resource == "namespaces" && r.gvr.Group == "" {
+		in.eachPage(ctx, r, "", func(items []unstructured.Unstructured) {
+			for i := range items {
+				in.gatherNamespace(ctx, items[i].GetName())
+			}
+		})
+		return
+	}
+	in.eachPage(ctx, r, ns, func(items []unstructured.Unstructured) {
+		for i := range items {
+			in.handleObject(ctx, r, &items[i])
+		}
+	})
+}
+
+// eachPage lists a type page by page.
+func (in *inspector) eachPage(ctx context.Context, r resource, ns string, fn func([]unstructured.Unstructured)) {
+	opts := metav1.ListOptions{Limit: in.cfg.PageSize}
+	for {
+		list, err := in.dyn.Resource(r.gvr).Namespace(ns).List(ctx, opts)
+		if err != nil {
+			in.record(describe("listing", r, ns, "", err))
+			return
+		}
+		fn(list.Items)
+		opts.Continue = list.GetContinue()
+		if opts.Continue == "" {
+			return
+		}
+	}
+}
+
+// describe wraps an API error with what was being done, and says plainly
+// when it was a permission problem.
+func describe(verb string, r resource, ns, name string, err error) error {
+	what := r.gr().String()
+	if name != "" {
+		what += "/" + name
+	}
+	if ns != "" {
+		what += " in " + ns
+	}
+	if apierrors.IsForbidden(err) {
+		return fmt.Errorf("%s %s: forbidden: %w", verb, what, err)
+	}
+	return fmt.Errorf("%s %s: %w", verb, what, err)
+}
+
+func objectKey(gr schema.GroupResource, ns, name string) string {
+	return gr.String() + "|" + ns + "|" + name
+}
+
+// gatherObject gets and gathers one object.
+func (in *inspector) gatherObject(ctx context.Context, r resource, ns, name string) {
+	if !r.namespaced {
+		ns = ""
+	}
+	if r.gvr.Resource == "namespaces" && r.gvr.Group == "" {
+		in.gatherNamespace(ctx, name)
+		return
+	}
+	if !in.visit(objectKey(r.gr(), ns, name) + "|get") {
+		return
+	}
+	obj, err := in.dyn.Resource(r.gvr).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		in.record(describe("getting", r, ns, name, err))
+		return
+	}
+	in.handleObject(ctx, r, obj)
+}
+
+// handleObject writes an object and follows what it points at.
+func (in *inspector) handleObject(ctx context.Context, r resource, obj *unstructured.Unstructured) {
+	ns, name := obj.GetNamespace(), obj.GetName()
+	if !in.visit(objectKey(r.gr(), ns, name)) {
+		return
+	}
+	isPod := r.gvr.Group == "" && r.gvr.Resource == "pods"
+	switch {
+	case isPod:
+		in.record(in.sink.WriteObject(podPath(ns, name), obj.Object))
+		in.gatherPodLogs(ctx, obj)
+	case ns == "":
+		in.record(in.sink.WriteObject(clusterObjectPath(r.gr(), name), obj.Object))
+	default:
+		in.record(in.sink.WriteObject(namespacedObjectPath(ns, r.gr(), name), obj.Object))
+	}
+	in.follow(ctx, r, obj)
+}
+
+// follow gathers what an object points at.
+func (in *inspector) follow(ctx context.Context, r resource, obj *unstructured.Unstructured) {
+	switch r.gr() {
+	case schema.GroupResource{Group: "config.openshift.io", Resource: "clusteroperators"}:
+		in.gatherConfigGroups(ctx)
+	case schema.GroupResource{Group: "admissionregistration.k8s.io", Resource: "mutatingwebhookconfigurations"},
+		schema.GroupResource{Group: "admissionregistration.k8s.io", Resource: "validatingwebhookconfigurations"}:
+		hooks, _, _ := unstructured.NestedSlice(obj.Object, "webhooks")
+		for _, h := range hooks {
+			if m, ok := h.(map[string]any); ok {
+				if ns, _, _ := unstructured.NestedString(m, "clientConfig", "service", "namespace"); ns != "" {
+					in.gatherNamespace(ctx, ns)
+				}
+			}
+		}
+	case schema.GroupResource{Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"}:
+		if ns, _, _ := unstructured.NestedString(obj.Object, "spec", "conversion", "webhook", "clientConfig", "service", "namespace"); ns != "" {
+			in.gatherNamespace(ctx, ns)
+		}
+	}
+	related, _, _ := unstructured.NestedSlice(obj.Object, "status", "relatedObjects")
+	for _, ro := range related {
+		m, ok := ro.(map[string]any)
+		if !ok {
+			continue
+		}
+		group, _ := m["group"].(string)
+		res, _ := m["resource"].(string)
+		ns, _ := m["namespace"].(string)
+		name, _ := m["name"].(string)
+		if res == "" {
+			continue
+		}
+		target, err := in.cat.resolveGroupResource(schema.GroupResource{Group: group, Resource: res})
+		if errors.Is(err, errNotServed) {
+			in.warn(fmt.Sprintf("skipping related object %s.%s/%s of %s: the server does not serve it", res, group, name, obj.GetName()))
+			continue
+		}
+		if err != nil {
+			in.record(err)
+			continue
+		}
+		if name == "" {
+			if target.namespaced && ns == "" {
+				continue
+			}
+			in.gatherAll(ctx, target, ns)
+			continue
+		}
+		in.gatherObject(ctx, target, ns, name)
+	}
+}
+
+// gatherConfigGroups writes, once per run, a list file of every listable
+// resource of the groups ending in config.openshift.io.
+func (in *inspector) gatherConfigGroups(ctx context.Context) {
+	if !in.visit("config-groups") {
+		return
+	}
+	for _, r := range in.cat.groupsWithSuffix("config.openshift.io") {
+		if r.namespaced {
+			continue
+		}
+		in.writeList(ctx, r, "", clusterListPath(r.gr()), nil)
+	}
+}
+
+// writeList writes a list file of a type, streaming page by page, and
+// hands each item to each (when not nil).
+func (in *inspector) writeList(ctx context.Context, r resource, ns, rel string, each func(*unstructured.Unstructured)) {
+	lw, err := in.sink.CreateList(rel, r.kind+"List")
+	if err != nil {
+		in.record(err)
+		return
+	}
+	failed := false
+	in.eachPage(ctx, r, ns, func(items []unstructured.Unstructured) {
+		for i := range items {
+			if err := lw.Add(items[i].Object); err != nil {
+				in.record(err)
+				failed = true
+				return
+			}
+			if each != nil {
+				each(&items[i])
+			}
+		}
+	})
+	if failed {
+		lw.Abort()
+		return
+	}
+	in.record(lw.Close())
+}
+
+// isNotFoundish reports errors that mean "no such data" rather than a
+// failure: the object is gone, or a container has no (previous) log.
+func isNotFoundish(err error) bool {
+	return apierrors.IsNotFound(err) || apierrors.IsBadRequest(err)
+}
+
+// nsNames is the per-namespace set besides the "all" category.
+var nsNames = []string{"configmaps", "events", "endpoints", "endpointslices", "networkpolicies",
+	"persistentvolumeclaims", "poddisruptionbudgets", "secrets", "servicemonitors", "ingresses", "routes"}
+
+// namespaceTypes resolves, once, the types listed in every namespace.
+func (in *inspector) namespaceTypes() []resource {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.nsTypes != nil {
+		return in.nsTypes
+	}
+	seen := map[schema.GroupResource]bool{}
+	var out []resource
+	add := func(r resource) {
+		if r.namespaced && r.listable && !seen[r.gr()] {
+			seen[r.gr()] = true
+			out = append(out, r)
+		}
+	}
+	for _, r := range in.cat.inCategory("all") {
+		add(r)
+	}
+	for _, n := range nsNames {
+		if r, err := in.cat.resolve(n); err == nil {
+			add(r)
+		}
+	}
+	sortResources(out)
+	in.nsTypes = out
+	return out
+}
+
+// gatherNamespace writes a namespace, list files of its types, and every
+// pod with its logs.
+func (in *inspector) gatherNamespace(ctx context.Context, ns string) {
+	if !in.visit("namespace|" + ns) {
+		return
+	}
+	nsr, err := in.cat.resolve("namespaces")
+	if err != nil {
+		in.record(err)
+		return
+	}
+	obj, err := in.dyn.Resource(nsr.gvr).Get(ctx, ns, metav1.GetOptions{})
+	if err != nil {
+		in.record(describe("getting", nsr, "", ns, err))
+		return
+	}
+	in.record(in.sink.WriteObject(namespacePath(ns), obj.Object))
+	for _, r := range in.namespaceTypes() {
+		var each func(*unstructured.Unstructured)
+		if r.gvr.Group == "" && r.gvr.Resource == "pods" {
+			each = func(pod *unstructured.Unstructured) { in.handleObject(ctx, r, pod) }
+		}
+		in.writeList(ctx, r, ns, namespacedListPath(ns, r.gr()), each)
+	}
+	in.logf("inspect: namespace %s gathered", ns)
+}

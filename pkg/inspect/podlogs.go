@@ -1,0 +1,101 @@
+package inspect
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// gatherPodLogs fetches, in the background and bounded by Parallel, the
+// current log of every container and init container of a pod, and the
+// previous log of those that restarted.
+func (in *inspector) gatherPodLogs(ctx context.Context, u *unstructured.Unstructured) {
+	var pod corev1.Pod
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &pod); err != nil {
+		in.record(fmt.Errorf("reading pod %s/%s: %w", u.GetNamespace(), u.GetName(), err))
+		return
+	}
+	statuses := map[string]corev1.ContainerStatus{}
+	for _, list := range [][]corev1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses, pod.Status.EphemeralContainerStatuses} {
+		for _, s := range list {
+			statuses[s.Name] = s
+		}
+	}
+	var names []string
+	for _, c := range pod.Spec.InitContainers {
+		names = append(names, c.Name)
+	}
+	for _, c := range pod.Spec.Containers {
+		names = append(names, c.Name)
+	}
+	for _, c := range pod.Spec.EphemeralContainers {
+		names = append(names, c.Name)
+	}
+	for _, c := range names {
+		st, ok := statuses[c]
+		if !ok {
+			continue // never created: no log
+		}
+		started := st.State.Running != nil || st.State.Terminated != nil
+		restarted := st.RestartCount > 0 || st.LastTerminationState.Terminated != nil
+		if started {
+			in.spawn(func() { in.fetchLog(ctx, pod.Namespace, pod.Name, c, false) })
+		}
+		if restarted {
+			in.spawn(func() { in.fetchLog(ctx, pod.Namespace, pod.Name, c, true) })
+		}
+	}
+}
+
+// spawn runs fn in the background, at most Parallel at a time.
+func (in *inspector) spawn(fn func()) {
+	in.wg.Add(1)
+	go func() {
+		defer in.wg.Done()
+		in.sem <- struct{}{}
+		defer func() { <-in.sem }()
+		fn()
+	}()
+}
+
+// fetchLog streams one container log into its file. A log that does not
+// exist (a container that never ran, no previous instance) is absent data,
+// not an error.
+func (in *inspector) fetchLog(ctx context.Context, ns, pod, container string, previous bool) {
+	opts := &corev1.PodLogOptions{Container: container, Previous: previous, Timestamps: true}
+	if !in.cfg.Since.IsZero() {
+		t := metav1.NewTime(in.cfg.Since)
+		opts.SinceTime = &t
+	}
+	stream, err := in.kube.CoreV1().Pods(ns).GetLogs(pod, opts).Stream(ctx)
+	if err != nil {
+		if isNotFoundish(err) {
+			return
+		}
+		in.record(fmt.Errorf("log of %s/%s container %s (previous=%v): %w", ns, pod, container, previous, err))
+		return
+	}
+	defer stream.Close()
+	f, err := in.sink.Create(logPath(ns, pod, container, previous))
+	if err != nil {
+		in.record(err)
+		return
+	}
+	n, err := io.Copy(f, stream)
+	if err != nil {
+		if n == 0 {
+			f.Abort()
+		} else {
+			// Keep what arrived: part of a log is still evidence.
+			in.record(f.Close())
+		}
+		in.record(fmt.Errorf("log of %s/%s container %s (previous=%v) cut after %d bytes: %w", ns, pod, container, previous, n, err))
+		return
+	}
+	in.record(f.Close())
+}
