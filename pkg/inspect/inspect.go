@@ -59,8 +59,7 @@ type inspector struct {
 	visited  map[string]bool
 	errs     []error
 	warned   map[string]bool
-	nsTypes  []resource // the per-namespace set, resolved once
-	nsTypesE error
+	nsTypes  []nsType // what every namespace lists, resolved once
 
 	sem chan struct{} // bounds concurrent work (log streams, namespaces)
 	wg  sync.WaitGroup
@@ -349,20 +348,28 @@ func (in *inspector) gatherConfigGroups(ctx context.Context) {
 		if r.namespaced {
 			continue
 		}
-		in.writeList(ctx, r, "", clusterListPath(r.gr()), nil)
+		in.writeList(ctx, r, "", clusterListPath(r.gr()), false, nil)
 	}
 }
 
 // writeList writes a list file of a type, streaming page by page, and
-// hands each item to each (when not nil).
-func (in *inspector) writeList(ctx context.Context, r resource, ns, rel string, each func(*unstructured.Unstructured)) {
-	lw, err := in.sink.CreateList(rel, r.kind+"List")
-	if err != nil {
-		in.record(err)
-		return
-	}
+// hands each item to each (when not nil). With skipEmpty, an empty list
+// writes no file.
+func (in *inspector) writeList(ctx context.Context, r resource, ns, rel string, skipEmpty bool, each func(*unstructured.Unstructured)) {
+	var lw *output.ListWriter
 	failed := false
 	in.eachPage(ctx, r, ns, func(items []unstructured.Unstructured) {
+		if failed || (lw == nil && len(items) == 0 && skipEmpty) {
+			return
+		}
+		if lw == nil {
+			var err error
+			if lw, err = in.sink.CreateList(rel, r.kind+"List"); err != nil {
+				in.record(err)
+				failed = true
+				return
+			}
+		}
 		for i := range items {
 			if err := lw.Add(items[i].Object); err != nil {
 				in.record(err)
@@ -374,11 +381,16 @@ func (in *inspector) writeList(ctx context.Context, r resource, ns, rel string, 
 			}
 		}
 	})
-	if failed {
+	switch {
+	case lw == nil:
+		// Empty and skipped, or the listing failed (recorded).
+	case failed:
 		lw.Abort()
-		return
+	default:
+		// A listing that broke off after some pages keeps what arrived;
+		// the error is recorded.
+		in.record(lw.Close())
 	}
-	in.record(lw.Close())
 }
 
 // isNotFoundish reports errors that mean "no such data" rather than a
@@ -387,34 +399,46 @@ func isNotFoundish(err error) bool {
 	return apierrors.IsNotFound(err) || apierrors.IsBadRequest(err)
 }
 
-// nsNames is the per-namespace set besides the "all" category.
+// nsNames are listed in every namespace besides the "all" category, as
+// `oc adm inspect` does: their list files are written even when empty.
 var nsNames = []string{"configmaps", "events", "endpoints", "endpointslices", "networkpolicies",
 	"persistentvolumeclaims", "poddisruptionbudgets", "secrets", "servicemonitors", "ingresses", "routes"}
 
-// namespaceTypes resolves, once, the types listed in every namespace.
-func (in *inspector) namespaceTypes() []resource {
+// duplicateTypes are served twice under different groups; the core copy is
+// the one gathered.
+var duplicateTypes = map[schema.GroupResource]bool{{Group: "events.k8s.io", Resource: "events"}: true}
+
+// nsType is a type listed in every namespace; always: write its list file
+// even when empty (the oc adm inspect set), else only when it has items.
+type nsType struct {
+	resource
+	always bool
+}
+
+// namespaceTypes resolves, once, the types listed in every namespace: the
+// set of oc adm inspect, and every other listable namespaced type the
+// server serves (custom resources included) — "everything in them".
+func (in *inspector) namespaceTypes() []nsType {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.nsTypes != nil {
 		return in.nsTypes
 	}
-	seen := map[schema.GroupResource]bool{}
-	var out []resource
-	add := func(r resource) {
-		if r.namespaced && r.listable && !seen[r.gr()] {
-			seen[r.gr()] = true
-			out = append(out, r)
-		}
-	}
+	always := map[schema.GroupResource]bool{}
 	for _, r := range in.cat.inCategory("all") {
-		add(r)
+		always[r.gr()] = true
 	}
 	for _, n := range nsNames {
 		if r, err := in.cat.resolve(n); err == nil {
-			add(r)
+			always[r.gr()] = true
 		}
 	}
-	sortResources(out)
+	var out []nsType
+	for _, r := range in.cat.preferred {
+		if r.namespaced && r.listable && !duplicateTypes[r.gr()] {
+			out = append(out, nsType{resource: r, always: always[r.gr()]})
+		}
+	}
 	in.nsTypes = out
 	return out
 }
@@ -436,12 +460,12 @@ func (in *inspector) gatherNamespace(ctx context.Context, ns string) {
 		return
 	}
 	in.record(in.sink.WriteObject(namespacePath(ns), obj.Object))
-	for _, r := range in.namespaceTypes() {
+	for _, t := range in.namespaceTypes() {
 		var each func(*unstructured.Unstructured)
-		if r.gvr.Group == "" && r.gvr.Resource == "pods" {
-			each = func(pod *unstructured.Unstructured) { in.handleObject(ctx, r, pod) }
+		if t.gvr.Group == "" && t.gvr.Resource == "pods" {
+			each = func(pod *unstructured.Unstructured) { in.handleObject(ctx, t.resource, pod) }
 		}
-		in.writeList(ctx, r, ns, namespacedListPath(ns, r.gr()), each)
+		in.writeList(ctx, t.resource, ns, namespacedListPath(ns, t.gr()), !t.always, each)
 	}
 	in.logf("inspect: namespace %s gathered", ns)
 }
