@@ -21,6 +21,7 @@ if [ -n "${KUBECONFIG:-}" ] || [ -f "$HOME/.kube/config" ]; then
   echo "gathering from the cluster of the current kubeconfig (${KUBECONFIG:-$HOME/.kube/config})" >&2
 else
   kc=${TESTCLUSTER_DIR:-$root/_output/cluster}/kubeconfig
+  hack/cluster.sh build >/dev/null
   if hack/cluster.sh status >/dev/null 2>&1; then
     echo "no kubeconfig: gathering from the running local test cluster" >&2
   else

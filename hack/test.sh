@@ -15,6 +15,11 @@ stop_cluster() {
   fi
 }
 
+# Build (or find cached) the harness first, in the open: a cold build takes
+# minutes.
+export TEST_CLUSTER_BIN
+TEST_CLUSTER_BIN=$(hack/cluster.sh build)
+
 if [ -z "${TEST_KUBECONFIG:-}" ]; then
   if hack/cluster.sh status >/dev/null 2>&1; then
     echo "== using the running test cluster"
@@ -28,9 +33,6 @@ if [ -z "${TEST_KUBECONFIG:-}" ]; then
   fi
   export TEST_KUBECONFIG=${TESTCLUSTER_DIR:-$root/_output/cluster}/kubeconfig
 fi
-export TEST_CLUSTER_BIN
-TEST_CLUSTER_BIN=$(hack/cluster.sh build)
-
 rc=0
 failed=()
 for mod in $(find . -name go.mod -not -path './_output/*' | sort); do
