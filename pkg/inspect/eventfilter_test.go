@@ -18,16 +18,16 @@ func TestWriteEventFilter(t *testing.T) {
 	events := map[string][]map[string]any{
 		"ns-a": {{
 			"apiVersion": "v1", "kind": "Event",
-			"metadata":       map[string]any{"name": "e1", "namespace": "ns-a"},
-			"type":           "Warning", "reason": "BackOff", "count": 5,
+			"metadata": map[string]any{"name": "e1", "namespace": "ns-a"},
+			"type":     "Warning", "reason": "BackOff", "count": 5,
 			"lastTimestamp":  "2026-11-26T10:00:02Z",
 			"message":        "Back-off restarting <script>alert(1)</script>",
 			"involvedObject": map[string]any{"kind": "Pod", "name": "crasher"},
 		}},
 		"ns-b": {{
 			"apiVersion": "v1", "kind": "Event",
-			"metadata":       map[string]any{"name": "e2", "namespace": "ns-b", "creationTimestamp": "2026-11-26T10:00:01Z"},
-			"type":           "Normal", "reason": "Scheduled",
+			"metadata": map[string]any{"name": "e2", "namespace": "ns-b", "creationTimestamp": "2026-11-26T10:00:01Z"},
+			"type":     "Normal", "reason": "Scheduled",
 			"eventTime":      "2026-11-26T10:00:01.000000Z",
 			"message":        "Successfully assigned",
 			"involvedObject": map[string]any{"kind": "Pod", "name": "web"},

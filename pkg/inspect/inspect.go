@@ -55,11 +55,11 @@ type inspector struct {
 	kube kubernetes.Interface
 	cat  *catalog
 
-	mu       sync.Mutex
-	visited  map[string]bool
-	errs     []error
-	warned   map[string]bool
-	nsTypes  []nsType // what every namespace lists, resolved once
+	mu      sync.Mutex
+	visited map[string]bool
+	errs    []error
+	warned  map[string]bool
+	nsTypes []nsType // what every namespace lists, resolved once
 
 	sem chan struct{} // bounds concurrent work (log streams, namespaces)
 	wg  sync.WaitGroup
