@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -51,9 +52,20 @@ func (in *inspector) gatherCluster(ctx context.Context) {
 		}
 		in.gatherAll(ctx, r, "")
 	}
+	// Namespaces side by side, a few at a time (their pods' logs have their
+	// own bound).
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(1, in.cfg.Parallel/2))
 	for _, ns := range in.clusterNamespaces(ctx, openshift) {
-		in.gatherNamespace(ctx, ns)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			in.gatherNamespace(ctx, ns)
+		}()
 	}
+	wg.Wait()
 }
 
 // clusterNamespaces picks the namespaces --cluster gathers: all with -A;
