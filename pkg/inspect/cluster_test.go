@@ -1,6 +1,8 @@
 package inspect
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -32,5 +34,20 @@ func TestFailing(t *testing.T) {
 				t.Errorf("Failing() = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	t.Parallel()
+	var errs []error
+	for i := 0; i < 25; i++ {
+		errs = append(errs, fmt.Errorf("e%d", i))
+	}
+	got := summarize(errs).Error()
+	if !strings.Contains(got, "e19") || strings.Contains(got, "e20") || !strings.HasSuffix(got, "and 5 more errors (all in the log)]") {
+		t.Errorf("summarize(25 errors) = %q", got)
+	}
+	if summarize(nil) != nil {
+		t.Error("summarize(nil) != nil")
 	}
 }

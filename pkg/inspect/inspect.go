@@ -120,7 +120,19 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config, args []string) error
 	if !env.InGatherRun {
 		in.record(WriteRootFiles(ctx, env, start, time.Now()))
 	}
-	return utilerrors.NewAggregate(in.errs)
+	return summarize(in.errs)
+}
+
+// maxErrors is how many errors the returned error spells out; every one
+// is in the log already.
+const maxErrors = 20
+
+func summarize(errs []error) error {
+	if len(errs) <= maxErrors {
+		return utilerrors.NewAggregate(errs)
+	}
+	head := append(errs[:maxErrors:maxErrors], fmt.Errorf("and %d more errors (all in the log)", len(errs)-maxErrors))
+	return utilerrors.NewAggregate(head)
 }
 
 // record keeps an error and goes on.
