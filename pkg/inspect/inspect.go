@@ -226,6 +226,12 @@ func (in *inspector) eachPage(ctx context.Context, r resource, ns string, fn fun
 	opts := metav1.ListOptions{Limit: in.cfg.PageSize}
 	for {
 		list, err := in.dyn.Resource(r.gvr).Namespace(ns).List(ctx, opts)
+		if apierrors.IsNotFound(err) && opts.Continue == "" {
+			// The type went away since discovery (a CRD deleted while we
+			// gather): nothing to list, as for a type never served.
+			in.warn(fmt.Sprintf("skipping %s: no longer served", r.gr()))
+			return
+		}
 		if err != nil {
 			in.record(describe("listing", r, ns, "", err))
 			return

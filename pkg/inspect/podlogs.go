@@ -43,7 +43,9 @@ func (in *inspector) gatherPodLogs(ctx context.Context, u *unstructured.Unstruct
 		}
 		started := st.State.Running != nil || st.State.Terminated != nil
 		restarted := st.RestartCount > 0 || st.LastTerminationState.Terminated != nil
-		if started {
+		// A container waiting to restart still has the log of its last
+		// run as its current log.
+		if started || restarted {
 			in.spawn(func() { in.fetchLog(ctx, pod.Namespace, pod.Name, c, false) })
 		}
 		if restarted {

@@ -140,6 +140,7 @@ func load(kubeconfig string) (*rest.Config, error) {
 		return nil, err
 	}
 	cfg.QPS, cfg.Burst = 100, 200
+	cfg.WarningHandler = rest.NoWarnings{}
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, err

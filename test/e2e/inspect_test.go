@@ -154,13 +154,19 @@ func TestInspectClusterOperatorTree(t *testing.T) {
 				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
 				Template: corev1.PodTemplateSpec{
 					ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
-					Spec:       clustertest.TestPod(ns, "x", "log", "web").Spec,
+					Spec: func() corev1.PodSpec {
+						spec := clustertest.TestPod(ns, "x", "log", "web").Spec
+						spec.RestartPolicy = corev1.RestartPolicyAlways
+						return spec
+					}(),
 				},
 			},
 		}, metav1.CreateOptions{})
 		return err
 	})
-	crash := clustertest.TestPod(ns, "crasher", "exit", "3", "crash-output")
+	// Each run lives 20 s, so once it has restarted, the previous run's
+	// container (and log) is certainly still there while we inspect.
+	crash := clustertest.TestPod(ns, "crasher", "exit-after", "20s", "3", "crash-output")
 	crash.Spec.RestartPolicy = corev1.RestartPolicyAlways
 	withInit := clustertest.TestPod(ns, "with-init", "log", "main-output")
 	withInit.Spec.InitContainers = []corev1.Container{{
@@ -172,7 +178,7 @@ func TestInspectClusterOperatorTree(t *testing.T) {
 	clustertest.WaitForPod(t, ns, "with-init", 2*time.Minute, clustertest.Running)
 	clustertest.WaitForPod(t, ns, "crasher", 2*time.Minute, func(p *corev1.Pod) bool {
 		for _, s := range p.Status.ContainerStatuses {
-			if s.RestartCount >= 1 && s.LastTerminationState.Terminated != nil {
+			if s.RestartCount >= 1 && s.State.Running != nil {
 				return true
 			}
 		}
@@ -197,6 +203,7 @@ func TestInspectClusterOperatorTree(t *testing.T) {
 	co := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "config.openshift.io/v1", "kind": "ClusterOperator",
 		"metadata": map[string]any{"name": coName},
+		"spec":     map[string]any{},
 	}}
 	created, err := clustertest.CreateWithRetry(ctx, dyn.Resource(coGVR), co)
 	if err != nil {
@@ -228,7 +235,7 @@ func TestInspectClusterOperatorTree(t *testing.T) {
 		}
 	}
 	want := []string{
-		"NS.yaml",
+		"NS.yaml", // upper case sorts first
 		"apps/daemonsets.yaml",
 		"apps/deployments.yaml",
 		"apps/replicasets.yaml",
@@ -256,6 +263,7 @@ func TestInspectClusterOperatorTree(t *testing.T) {
 		"pods/with-init/with-init.yaml",
 		"policy/poddisruptionbudgets.yaml",
 	}
+	sort.Strings(nsFiles)
 	if diff := cmp.Diff(want, nsFiles); diff != "" {
 		t.Errorf("namespace layout (-want +got):\n%s", diff)
 	}

@@ -5,6 +5,8 @@
 //	testimage                      wait for SIGTERM/SIGINT
 //	testimage log LINE...          print the lines, then wait
 //	testimage exit CODE LINE...    print the lines, then exit with CODE
+//	testimage exit-after DURATION CODE LINE...
+//	                               print the lines, wait, then exit with CODE
 //	testimage cat FILE...          copy the files to stdout
 //	testimage tar DIR              write a tar stream of DIR to stdout
 //	testimage list-namespaces      list namespaces with the in-cluster config
@@ -56,6 +58,23 @@ func run(args []string) error {
 		for _, l := range rest[1:] {
 			fmt.Println(l)
 		}
+		os.Exit(code)
+	case "exit-after":
+		if len(rest) < 2 {
+			return fmt.Errorf("exit-after: want a duration and a code")
+		}
+		d, err := time.ParseDuration(rest[0])
+		if err != nil {
+			return err
+		}
+		code, err := strconv.Atoi(rest[1])
+		if err != nil {
+			return err
+		}
+		for _, l := range rest[2:] {
+			fmt.Println(l)
+		}
+		time.Sleep(d)
 		os.Exit(code)
 	case "cat":
 		for _, f := range rest {
