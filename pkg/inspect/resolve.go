@@ -83,40 +83,30 @@ func hasVerb(r metav1.APIResource, verb string) bool {
 func (c *catalog) resolve(token string) (resource, error) {
 	token = strings.ToLower(token)
 	full, gr := schema.ParseResourceArg(token)
-	var gvr schema.GroupVersionResource
-	var err error
 	if full != nil {
-		gvr, err = c.mapper.ResourceFor(*full)
-	}
-	if full == nil || err != nil {
-		gvr, err = c.mapper.ResourceFor(gr.WithVersion(""))
-	}
-	if err != nil {
-		if meta.IsNoMatchError(err) {
-			return resource{}, fmt.Errorf("%s: %w", token, errNotServed)
+		if gvr, err := c.mapper.ResourceFor(*full); err == nil {
+			return c.served(token, gvr, nil)
 		}
-		return resource{}, fmt.Errorf("resolving %s: %w", token, err)
 	}
-	r, ok := c.resources[gvr]
-	if !ok {
-		return resource{}, fmt.Errorf("%s: %w", token, errNotServed)
-	}
-	return r, nil
+	gvr, err := c.mapper.ResourceFor(gr.WithVersion(""))
+	return c.served(token, gvr, err)
 }
 
 // resolveGroupResource maps a relatedObjects entry (group, resource) to
 // the served resource.
 func (c *catalog) resolveGroupResource(gr schema.GroupResource) (resource, error) {
 	gvr, err := c.mapper.ResourceFor(gr.WithVersion(""))
-	if err != nil {
-		if meta.IsNoMatchError(err) {
-			return resource{}, fmt.Errorf("%s: %w", gr, errNotServed)
-		}
-		return resource{}, fmt.Errorf("resolving %s: %w", gr, err)
+	return c.served(gr.String(), gvr, err)
+}
+
+// served turns the mapper's answer into a served resource, or errNotServed.
+func (c *catalog) served(what string, gvr schema.GroupVersionResource, err error) (resource, error) {
+	if err != nil && !meta.IsNoMatchError(err) {
+		return resource{}, fmt.Errorf("resolving %s: %w", what, err)
 	}
 	r, ok := c.resources[gvr]
-	if !ok {
-		return resource{}, fmt.Errorf("%s: %w", gr, errNotServed)
+	if err != nil || !ok {
+		return resource{}, fmt.Errorf("%s: %w", what, errNotServed)
 	}
 	return r, nil
 }

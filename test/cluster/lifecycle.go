@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -227,9 +228,9 @@ func (c *Config) releaseHostPaths() error {
 	return errors.Join(errs...)
 }
 
-// removeEmptyDirs removes dir and the directories below it that are empty,
-// deepest first; it never removes a file.
-func removeEmptyDirs(dir string) {
+// dirsDeepestFirst lists dir and the directories below it, children before
+// their parents, so they can be removed in that order.
+func dirsDeepestFirst(dir string) []string {
 	var dirs []string
 	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err == nil && d.IsDir() {
@@ -237,8 +238,15 @@ func removeEmptyDirs(dir string) {
 		}
 		return nil
 	})
-	for i := len(dirs) - 1; i >= 0; i-- {
-		_ = os.Remove(dirs[i]) // fails, as it should, when not empty
+	slices.Reverse(dirs)
+	return dirs
+}
+
+// removeEmptyDirs removes dir and the directories below it that are empty,
+// deepest first; it never removes a file.
+func removeEmptyDirs(dir string) {
+	for _, d := range dirsDeepestFirst(dir) {
+		_ = os.Remove(d) // fails, as it should, when not empty
 	}
 }
 

@@ -224,18 +224,11 @@ func (c *Config) removeCgroupRoot() error {
 		if _, err := os.Stat(root); err != nil {
 			continue
 		}
-		var dirs []string
-		_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-			if err == nil && d.IsDir() {
-				dirs = append(dirs, p)
-			}
-			return nil
-		})
-		for i := len(dirs) - 1; i >= 0; i-- {
-			killCgroupProcs(dirs[i])
+		for _, dir := range dirsDeepestFirst(root) {
+			killCgroupProcs(dir)
 			var err error
 			for try := 0; try < 50; try++ {
-				if err = os.Remove(dirs[i]); err == nil || os.IsNotExist(err) {
+				if err = os.Remove(dir); err == nil || os.IsNotExist(err) {
 					err = nil
 					break
 				}
