@@ -162,16 +162,17 @@ func loadImageCommand() *cobra.Command {
 }
 
 func imageArchiveCommand() *cobra.Command {
-	var binary, ref, out string
+	var binary, entry, ref, out string
 	cmd := &cobra.Command{
 		Use:   "image-archive",
 		Short: "Write a docker archive of an image holding one static binary as its entrypoint",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			return writeImageArchive(binary, "testimage", ref, out)
+			return writeImageArchive(binary, entry, ref, out)
 		},
 	}
-	cmd.Flags().StringVar(&binary, "binary", "", "static binary to put at /testimage")
+	cmd.Flags().StringVar(&binary, "binary", "", "static binary to put into the image")
+	cmd.Flags().StringVar(&entry, "entry", "testimage", "its path in the image (no leading /), also the entrypoint")
 	cmd.Flags().StringVar(&ref, "tag", TestImage, "image reference")
 	cmd.Flags().StringVar(&out, "output", "", "archive to write")
 	_ = cmd.MarkFlagRequired("binary")

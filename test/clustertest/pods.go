@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,23 +78,36 @@ func Logs(t testing.TB, ns, pod, container string) string {
 // reference, for tests of image loading.
 func ImageArchive(t testing.TB, ref string) string {
 	t.Helper()
-	bin := os.Getenv("TEST_CLUSTER_BIN")
-	if bin == "" {
-		root, err := RepoRoot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := exec.CommandContext(t.Context(), filepath.Join(root, "hack", "cluster.sh"), "build").Output()
-		if err != nil {
-			t.Fatalf("hack/cluster.sh build: %v", err)
-		}
-		bin = string(out[:len(out)-1])
-	}
+	return BinaryImageArchive(t, filepath.Join(filepath.Dir(harnessBinary(t)), "testimage"), "testimage", ref)
+}
+
+// BinaryImageArchive writes a docker archive of an image holding one static
+// binary at /entry, which is also its entrypoint.
+func BinaryImageArchive(t testing.TB, binary, entry, ref string) string {
+	t.Helper()
 	archive := filepath.Join(t.TempDir(), "image.tar")
-	out, err := exec.CommandContext(t.Context(), bin, "image-archive",
-		"--binary", filepath.Join(filepath.Dir(bin), "testimage"), "--tag", ref, "--output", archive).CombinedOutput()
+	out, err := exec.CommandContext(t.Context(), harnessBinary(t), "image-archive",
+		"--binary", binary, "--entry", entry, "--tag", ref, "--output", archive).CombinedOutput()
 	if err != nil {
 		t.Fatalf("writing image archive: %v\n%s", err, out)
 	}
 	return archive
+}
+
+// harnessBinary is the cached test cluster binary (TEST_CLUSTER_BIN, set by
+// make test, or built now).
+func harnessBinary(t testing.TB) string {
+	t.Helper()
+	if bin := os.Getenv("TEST_CLUSTER_BIN"); bin != "" {
+		return bin
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.CommandContext(t.Context(), filepath.Join(root, "hack", "cluster.sh"), "build").Output()
+	if err != nil {
+		t.Fatalf("hack/cluster.sh build: %v", err)
+	}
+	return strings.TrimSpace(string(out))
 }
