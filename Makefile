@@ -33,7 +33,7 @@ GO_MODULES := $(patsubst %/go.mod,%,$(shell find . -name go.mod -not -path './_o
 # everything, Kubernetes included).
 export CGO_ENABLED := 0
 
-.PHONY: help build run test test-unit verify cluster-up cluster-down cluster-status cluster-load-image clean
+.PHONY: help build run test test-unit verify cluster-up cluster-down cluster-status cluster-load-image clean image-base image image-archive
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -69,5 +69,32 @@ cluster-load-image: ## import ARCHIVE (OCI or docker archive) into the test clus
 	@test -n "$(ARCHIVE)" || { echo "usage: make cluster-load-image ARCHIVE=path/to/image.tar"; exit 2; }
 	hack/cluster.sh load-image $(ARCHIVE)
 
+# Images. podman runs with the settings of images/containers.conf (what works
+# on our machines); PODMAN_ARGS may point it at another store
+# (--root DIR --runroot DIR), as the image tests do.
+PODMAN      ?= podman
+PODMAN_ARGS ?=
+BASE_IMAGE  ?= localhost/must-gather-base:busybox
+MOVING_TAG  ?= $(REGISTRY)/$(NAME):latest
+# The commit's time: the same commit builds the same image.
+SOURCE_DATE_EPOCH ?= $(or $(shell git log -1 --format=%ct 2>/dev/null),0)
+CONTAINERS_CONF ?= $(CURDIR)/images/containers.conf
+export CONTAINERS_CONF
+
+image-base: ## import the local busybox + bash-static base userland (no registry needed)
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) images/base/build.sh $(BASE_IMAGE) $(PODMAN_ARGS)
+
+image: build image-base ## build $(IMAGE) (and $(MOVING_TAG)) from the local base
+	$(PODMAN) $(PODMAN_ARGS) build --pull=never --no-cache --timestamp $(SOURCE_DATE_EPOCH) \
+		--build-arg BASE=$(BASE_IMAGE) --build-arg VERSION=$(BUILD_VERSION) --build-arg REVISION=$(GIT_COMMIT) \
+		-t $(IMAGE) -t $(MOVING_TAG) -f Dockerfile .
+
+image-archive: image ## write _output/image.tar, a docker archive `make cluster-load-image` accepts
+	rm -f _output/image.tar
+	$(PODMAN) $(PODMAN_ARGS) save --format docker-archive -o _output/image.tar $(IMAGE)
+
 clean: ## remove build output (stop the test cluster first)
 	rm -rf $(BIN)
+
+print-%: ## print a variable, e.g. make print-IMAGE
+	@echo $($*)

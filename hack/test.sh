@@ -44,11 +44,15 @@ for mod in $(find . -name go.mod -not -path './_output/*' | sort); do
     failed+=("$dir")
   fi
 done
+echo "== image: build twice (same ID), offline podman run against the cluster"
+if ! hack/image-test.sh; then
+  failed+=("image")
+fi
 if [ "${#failed[@]}" -gt 0 ]; then
-  echo "FAILED modules: ${failed[*]}"
+  echo "FAILED: ${failed[*]}"
   rc=1
 else
-  echo "all modules passed"
+  echo "all modules and the image test passed"
 fi
 if [ "$started" = 1 ]; then
   started=0

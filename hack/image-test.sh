@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The image, tested on this machine (part of `make test`):
+#  1. `make image` twice into a throwaway podman store: the same commit must
+#     give the same image ID;
+#  2. the offline flow exactly as a user runs it:
+#     podman run --rm --network=host -v KUBECONFIG:/kubeconfig:Z
+#       -e KUBECONFIG=/kubeconfig -v OUT:/must-gather:Z IMAGE
+#     against the real test cluster ($TEST_KUBECONFIG); then the version
+#     file, the manifest and the data are checked.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+kc=${TEST_KUBECONFIG:?TEST_KUBECONFIG must name the test cluster kubeconfig}
+export CONTAINERS_CONF=$root/images/containers.conf
+
+work=$(mktemp -d /tmp/mgtk-image-test.XXXXXX)
+args=(--root "$work/root" --runroot "$work/runroot" --storage-driver vfs)
+cleanup() {
+  podman "${args[@]}" rmi -a -f >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "image test: FAIL: $*" >&2; exit 1; }
+
+image=$(make -s print-IMAGE)
+start=$SECONDS
+make -s image PODMAN_ARGS="${args[*]}" >/dev/null
+id1=$(podman "${args[@]}" image inspect --format '{{.Id}}' "$image")
+echo "image test: built $image ($id1) in $((SECONDS - start))s"
+make -s image PODMAN_ARGS="${args[*]}" >/dev/null
+id2=$(podman "${args[@]}" image inspect --format '{{.Id}}' "$image")
+[ "$id1" = "$id2" ] || fail "the same commit built two image IDs: $id1 and $id2"
+echo "image test: rebuilt to the same ID"
+
+out=$work/must-gather
+mkdir -p "$out"
+start=$SECONDS
+rc=0
+podman "${args[@]}" run --rm --network=host -v "$kc:/kubeconfig:Z" -e KUBECONFIG=/kubeconfig \
+  -v "$out:/must-gather:Z" "$image" >"$work/run.log" 2>&1 || rc=$?
+[ "$rc" = 0 ] || { cat "$work/run.log" >&2; fail "podman run exited $rc"; }
+echo "image test: offline podman run gathered in $((SECONDS - start))s"
+
+want_version=$(make -s print-BUILD_VERSION)
+[ "$(sed -n 1p "$out/version")" = "must-gather-toolkit" ] || fail "version line 1: $(sed -n 1p "$out/version")"
+[ "$(sed -n 2p "$out/version")" = "$want_version" ] || fail "version line 2: $(sed -n 2p "$out/version"), want $want_version"
+grep -q '"status": "ok"' "$out/gather-manifest.json" || fail "manifest status is not ok: $(head -c 600 "$out/gather-manifest.json")"
+grep -q '"gatherDir": "installed /usr/share/gather/gather.d"' "$out/gather-manifest.json" || fail "the image did not use its installed gather.d"
+for f in namespaces/kube-system/kube-system.yaml cluster-scoped-resources/core/nodes timestamp event-filter.html; do
+  [ -e "$out/$f" ] || fail "missing $f"
+done
+echo "image test: PASS ($(find "$out" -type f | wc -l) files)"
