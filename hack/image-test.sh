@@ -6,7 +6,9 @@
 #     podman run --rm --network=host -v KUBECONFIG:/kubeconfig:Z
 #       -e KUBECONFIG=/kubeconfig -v OUT:/must-gather:Z IMAGE
 #     against the real test cluster ($TEST_KUBECONFIG); then the version
-#     file, the manifest and the data are checked.
+#     file, the manifest and the data are checked;
+#  3. the image in a pod of the cluster, the way `oc adm must-gather` runs it
+#     (test/e2e TestImageAsOcMustGather).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -49,4 +51,10 @@ grep -q '"gatherDir": "installed /usr/share/gather/gather.d"' "$out/gather-manif
 for f in namespaces/kube-system/kube-system.yaml cluster-scoped-resources/core/nodes timestamp event-filter.html; do
   [ -e "$out/$f" ] || fail "missing $f"
 done
-echo "image test: PASS ($(find "$out" -type f | wc -l) files)"
+echo "image test: offline run checked ($(find "$out" -type f | wc -l) files)"
+
+# 3. As the default image of `oc adm must-gather`, in a pod of the cluster.
+podman "${args[@]}" save --format docker-archive -o "$work/image.tar" "$image" >/dev/null
+IMAGE_ARCHIVE=$work/image.tar IMAGE_REF=$image \
+  go test -vet=off -count=1 -run '^TestImageAsOcMustGather$' ./test/e2e/ || fail "the image as oc adm must-gather runs it"
+echo "image test: PASS"

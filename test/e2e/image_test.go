@@ -1,0 +1,150 @@
+package e2e
+
+import (
+	"archive/tar"
+	"bytes"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/httpstream"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/remotecommand"
+
+	"github.com/must-gather/toolkit/test/clustertest"
+)
+
+// ocGatherCommand is the shape of the gather container's command line that
+// `oc adm must-gather` uses: it looks for setsid, ps and pkill, starts its
+// disk-usage checker (df, awk, sed, sleep) in the background, runs
+// /usr/bin/gather (in its own session when it can), then syncs.
+const ocGatherCommand = `if command -v setsid >/dev/null 2>&1 && command -v ps >/dev/null 2>&1 && command -v pkill >/dev/null 2>&1; then
+  HAVE_SESSION_TOOLS=true
+else
+  HAVE_SESSION_TOOLS=false
+fi
+
+checker() {
+  while true; do
+    usage=$(df -P /must-gather | awk 'NR==2 {print $5}' | sed 's/%//')
+    echo "[disk usage checker] Volume usage percentage: current = ${usage} ; allowed = 100"
+    if [ "$usage" -gt 100 ]; then exit 1; fi
+    sleep 5
+  done
+}
+checker & if [ "$HAVE_SESSION_TOOLS" = "true" ]; then
+  setsid -w bash <<-MUSTGATHER_EOF
+/usr/bin/gather
+MUSTGATHER_EOF
+else
+  /usr/bin/gather
+fi; sync && echo 'Caches written to disk'`
+
+// The image as the default image of `oc adm must-gather`: a gather
+// container with oc's command line and a copy container kept alive with
+// oc's sleep, sharing /must-gather; the result is copied out with tar over
+// exec, as `oc rsync` falls back to. Run by hack/image-test.sh, which builds
+// the image and names its archive.
+func TestImageAsOcMustGather(t *testing.T) {
+	archive, ref := os.Getenv("IMAGE_ARCHIVE"), os.Getenv("IMAGE_REF")
+	if archive == "" || ref == "" {
+		t.Skip("IMAGE_ARCHIVE and IMAGE_REF are set by hack/image-test.sh, which runs this test")
+	}
+	clustertest.RequireNode(t)
+	ns := clustertest.Namespace(t)
+	clustertest.LoadImage(t, archive)
+	cs := clustertest.Client(t)
+
+	vol := []corev1.VolumeMount{{Name: "must-gather-output", MountPath: "/must-gather"}}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "must-gather", Namespace: ns},
+		Spec: corev1.PodSpec{
+			NodeName:                      clustertest.NodeName,
+			RestartPolicy:                 corev1.RestartPolicyNever,
+			ServiceAccountName:            clustertest.ServiceAccount(t, ns),
+			TerminationGracePeriodSeconds: new(int64),
+			Volumes:                       []corev1.Volume{{Name: "must-gather-output", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}},
+			Containers: []corev1.Container{
+				{Name: "gather", Image: ref, ImagePullPolicy: corev1.PullIfNotPresent, Command: []string{"/bin/bash", "-c", ocGatherCommand}, VolumeMounts: vol},
+				{Name: "copy", Image: ref, ImagePullPolicy: corev1.PullIfNotPresent, Command: []string{"/bin/bash", "-c", "trap : TERM INT; sleep infinity & wait"}, VolumeMounts: vol},
+			},
+		},
+	}
+	createPod(t, pod)
+	clustertest.WaitForPod(t, ns, "must-gather", 3*time.Minute, func(p *corev1.Pod) bool {
+		for _, s := range p.Status.ContainerStatuses {
+			if s.Name == "gather" && s.State.Terminated != nil {
+				return true
+			}
+		}
+		return false
+	})
+	p, err := cs.CoreV1().Pods(ns).Get(t.Context(), "must-gather", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := clustertest.Logs(t, ns, "must-gather", "gather")
+	for _, s := range p.Status.ContainerStatuses {
+		if s.Name == "gather" && s.State.Terminated.ExitCode != 0 {
+			t.Fatalf("gather container exited %d:\n%s", s.State.Terminated.ExitCode, log)
+		}
+	}
+	for _, want := range []string{"[disk usage checker] Volume usage percentage", "Caches written to disk", "result in /must-gather"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("gather container log lacks %q:\n%s", want, log)
+		}
+	}
+
+	// Copy /must-gather out of the copy container: tar over exec.
+	req := cs.CoreV1().RESTClient().Post().Resource("pods").Namespace(ns).Name("must-gather").SubResource("exec").
+		VersionedParams(&corev1.PodExecOptions{Container: "copy", Command: []string{"tar", "-cf", "-", "-C", "/must-gather", "."}, Stdout: true, Stderr: true}, scheme.ParameterCodec)
+	cfg := clustertest.Config(t)
+	ws, err := remotecommand.NewWebSocketExecutor(cfg, "GET", req.URL().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	spdy, err := remotecommand.NewSPDYExecutor(cfg, "POST", req.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec, err := remotecommand.NewFallbackExecutor(ws, spdy, httpstream.IsUpgradeFailure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := exec.StreamWithContext(t.Context(), remotecommand.StreamOptions{Stdout: &stdout, Stderr: &stderr}); err != nil {
+		t.Fatalf("tar over exec: %v (%s)", err, stderr.String())
+	}
+	got := map[string]string{}
+	tr := tar.NewReader(&stdout)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("reading the copied tar: %v", err)
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[strings.TrimPrefix(h.Name, "./")] = string(b)
+	}
+	if v := got["version"]; !strings.HasPrefix(v, "must-gather-toolkit\n") {
+		t.Errorf("copied version file = %q", v)
+	}
+	if m := got["gather-manifest.json"]; !strings.Contains(m, `"status": "ok"`) || !strings.Contains(m, `"gatherDir": "installed /usr/share/gather/gather.d"`) {
+		t.Errorf("copied manifest: %.600s", m)
+	}
+	if _, ok := got["namespaces/kube-system/kube-system.yaml"]; !ok {
+		t.Errorf("copied %d files, without namespaces/kube-system/kube-system.yaml", len(got))
+	}
+}
