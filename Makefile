@@ -33,7 +33,7 @@ GO_MODULES := $(patsubst %/go.mod,%,$(shell find . -name go.mod -not -path './_o
 # everything, Kubernetes included).
 export CGO_ENABLED := 0
 
-.PHONY: help build run test test-unit verify cluster-up cluster-down cluster-status cluster-load-image clean image-base image image-archive
+.PHONY: help build run test test-unit verify cluster-up cluster-down cluster-status cluster-load-image clean image-base image image-ubi image-archive
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -88,6 +88,27 @@ image: build image-base ## build $(IMAGE) (and $(MOVING_TAG)) from the local bas
 	$(PODMAN) $(PODMAN_ARGS) build --pull=never --no-cache --timestamp $(SOURCE_DATE_EPOCH) \
 		--build-arg BASE=$(BASE_IMAGE) --build-arg VERSION=$(BUILD_VERSION) --build-arg REVISION=$(GIT_COMMIT) \
 		-t $(IMAGE) -t $(MOVING_TAG) -f Dockerfile .
+
+# The UBI image. Here no registry is reachable: build it from local images,
+# with the host's Go toolchain and module cache mounted into the builder
+# stage and no package installs:
+#   make image-ubi UBI_BUILDER=$(BASE_IMAGE) UBI_BASE=$(BASE_IMAGE) UBI_LOCAL=1
+UBI_BUILDER ?= registry.access.redhat.com/ubi9/go-toolset:latest
+UBI_BASE    ?= registry.access.redhat.com/ubi9/ubi-minimal:latest
+UBI_IMAGE   ?= $(REGISTRY)/$(NAME):v$(VERSION)-ubi
+UBI_LOCAL   ?= 0
+ifeq ($(UBI_LOCAL),1)
+UBI_BUILD_ARGS := --build-arg INSTALL_PACKAGES= --build-arg GOPROXY=off --build-arg GOFLAGS=-mod=mod \
+	-v $(shell go env GOROOT):/usr/local/go:ro -v $(shell go env GOMODCACHE):/root/go/pkg/mod \
+	-v $(shell go env GOCACHE):/root/.cache/go-build
+endif
+
+image-ubi: ## build $(UBI_IMAGE) from Containerfile.ubi (see UBI_LOCAL above for offline builds)
+	$(PODMAN) $(PODMAN_ARGS) build --pull=never --no-cache --timestamp $(SOURCE_DATE_EPOCH) \
+		--ignorefile images/ubi.containerignore $(UBI_BUILD_ARGS) \
+		--build-arg BUILDER=$(UBI_BUILDER) --build-arg BASE=$(UBI_BASE) --build-arg LDFLAGS="$(LDFLAGS)" \
+		--build-arg VERSION=$(BUILD_VERSION) --build-arg REVISION=$(GIT_COMMIT) \
+		-t $(UBI_IMAGE) -f Containerfile.ubi .
 
 image-archive: image ## write _output/image.tar, a docker archive `make cluster-load-image` accepts
 	rm -f _output/image.tar

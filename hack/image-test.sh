@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The image, tested on this machine (part of `make test`):
-#  1. `make image` twice into a throwaway podman store: the same commit must
-#     give the same image ID;
+#  1. `make image` and `make image-ubi` (from the local base) twice each into
+#     a throwaway podman store: the same commit must give the same image ID;
 #  2. the offline flow exactly as a user runs it:
 #     podman run --rm --network=host -v KUBECONFIG:/kubeconfig:Z
 #       -e KUBECONFIG=/kubeconfig -v OUT:/must-gather:Z IMAGE
@@ -33,6 +33,20 @@ make -s image PODMAN_ARGS="${args[*]}" >/dev/null
 id2=$(podman "${args[@]}" image inspect --format '{{.Id}}' "$image")
 [ "$id1" = "$id2" ] || fail "the same commit built two image IDs: $id1 and $id2"
 echo "image test: rebuilt to the same ID"
+
+# The UBI variant, built here from the local base (offline: no package
+# installs), must also rebuild to the same ID and carry the same identity.
+ubi=$(make -s print-UBI_IMAGE)
+ubi_args=(PODMAN_ARGS="${args[*]}" UBI_BUILDER="$(make -s print-BASE_IMAGE)" UBI_BASE="$(make -s print-BASE_IMAGE)" UBI_LOCAL=1)
+make -s image-ubi "${ubi_args[@]}" >/dev/null
+u1=$(podman "${args[@]}" image inspect --format '{{.Id}}' "$ubi")
+make -s image-ubi "${ubi_args[@]}" >/dev/null
+u2=$(podman "${args[@]}" image inspect --format '{{.Id}}' "$ubi")
+[ "$u1" = "$u2" ] || fail "the same commit built two UBI image IDs: $u1 and $u2"
+v_ubi=$(podman "${args[@]}" run --rm "$ubi" /usr/bin/gather version)
+v_img=$(podman "${args[@]}" run --rm "$image" /usr/bin/gather version)
+[ "$v_ubi" = "$v_img" ] || fail "UBI image says $v_ubi, the image says $v_img"
+echo "image test: UBI image built and rebuilt to the same ID ($v_ubi)"
 
 out=$work/must-gather
 mkdir -p "$out"
