@@ -33,7 +33,7 @@ GO_MODULES := $(patsubst %/go.mod,%,$(shell find . -name go.mod -not -path './_o
 # everything, Kubernetes included).
 export CGO_ENABLED := 0
 
-.PHONY: help build run test test-unit verify cluster-up cluster-down cluster-status cluster-load-image clean image-base image image-ubi image-archive
+.PHONY: help build run test test-unit verify cluster-up cluster-down cluster-status cluster-load-image clean image-base image image-ubi image-archive release
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -109,6 +109,14 @@ image-ubi: ## build $(UBI_IMAGE) from Containerfile.ubi (see UBI_LOCAL above for
 		--build-arg BUILDER=$(UBI_BUILDER) --build-arg BASE=$(UBI_BASE) --build-arg LDFLAGS="$(LDFLAGS)" \
 		--build-arg VERSION=$(BUILD_VERSION) --build-arg REVISION=$(GIT_COMMIT) \
 		-t $(UBI_IMAGE) -f Containerfile.ubi .
+
+# A release: the image of VERSION as it is (no qualifier), pushed under its
+# per-release tag v$(VERSION) and the moving tag.
+PUSH_ARGS ?=
+release: ## build with RELEASE=1 and push $(IMAGE) and $(MOVING_TAG)
+	$(MAKE) image RELEASE=1
+	$(PODMAN) $(PODMAN_ARGS) push $(PUSH_ARGS) $(IMAGE)
+	$(PODMAN) $(PODMAN_ARGS) push $(PUSH_ARGS) $(MOVING_TAG)
 
 image-archive: image ## write _output/image.tar, a docker archive `make cluster-load-image` accepts
 	rm -f _output/image.tar

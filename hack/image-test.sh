@@ -8,7 +8,8 @@
 #     against the real test cluster ($TEST_KUBECONFIG); then the version
 #     file, the manifest and the data are checked;
 #  3. the image in a pod of the cluster, the way `oc adm must-gather` runs it
-#     (test/e2e TestImageAsOcMustGather).
+#     (test/e2e TestImageAsOcMustGather);
+#  4. `make release` against a registry on loopback (crane registry serve).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -71,4 +72,22 @@ echo "image test: offline run checked ($(find "$out" -type f | wc -l) files)"
 podman "${args[@]}" save --format docker-archive -o "$work/image.tar" "$image" >/dev/null
 IMAGE_ARCHIVE=$work/image.tar IMAGE_REF=$image \
   go test -vet=off -count=1 -run '^TestImageAsOcMustGather$' ./test/e2e/ || fail "the image as oc adm must-gather runs it"
+# 4. `make release` against a registry on loopback: the per-release tag and
+#    the moving tag arrive, and the pushed image reports VERSION as it is.
+port=$(( 20000 + RANDOM % 20000 ))
+crane=$work/crane
+GOBIN=$work go install github.com/google/go-containerregistry/cmd/crane@v0.22.1
+"$crane" registry serve --address "127.0.0.1:$port" >"$work/registry.log" 2>&1 &
+registry_pid=$!
+trap 'kill $registry_pid 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 50); do "$crane" catalog --insecure "127.0.0.1:$port" >/dev/null 2>&1 && break; sleep 0.1; done
+reg=127.0.0.1:$port/mgtk
+make -s release REGISTRY="$reg" PODMAN_ARGS="${args[*]}" PUSH_ARGS=--tls-verify=false >/dev/null 2>"$work/release.log" ||
+  { cat "$work/release.log" >&2; fail "make release"; }
+version=$(cat VERSION)
+tags=$("$crane" ls --insecure "$reg/must-gather-toolkit" | sort | tr '\n' ' ')
+[ "$tags" = "latest v$version " ] || fail "pushed tags: '$tags', want 'latest v$version '"
+label=$("$crane" config --insecure "$reg/must-gather-toolkit:v$version" | grep -o '"org.opencontainers.image.version":"[^"]*"')
+[ "$label" = "\"org.opencontainers.image.version\":\"$version\"" ] || fail "released image label $label, want $version"
+echo "image test: make release pushed v$version and latest to a loopback registry"
 echo "image test: PASS"
