@@ -81,8 +81,11 @@ SOURCE_DATE_EPOCH ?= $(or $(shell git log -1 --format=%ct 2>/dev/null),0)
 CONTAINERS_CONF ?= $(CURDIR)/images/containers.conf
 export CONTAINERS_CONF
 
+# SESSION_TOOLS=1 adds util-linux setsid and procps ps/pkill to the base (for
+# testing oc's command line branch that uses them).
+SESSION_TOOLS ?= 0
 image-base: ## import the local busybox + bash-static base userland (no registry needed)
-	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) images/base/build.sh $(BASE_IMAGE) $(PODMAN_ARGS)
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) SESSION_TOOLS=$(SESSION_TOOLS) images/base/build.sh $(BASE_IMAGE) $(PODMAN_ARGS)
 
 image: build image-base ## build $(IMAGE) (and $(MOVING_TAG)) from the local base
 	$(PODMAN) $(PODMAN_ARGS) build --pull=never --no-cache --timestamp $(SOURCE_DATE_EPOCH) \

@@ -68,10 +68,19 @@ for f in namespaces/kube-system/kube-system.yaml cluster-scoped-resources/core/n
 done
 echo "image test: offline run checked ($(find "$out" -type f | wc -l) files)"
 
-# 3. As the default image of `oc adm must-gather`, in a pod of the cluster.
+# 3. As the default image of `oc adm must-gather`, in a pod of the cluster:
+#    the image as built (busybox has no pkill: oc's plain branch), and a
+#    variant with util-linux setsid and procps ps/pkill (oc's setsid branch).
 podman "${args[@]}" save --format docker-archive -o "$work/image.tar" "$image" >/dev/null
-IMAGE_ARCHIVE=$work/image.tar IMAGE_REF=$image \
+IMAGE_ARCHIVE=$work/image.tar IMAGE_REF=$image IMAGE_SESSION_TOOLS=false \
   go test -vet=off -count=1 -run '^TestImageAsOcMustGather$' ./test/e2e/ || fail "the image as oc adm must-gather runs it"
+variant=localhost/mgtk/must-gather:session-tools
+make -s image SESSION_TOOLS=1 BASE_IMAGE=localhost/must-gather-base:session-tools IMAGE=$variant MOVING_TAG=$variant-latest \
+  PODMAN_ARGS="${args[*]}" >/dev/null
+podman "${args[@]}" save --format docker-archive -o "$work/variant.tar" "$variant" >/dev/null
+IMAGE_ARCHIVE=$work/variant.tar IMAGE_REF=$variant IMAGE_SESSION_TOOLS=true \
+  go test -vet=off -count=1 -run '^TestImageAsOcMustGather$' ./test/e2e/ || fail "oc's setsid branch"
+echo "image test: both branches of oc's command line ran the gather in a pod"
 # 4. `make release` against a registry on loopback: the per-release tag and
 #    the moving tag arrive, and the pushed image reports VERSION as it is.
 port=$(( 20000 + RANDOM % 20000 ))

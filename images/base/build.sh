@@ -21,6 +21,20 @@ for applet in $(/bin/busybox --list-full); do
   case "$applet" in bin/bash|bin/busybox) continue ;; esac
   [ -e "$fs/$applet" ] || ln -s /bin/busybox "$fs/$applet"
 done
+# SESSION_TOOLS=1: also the host's util-linux setsid and procps ps/pkill (with
+# their shared libraries), for testing the branch of oc's command line that
+# uses them (busybox's setsid has no -w, and it has no pkill).
+if [ "${SESSION_TOOLS:-0}" = 1 ]; then
+  for tool in setsid ps pkill; do
+    bin=$(command -v "$tool")
+    rm -f "$fs/usr/bin/$tool"
+    install -m 0755 "$bin" "$fs/usr/bin/$tool"
+    for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+      mkdir -p "$fs$(dirname "$lib")"
+      cp -L "$lib" "$fs$lib"
+    done
+  done
+fi
 echo 'root:x:0:0:root:/root:/bin/bash' > "$fs/etc/passwd"
 echo 'root:x:0:' > "$fs/etc/group"
 # Reproducible: fixed times, owners and order.

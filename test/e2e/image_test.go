@@ -27,6 +27,7 @@ const ocGatherCommand = `if command -v setsid >/dev/null 2>&1 && command -v ps >
 else
   HAVE_SESSION_TOOLS=false
 fi
+echo "session tools: $HAVE_SESSION_TOOLS"
 
 checker() {
   while true; do
@@ -48,11 +49,12 @@ fi; sync && echo 'Caches written to disk'`
 // container with oc's command line and a copy container kept alive with
 // oc's sleep, sharing /must-gather; the result is copied out with tar over
 // exec, as `oc rsync` falls back to. Run by hack/image-test.sh, which builds
-// the image and names its archive.
+// the image, names its archive and says which branch of oc's command line
+// the image takes (IMAGE_SESSION_TOOLS: whether it has setsid, ps, pkill).
 func TestImageAsOcMustGather(t *testing.T) {
-	archive, ref := os.Getenv("IMAGE_ARCHIVE"), os.Getenv("IMAGE_REF")
-	if archive == "" || ref == "" {
-		t.Skip("IMAGE_ARCHIVE and IMAGE_REF are set by hack/image-test.sh, which runs this test")
+	archive, ref, tools := os.Getenv("IMAGE_ARCHIVE"), os.Getenv("IMAGE_REF"), os.Getenv("IMAGE_SESSION_TOOLS")
+	if archive == "" || ref == "" || tools == "" {
+		t.Skip("IMAGE_ARCHIVE, IMAGE_REF and IMAGE_SESSION_TOOLS are set by hack/image-test.sh, which runs this test")
 	}
 	clustertest.RequireNode(t)
 	ns := clustertest.Namespace(t)
@@ -93,7 +95,7 @@ func TestImageAsOcMustGather(t *testing.T) {
 			t.Fatalf("gather container exited %d:\n%s", s.State.Terminated.ExitCode, log)
 		}
 	}
-	for _, want := range []string{"[disk usage checker] Volume usage percentage", "Caches written to disk", "result in /must-gather"} {
+	for _, want := range []string{"session tools: " + tools, "[disk usage checker] Volume usage percentage", "Caches written to disk", "result in /must-gather"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("gather container log lacks %q:\n%s", want, log)
 		}
