@@ -1,0 +1,110 @@
+package e2e
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/must-gather/toolkit/test/clustertest"
+)
+
+// plantSecret puts a Secret with a unique value into kube-system, which the
+// default gathering always collects, and returns the value.
+func plantSecret(t *testing.T) string {
+	t.Helper()
+	cs := clustertest.Client(t)
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	value := "planted-" + hex.EncodeToString(b)
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{GenerateName: "planted-", Namespace: "kube-system"},
+		StringData: map[string]string{"password": value}}
+	got, err := cs.CoreV1().Secrets("kube-system").Create(t.Context(), s, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cs.CoreV1().Secrets("kube-system").Delete(context.Background(), got.Name, metav1.DeleteOptions{})
+	})
+	return value
+}
+
+// assertNoLeakDeep is assertNoLeak that also reads inside .gz files.
+func assertNoLeakDeep(t *testing.T, files map[string][]byte, planted string) {
+	t.Helper()
+	for name, content := range files {
+		if strings.HasSuffix(name, ".gz") {
+			zr, err := gzip.NewReader(bytes.NewReader(content))
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				continue
+			}
+			if content, err = io.ReadAll(zr); err != nil {
+				t.Errorf("%s: %v", name, err)
+				continue
+			}
+		}
+		if bytes.Contains(content, []byte(planted)) {
+			t.Errorf("%s leaks the planted secret value", name)
+		}
+	}
+}
+
+func readTree(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for _, f := range files(t, dir) {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[f] = b
+	}
+	return out
+}
+
+// The offline flow, exactly as a user runs it: podman run --network=host
+// with a mounted kubeconfig. Run by hack/image-test.sh (IMAGE_REF and the
+// podman store in IMAGE_PODMAN_ARGS).
+func TestImageOfflinePodman(t *testing.T) {
+	ref, podmanArgs := os.Getenv("IMAGE_REF"), os.Getenv("IMAGE_PODMAN_ARGS")
+	if ref == "" || podmanArgs == "" || os.Getenv("IMAGE_VERSION") == "" {
+		t.Skip("IMAGE_REF, IMAGE_PODMAN_ARGS and IMAGE_VERSION are set by hack/image-test.sh, which runs this test")
+	}
+	clustertest.Config(t)
+	planted := plantSecret(t)
+	out := filepath.Join(t.TempDir(), "must-gather")
+	if err := os.MkdirAll(out, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	args := append(strings.Fields(podmanArgs), "run", "--rm", "--network=host",
+		"-v", kubeconfigPath(t)+":/kubeconfig:Z", "-e", "KUBECONFIG=/kubeconfig",
+		"-v", out+":/must-gather:Z", ref)
+	cmd := exec.CommandContext(t.Context(), "podman", args...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("podman run: %v\n%s", err, b)
+	}
+	tree := readTree(t, out)
+	if v, want := string(tree["version"]), "must-gather-toolkit\n"+os.Getenv("IMAGE_VERSION")+"\n"; v != want {
+		t.Errorf("version file = %q, want %q", v, want)
+	}
+	if m := string(tree["gather-manifest.json"]); !strings.Contains(m, `"status": "ok"`) || !strings.Contains(m, `"gatherDir": "installed /usr/share/gather/gather.d"`) {
+		t.Errorf("manifest: %.600s", m)
+	}
+	if !strings.Contains(string(tree["namespaces/kube-system/core/secrets.yaml"]), "planted-") {
+		t.Error("the planted Secret (redacted) is not in kube-system's secrets.yaml: the leak check proves nothing")
+	}
+	assertNoLeakDeep(t, tree, planted)
+}
