@@ -12,7 +12,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := app.Main(ctx, app.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}, os.Args[1:])
+	code := app.Main(ctx, app.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}, app.Args(os.Args[0], os.Args[1:]))
 	stop()
 	os.Exit(code)
 }

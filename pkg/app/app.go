@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -15,6 +16,16 @@ type IOStreams struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
+}
+
+// Args maps the program's name to its arguments: the same binary installed
+// as /usr/bin/gather_audit_logs gathers audit logs alone into /must-gather,
+// as users of `oc adm must-gather -- /usr/bin/gather_audit_logs` expect.
+func Args(argv0 string, args []string) []string {
+	if filepath.Base(argv0) == "gather_audit_logs" {
+		return append([]string{"audit-logs", "--dest-dir", "/must-gather"}, args...)
+	}
+	return args
 }
 
 // Main runs the command and prints a failure as one line on ErrOut. It

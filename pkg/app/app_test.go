@@ -122,3 +122,21 @@ func TestGatherFromRealCluster(t *testing.T) {
 		t.Errorf("version file (-want +got):\n%s", diff)
 	}
 }
+
+func TestArgs(t *testing.T) {
+	tests := []struct {
+		argv0 string
+		args  []string
+		want  []string
+	}{
+		{argv0: "/usr/bin/gather", args: nil, want: nil},
+		{argv0: "gather", args: []string{"inspect", "ns/x"}, want: []string{"inspect", "ns/x"}},
+		{argv0: "/usr/bin/gather_audit_logs", args: nil, want: []string{"audit-logs", "--dest-dir", "/must-gather"}},
+		{argv0: "gather_audit_logs", args: []string{"--node", "a"}, want: []string{"audit-logs", "--dest-dir", "/must-gather", "--node", "a"}},
+	}
+	for _, tc := range tests {
+		if diff := cmp.Diff(tc.want, Args(tc.argv0, tc.args)); diff != "" {
+			t.Errorf("Args(%q, %q) (-want +got):\n%s", tc.argv0, tc.args, diff)
+		}
+	}
+}

@@ -6,9 +6,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/must-gather/toolkit/pkg/auditlogs"
 	"github.com/must-gather/toolkit/pkg/builtin"
 	"github.com/must-gather/toolkit/pkg/cluster"
 	"github.com/must-gather/toolkit/pkg/inspect"
+	"github.com/must-gather/toolkit/pkg/nodelogs"
 	"github.com/must-gather/toolkit/pkg/output"
 )
 
@@ -16,7 +18,9 @@ import (
 // a subcommand of gather.
 func Builtins() builtin.Registry {
 	return builtin.Registry{
-		"inspect": inspect.New,
+		"inspect":    inspect.New,
+		"audit-logs": auditlogs.New,
+		"node-logs":  nodelogs.New,
 	}
 }
 

@@ -107,4 +107,25 @@ func TestImageOfflinePodman(t *testing.T) {
 		t.Error("the planted Secret (redacted) is not in kube-system's secrets.yaml: the leak check proves nothing")
 	}
 	assertNoLeakDeep(t, tree, planted)
+	for _, f := range []string{"audit_logs/kube-apiserver.audit_logs_listing", "host_service_logs/masters/kubelet_service.log"} {
+		if _, ok := tree[f]; !ok {
+			t.Errorf("the default gathering lacks %s", f)
+		}
+	}
+
+	// oc adm must-gather -- /usr/bin/gather_audit_logs
+	audit := filepath.Join(t.TempDir(), "audit")
+	if err := os.MkdirAll(audit, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	args = append(strings.Fields(podmanArgs), "run", "--rm", "--network=host",
+		"-v", kubeconfigPath(t)+":/kubeconfig:Z", "-e", "KUBECONFIG=/kubeconfig",
+		"-v", audit+":/must-gather:Z", ref, "/usr/bin/gather_audit_logs")
+	if b, err := exec.CommandContext(t.Context(), "podman", args...).CombinedOutput(); err != nil {
+		t.Fatalf("podman run gather_audit_logs: %v\n%s", err, b)
+	}
+	got := files(t, audit)
+	if len(got) < 2 || !strings.Contains(strings.Join(got, " "), "audit_logs/kube-apiserver.audit_logs_listing") {
+		t.Errorf("gather_audit_logs wrote %v", got)
+	}
 }

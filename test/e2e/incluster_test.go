@@ -50,7 +50,9 @@ func TestGatherInAPod(t *testing.T) {
 	}
 	for _, want := range []string{
 		"gathering from https://10.0.0.1:443 (Kubernetes v1.37.2) into /must-gather",
-		"[step 1/1] 10-inspect:7: ok",
+		"10-inspect:7: ok in",
+		"20-audit-logs:4: ok in",
+		"30-node-logs:3: ok in",
 		": ok (",
 		"result in /must-gather",
 	} {

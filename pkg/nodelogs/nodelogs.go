@@ -1,0 +1,193 @@
+// Package nodelogs gathers the logs of host services (kubelet, the container
+// runtime) from the nodes, as host_service_logs/masters/<unit>_service.log.
+package nodelogs
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"regexp"
+	"time"
+
+	"github.com/spf13/pflag"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	"github.com/must-gather/toolkit/pkg/builtin"
+	"github.com/must-gather/toolkit/pkg/nodes"
+	"github.com/must-gather/toolkit/pkg/output"
+)
+
+// DefaultUnits are the services whose logs are gathered.
+var DefaultUnits = []string{"kubelet", "crio", "containerd"}
+
+// DefaultSince is the since-window when none is given, as the OpenShift
+// must-gather scripts use.
+const DefaultSince = 7 * 24 * time.Hour
+
+// Config is what to gather.
+type Config struct {
+	Selection nodes.Selection
+	Units     []string
+	Since     time.Time
+	Now       func() time.Time
+}
+
+// Run gathers the service logs. With several nodes, each line is prefixed
+// with its node's name, as `oc adm node-logs` does.
+func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
+	cs, err := env.Cluster.Kube()
+	if err != nil {
+		return err
+	}
+	if len(cfg.Units) == 0 {
+		cfg.Units = DefaultUnits
+	}
+	now := time.Now
+	if cfg.Now != nil {
+		now = cfg.Now
+	}
+	since := cfg.Since
+	if since.IsZero() {
+		since = now().Add(-DefaultSince)
+	}
+	targets, err := nodes.Targets(ctx, cs, cfg.Selection)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	var ready []string
+	for _, t := range targets {
+		if t.SkipReason != "" {
+			errs = append(errs, fmt.Errorf("skipping node %s: %s", t.Name, t.SkipReason))
+			continue
+		}
+		ready = append(ready, t.Name)
+	}
+	proxy := nodes.LogProxy{CS: cs}
+	for _, unit := range cfg.Units {
+		var f *output.File
+		for _, node := range ready {
+			rc, err := proxy.Query(ctx, node, unit)
+			if apierrors.IsNotFound(err) || apierrors.IsBadRequest(err) {
+				continue // no such service on this node
+			}
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if f == nil {
+				if f, err = env.Sink.Create(path.Join("host_service_logs", "masters", unit+"_service.log")); err != nil {
+					rc.Close()
+					errs = append(errs, err)
+					break
+				}
+			}
+			prefix := ""
+			if len(ready) > 1 {
+				prefix = node + " "
+			}
+			env.Logf("node-logs: %s %s: read through the node log proxy", node, unit)
+			err = copySince(f, rc, since, now(), prefix)
+			rc.Close()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s log of %s: %w", unit, node, err))
+			}
+		}
+		if f != nil {
+			errs = append(errs, f.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+var (
+	// klog: I1126 15:32:39.931570 ...
+	klogTime = regexp.MustCompile(`^[IWEF](\d{4} \d{2}:\d{2}:\d{2})`)
+	// journal short format: Nov 26 15:32:39 host unit[pid]: ...
+	journalTime = regexp.MustCompile(`^([A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}) `)
+)
+
+// lineTime reads the time a log line starts with; the formats carry no
+// year, so it is the latest year that puts the time not after now.
+func lineTime(line string, now time.Time) (time.Time, bool) {
+	var t time.Time
+	var err error
+	switch {
+	case klogTime.MatchString(line):
+		t, err = time.Parse("0102 15:04:05", klogTime.FindStringSubmatch(line)[1])
+	case journalTime.MatchString(line):
+		t, err = time.Parse("Jan _2 15:04:05", journalTime.FindStringSubmatch(line)[1])
+	default:
+		return time.Time{}, false
+	}
+	if err != nil {
+		return time.Time{}, false
+	}
+	t = time.Date(now.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, now.Location())
+	if t.After(now.Add(24 * time.Hour)) {
+		t = t.AddDate(-1, 0, 0)
+	}
+	return t, true
+}
+
+// copySince copies the lines from the first one at or after since; lines
+// without a time of their own go with the line before them (and are kept
+// before the first dated line: nothing is dropped without a reason).
+func copySince(w io.Writer, r io.Reader, since, now time.Time, prefix string) error {
+	s := bufio.NewScanner(r)
+	s.Buffer(make([]byte, 64*1024), 4*1024*1024)
+	keep := true
+	bw := bufio.NewWriter(w)
+	for s.Scan() {
+		line := s.Text()
+		if t, ok := lineTime(line, now); ok {
+			keep = !t.Before(since)
+		}
+		if !keep {
+			continue
+		}
+		if _, err := bw.WriteString(prefix + line + "\n"); err != nil {
+			return err
+		}
+	}
+	if err := s.Err(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// Command is the node-logs built-in.
+type Command struct {
+	cfg   Config
+	roles []string
+	nodes []string
+}
+
+// New returns the built-in.
+func New() builtin.Builtin { return &Command{} }
+
+// Short is the one-line help.
+func (c *Command) Short() string {
+	return "Gather host service logs (kubelet, crio, containerd) from the control-plane nodes"
+}
+
+// AddFlags registers the flags.
+func (c *Command) AddFlags(fs *pflag.FlagSet) {
+	fs.StringSliceVar(&c.roles, "role", nil, "node roles to read (default control-plane)")
+	fs.StringSliceVar(&c.nodes, "node", nil, "node names to read (instead of roles)")
+	fs.StringVarP(&c.cfg.Selection.Selector, "selector", "l", "", "label selector of the nodes to read (instead of roles)")
+	fs.StringSliceVarP(&c.cfg.Units, "unit", "u", DefaultUnits, "services whose logs to gather")
+}
+
+// Run gathers.
+func (c *Command) Run(ctx context.Context, env *builtin.Env, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("node-logs takes no arguments, got %q", args)
+	}
+	cfg := c.cfg
+	cfg.Selection.Roles, cfg.Selection.Names, cfg.Since = c.roles, c.nodes, env.Since
+	return Run(ctx, env, cfg)
+}

@@ -1,0 +1,66 @@
+package nodes
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"k8s.io/client-go/kubernetes"
+)
+
+// LogProxy reads host logs of a node through the kubelet's log endpoint
+// behind the apiserver: nodes/NAME/proxy/logs/PATH.
+type LogProxy struct {
+	CS kubernetes.Interface
+}
+
+func (p LogProxy) path(node, rel string) string {
+	return "/api/v1/nodes/" + url.PathEscape(node) + "/proxy/logs/" + rel
+}
+
+var hrefRE = regexp.MustCompile(`<a href="([^"]+)">`)
+
+// List lists the entries of a directory below the node's /var/log
+// (directories end in "/"). The listing carries no modification times.
+func (p LogProxy) List(ctx context.Context, node, dir string) ([]string, error) {
+	if dir != "" && !strings.HasSuffix(dir, "/") {
+		dir += "/"
+	}
+	b, err := p.CS.CoreV1().RESTClient().Get().AbsPath(p.path(node, dir)).DoRaw(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing /var/log/%s on %s: %w", dir, node, err)
+	}
+	var out []string
+	for _, m := range hrefRE.FindAllStringSubmatch(string(b), -1) {
+		name, err := url.PathUnescape(m[1])
+		if err != nil {
+			name = m[1]
+		}
+		out = append(out, name)
+	}
+	return out, nil
+}
+
+// Open streams a file below the node's /var/log.
+func (p LogProxy) Open(ctx context.Context, node, rel string) (io.ReadCloser, error) {
+	rc, err := p.CS.CoreV1().RESTClient().Get().AbsPath(p.path(node, rel)).Stream(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading /var/log/%s on %s: %w", rel, node, err)
+	}
+	return rc, nil
+}
+
+// Query streams the log of a service (the node log query: the journal of
+// the unit, or /var/log/<unit>.log when there is none). The kubelet refuses
+// extra options once the query resolves to a file, so none are sent:
+// callers filter by time themselves.
+func (p LogProxy) Query(ctx context.Context, node, unit string) (io.ReadCloser, error) {
+	rc, err := p.CS.CoreV1().RESTClient().Get().AbsPath(p.path(node, "")).Param("query", unit).Stream(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("querying the %s log of %s: %w", unit, node, err)
+	}
+	return rc, nil
+}
