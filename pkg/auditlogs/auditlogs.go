@@ -166,9 +166,7 @@ func fetch(ctx context.Context, env *builtin.Env, proxy nodes.LogProxy, node, co
 
 // Command is the audit-logs built-in.
 type Command struct {
-	cfg   Config
-	roles []string
-	nodes []string
+	cfg Config
 }
 
 // New returns the built-in.
@@ -181,9 +179,7 @@ func (c *Command) Short() string {
 
 // AddFlags registers the flags.
 func (c *Command) AddFlags(fs *pflag.FlagSet) {
-	fs.StringSliceVar(&c.roles, "role", nil, "node roles to read (default control-plane)")
-	fs.StringSliceVar(&c.nodes, "node", nil, "node names to read (instead of roles)")
-	fs.StringVarP(&c.cfg.Selection.Selector, "selector", "l", "", "label selector of the nodes to read (instead of roles)")
+	c.cfg.Selection.AddFlags(fs)
 	fs.StringSliceVar(&c.cfg.Components, "component", DefaultComponents, "log directories under /var/log of the API servers")
 	fs.IntVar(&c.cfg.Parallel, "parallel", 4, "how many files to copy at once")
 }
@@ -194,6 +190,6 @@ func (c *Command) Run(ctx context.Context, env *builtin.Env, args []string) erro
 		return fmt.Errorf("audit-logs takes no arguments, got %q", args)
 	}
 	cfg := c.cfg
-	cfg.Selection.Roles, cfg.Selection.Names, cfg.Since = c.roles, c.nodes, env.Since
+	cfg.Since = env.Since
 	return Run(ctx, env, cfg)
 }

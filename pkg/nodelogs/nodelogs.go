@@ -161,9 +161,7 @@ func copySince(w io.Writer, r io.Reader, since, now time.Time, prefix string) er
 
 // Command is the node-logs built-in.
 type Command struct {
-	cfg   Config
-	roles []string
-	nodes []string
+	cfg Config
 }
 
 // New returns the built-in.
@@ -176,9 +174,7 @@ func (c *Command) Short() string {
 
 // AddFlags registers the flags.
 func (c *Command) AddFlags(fs *pflag.FlagSet) {
-	fs.StringSliceVar(&c.roles, "role", nil, "node roles to read (default control-plane)")
-	fs.StringSliceVar(&c.nodes, "node", nil, "node names to read (instead of roles)")
-	fs.StringVarP(&c.cfg.Selection.Selector, "selector", "l", "", "label selector of the nodes to read (instead of roles)")
+	c.cfg.Selection.AddFlags(fs)
 	fs.StringSliceVarP(&c.cfg.Units, "unit", "u", DefaultUnits, "services whose logs to gather")
 }
 
@@ -188,6 +184,6 @@ func (c *Command) Run(ctx context.Context, env *builtin.Env, args []string) erro
 		return fmt.Errorf("node-logs takes no arguments, got %q", args)
 	}
 	cfg := c.cfg
-	cfg.Selection.Roles, cfg.Selection.Names, cfg.Since = c.roles, c.nodes, env.Since
+	cfg.Since = env.Since
 	return Run(ctx, env, cfg)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/spf13/pflag"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -92,4 +93,12 @@ func notReadyReason(n *corev1.Node) string {
 		}
 	}
 	return "node has no Ready condition"
+}
+
+// AddFlags registers the node-selection flags, as `oc adm node-logs` names
+// them, filling s.
+func (s *Selection) AddFlags(fs *pflag.FlagSet) {
+	fs.StringSliceVar(&s.Roles, "role", nil, "node roles to read (default control-plane)")
+	fs.StringSliceVar(&s.Names, "node", nil, "node names to read (instead of roles)")
+	fs.StringVarP(&s.Selector, "selector", "l", "", "label selector of the nodes to read (instead of roles)")
 }

@@ -1,12 +1,9 @@
 package e2e
 
 import (
-	"archive/tar"
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"path"
 	"strings"
 	"testing"
@@ -15,9 +12,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/httpstream"
-	"k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/tools/remotecommand"
 
 	"github.com/must-gather/toolkit/test/clustertest"
 )
@@ -78,44 +72,10 @@ func TestExecTarStreamIsIntact(t *testing.T) {
 	createPod(t, p)
 	clustertest.WaitForPod(t, ns, "holder", 2*time.Minute, clustertest.Running)
 
-	req := cs.CoreV1().RESTClient().Post().Resource("pods").Namespace(ns).Name("holder").SubResource("exec").
-		VersionedParams(&corev1.PodExecOptions{Container: "main", Command: []string{"/testimage", "tar", "/data"}, Stdout: true, Stderr: true}, scheme.ParameterCodec)
-	cfg := clustertest.Config(t)
-	ws, err := remotecommand.NewWebSocketExecutor(cfg, "GET", req.URL().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	spdy, err := remotecommand.NewSPDYExecutor(cfg, "POST", req.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec, err := remotecommand.NewFallbackExecutor(ws, spdy, httpstream.IsUpgradeFailure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stdout, stderr bytes.Buffer
-	if err := exec.StreamWithContext(t.Context(), remotecommand.StreamOptions{Stdout: &stdout, Stderr: &stderr}); err != nil {
-		t.Fatalf("exec: %v (stderr %q)", err, stderr.String())
-	}
 	got := map[string][]byte{}
-	tr := tar.NewReader(&stdout)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("reading the tar stream: %v", err)
-		}
-		if h.Typeflag != tar.TypeReg {
-			continue
-		}
-		b, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for name, b := range clustertest.Untar(t, clustertest.Exec(t, ns, "holder", "main", "/testimage", "tar", "/data")) {
 		// The configmap volume keeps the files in a timestamped directory.
-		got[path.Base(h.Name)] = b
+		got[path.Base(name)] = b
 	}
 	want := map[string][]byte{"blob.bin": payload, "note.txt": []byte("hello\n")}
 	if diff := cmp.Diff(want, got); diff != "" {

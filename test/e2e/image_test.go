@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"archive/tar"
-	"bytes"
-	"io"
 	"os"
 	"strings"
 	"testing"
@@ -11,9 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/httpstream"
-	"k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/tools/remotecommand"
 
 	"github.com/must-gather/toolkit/test/clustertest"
 )
@@ -103,44 +97,7 @@ func TestImageAsOcMustGather(t *testing.T) {
 	}
 
 	// Copy /must-gather out of the copy container: tar over exec.
-	req := cs.CoreV1().RESTClient().Post().Resource("pods").Namespace(ns).Name("must-gather").SubResource("exec").
-		VersionedParams(&corev1.PodExecOptions{Container: "copy", Command: []string{"tar", "-cf", "-", "-C", "/must-gather", "."}, Stdout: true, Stderr: true}, scheme.ParameterCodec)
-	cfg := clustertest.Config(t)
-	ws, err := remotecommand.NewWebSocketExecutor(cfg, "GET", req.URL().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	spdy, err := remotecommand.NewSPDYExecutor(cfg, "POST", req.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec, err := remotecommand.NewFallbackExecutor(ws, spdy, httpstream.IsUpgradeFailure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stdout, stderr bytes.Buffer
-	if err := exec.StreamWithContext(t.Context(), remotecommand.StreamOptions{Stdout: &stdout, Stderr: &stderr}); err != nil {
-		t.Fatalf("tar over exec: %v (%s)", err, stderr.String())
-	}
-	got := map[string][]byte{}
-	tr := tar.NewReader(&stdout)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("reading the copied tar: %v", err)
-		}
-		if h.Typeflag != tar.TypeReg {
-			continue
-		}
-		b, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got[strings.TrimPrefix(h.Name, "./")] = b
-	}
+	got := clustertest.Untar(t, clustertest.Exec(t, ns, "must-gather", "copy", "tar", "-cf", "-", "-C", "/must-gather", "."))
 	if v := string(got["version"]); !strings.HasPrefix(v, "must-gather-toolkit\n") {
 		t.Errorf("copied version file = %q", v)
 	}
