@@ -90,7 +90,7 @@ when it exists, else the copy built into this binary.
 	}
 	o.addFlags(cmd.Flags())
 	o.cluster.AddFlags(cmd.Flags())
-	cmd.AddCommand(newVersionCommand(streams))
+	cmd.AddCommand(newVersionCommand(streams), newNodeAgentCommand(streams))
 	for _, name := range o.registry.Names() {
 		cmd.AddCommand(builtinCommand(name, o.registry[name], streams))
 	}

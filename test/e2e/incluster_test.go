@@ -1,11 +1,17 @@
 package e2e
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,25 +23,44 @@ import (
 // gather inside a pod: the in-cluster config, the built-in gather.d, the
 // image contract's /must-gather. (The real image comes with its own issue;
 // this image holds just the static binary.)
+var (
+	gatherImageOnce sync.Once
+	gatherImageRef  string
+)
+
+// gatherImage builds the gather binary and loads an image of it alone into
+// the node, once per test process, and returns its reference.
+func gatherImage(t *testing.T) string {
+	t.Helper()
+	gatherImageOnce.Do(func() {
+		root, err := clustertest.RepoRoot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		bin := filepath.Join(t.TempDir(), "gather")
+		build := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "./cmd/gather")
+		build.Dir = root
+		build.Env = append(build.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("building gather: %v\n%s", err, out)
+		}
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		ref := "localhost/mgtk/gather:e2e-" + hex.EncodeToString(b)
+		clustertest.LoadImage(t, clustertest.BinaryImageArchive(t, bin, "usr/bin/gather", ref))
+		gatherImageRef = ref
+	})
+	if gatherImageRef == "" {
+		t.Fatal("the gather image could not be made (see the first test that tried)")
+	}
+	return gatherImageRef
+}
+
 func TestGatherInAPod(t *testing.T) {
 	t.Parallel()
 	clustertest.RequireNode(t)
 	ns := clustertest.Namespace(t)
-	root, err := clustertest.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(t.TempDir(), "gather")
-	build := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "./cmd/gather")
-	build.Dir = root
-	build.Env = append(build.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building gather: %v\n%s", err, out)
-	}
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	ref := "localhost/mgtk/gather:e2e-" + hex.EncodeToString(b)
-	clustertest.LoadImage(t, clustertest.BinaryImageArchive(t, bin, "usr/bin/gather", ref))
+	ref := gatherImage(t)
 
 	p := clustertest.TestPod(ns, "gather")
 	p.Spec.ServiceAccountName = clustertest.ServiceAccount(t, ns)
@@ -59,5 +84,57 @@ func TestGatherInAPod(t *testing.T) {
 		if !strings.Contains(log, want) {
 			t.Errorf("gather log lacks %q:\n%s", want, log)
 		}
+	}
+}
+
+// The node side of the node collectors, in a privileged pod with the
+// host's root at /host: audit files come back over exec as a tar stream of
+// gzipped files, the kubelet's log as the host has it.
+func TestNodeAgentOverExec(t *testing.T) {
+	t.Parallel()
+	clustertest.RequireNode(t)
+	ns := clustertest.Namespace(t)
+	ref := gatherImage(t)
+	p := clustertest.TestPod(ns, "agent")
+	p.Spec.HostPID = true
+	p.Spec.Containers[0].Image = ref
+	p.Spec.Containers[0].ImagePullPolicy = corev1.PullNever
+	p.Spec.Containers[0].Command = []string{"/usr/bin/gather", "node-agent", "wait"}
+	p.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Privileged: new(true)}
+	// The agent compresses through a temporary file (a tar entry needs its
+	// size first): the debug pod gives it an emptyDir at /tmp ($TMPDIR).
+	p.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "host", MountPath: "/host"}, {Name: "tmp", MountPath: "/tmp"}}
+	p.Spec.Volumes = []corev1.Volume{
+		{Name: "host", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}},
+		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+	}
+	createPod(t, p)
+	clustertest.WaitForPod(t, ns, "agent", 2*time.Minute, clustertest.Running)
+
+	files := clustertest.Untar(t, clustertest.Exec(t, ns, "agent", "main", "/usr/bin/gather", "node-agent", "files", "var/log/kube-apiserver"))
+	if !strings.Contains(string(files[".listing"]), "var/log/kube-apiserver/audit.log\n") {
+		t.Errorf("listing = %q", files[".listing"])
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(files["var/log/kube-apiserver/audit.log.gz"]))
+	if err != nil {
+		t.Fatalf("audit.log.gz: %v", err)
+	}
+	plain, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(plain), "\n")
+	var ev struct{ Kind, AuditID string }
+	if err := json.Unmarshal([]byte(first), &ev); err != nil || ev.Kind != "Event" {
+		t.Errorf("first audit line is not an event (%v): %.200s", err, first)
+	}
+
+	kubelet := clustertest.Exec(t, ns, "agent", "main", "/usr/bin/gather", "node-agent", "service-log", "kubelet")
+	real, err := os.ReadFile("/var/log/kubelet.log")
+	if err != nil {
+		t.Skipf("the kubelet log of this harness is not readable here: %v", err)
+	}
+	if len(kubelet) < 1024 || !bytes.HasPrefix(real, kubelet) {
+		t.Errorf("kubelet log over exec (%d bytes) is not the start of /var/log/kubelet.log (%d bytes)", len(kubelet), len(real))
 	}
 }
