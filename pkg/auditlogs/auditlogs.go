@@ -4,10 +4,12 @@
 package auditlogs
 
 import (
+	"archive/tar"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"regexp"
 	"sort"
@@ -19,6 +21,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/must-gather/toolkit/pkg/builtin"
+	"github.com/must-gather/toolkit/pkg/nodeagent"
 	"github.com/must-gather/toolkit/pkg/nodes"
 )
 
@@ -32,6 +35,12 @@ type Config struct {
 	Components []string
 	Since      time.Time
 	Parallel   int
+	// Image of the debug pods (default: the gather's own); NoDebugPods
+	// reads through the node log proxy only.
+	Image       string
+	NoDebugPods bool
+	// NodeBudget bounds the work on one node.
+	NodeBudget time.Duration
 }
 
 // rotatedName matches the time a rotated audit file was closed, as the
@@ -87,10 +96,48 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 		mu.Unlock()
 		env.Logf("audit-logs: %v", err)
 	}
+	list := func(comp, line string) {
+		mu.Lock()
+		listings[comp] = append(listings[comp], line)
+		mu.Unlock()
+	}
+	if cfg.NodeBudget == 0 {
+		cfg.NodeBudget = 5 * time.Minute
+	}
+	var pods *nodes.DebugPods
+	if !cfg.NoDebugPods {
+		restCfg, err := env.Cluster.Config()
+		if err != nil {
+			return err
+		}
+		var cleanup func()
+		pods, cleanup, err = nodes.Reach(ctx, restCfg, cs, cfg.Image, cfg.NodeBudget)
+		defer cleanup()
+		if err != nil {
+			env.Logf("audit-logs: no debug pods (%v): reading through the node log proxy", err)
+			pods = nil
+		}
+	}
 	for _, t := range targets {
 		if t.SkipReason != "" {
 			record(fmt.Errorf("skipping node %s: %s", t.Name, t.SkipReason))
 			continue
+		}
+		if pods != nil {
+			nctx, cancel := context.WithTimeout(ctx, cfg.NodeBudget)
+			err := pods.On(nctx, t.Name, func(exec nodes.Exec) error {
+				return viaAgent(nctx, env, exec, t.Name, cfg, list)
+			})
+			cancel()
+			if err == nil {
+				env.Logf("audit-logs: %s: read through a debug pod", t.Name)
+				continue
+			}
+			if !errors.Is(err, nodes.ErrCannotRun) {
+				record(err)
+				continue
+			}
+			env.Logf("audit-logs: %s: falling back to the node log proxy: %v", t.Name, err)
 		}
 		env.Logf("audit-logs: %s: reading through the node log proxy", t.Name)
 		for _, comp := range cfg.Components {
@@ -106,9 +153,7 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 				if strings.HasSuffix(name, "/") {
 					continue
 				}
-				mu.Lock()
-				listings[comp] = append(listings[comp], t.Name+" "+name)
-				mu.Unlock()
+				list(comp, t.Name+" "+name)
 				if endedBefore(name, cfg.Since) {
 					continue
 				}
@@ -137,6 +182,72 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// viaAgent reads every component's directory through the node agent in a
+// debug pod: one tar stream with the listing first and the files gzipped
+// (the since-window applied by modification time on the node).
+func viaAgent(ctx context.Context, env *builtin.Env, exec nodes.Exec, node string, cfg Config, list func(comp, line string)) error {
+	cmd := []string{"/usr/bin/gather", "node-agent", "files"}
+	if !cfg.Since.IsZero() {
+		cmd = append(cmd, "--since-time", cfg.Since.UTC().Format(time.RFC3339))
+	}
+	for _, c := range cfg.Components {
+		cmd = append(cmd, "var/log/"+c)
+	}
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := exec(ctx, cmd, pw)
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	readErr := readAgentStream(env, pr, node, list)
+	pr.CloseWithError(readErr)
+	return errors.Join(readErr, <-done)
+}
+
+// readAgentStream writes the files of a node agent's tar stream.
+func readAgentStream(env *builtin.Env, r io.Reader, node string, list func(comp, line string)) error {
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading the node agent's stream from %s: %w", node, err)
+		}
+		if h.Name == nodeagent.ListingName {
+			b, err := io.ReadAll(tr)
+			if err != nil {
+				return err
+			}
+			for _, p := range strings.Fields(string(b)) {
+				// var/log/<component>/<file>
+				parts := strings.Split(p, "/")
+				if len(parts) == 4 {
+					list(parts[2], node+" "+parts[3])
+				}
+			}
+			continue
+		}
+		parts := strings.Split(h.Name, "/")
+		if len(parts) != 4 || !strings.HasSuffix(h.Name, ".gz") {
+			return fmt.Errorf("unexpected entry %q in the node agent's stream from %s", h.Name, node)
+		}
+		f, err := env.Sink.Create(path.Join("audit_logs", parts[2], node+"-"+parts[3]))
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(f, tr); err != nil {
+			f.Abort()
+			return fmt.Errorf("copying %s of %s: %w", h.Name, node, err)
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
 }
 
 // fetch copies one audit file, gzipping it on the way unless it already is.
@@ -181,7 +292,10 @@ func (c *Command) Short() string {
 func (c *Command) AddFlags(fs *pflag.FlagSet) {
 	c.cfg.Selection.AddFlags(fs)
 	fs.StringSliceVar(&c.cfg.Components, "component", DefaultComponents, "log directories under /var/log of the API servers")
-	fs.IntVar(&c.cfg.Parallel, "parallel", 4, "how many files to copy at once")
+	fs.IntVar(&c.cfg.Parallel, "parallel", 4, "how many files to copy at once (node log proxy)")
+	fs.StringVar(&c.cfg.Image, "image", os.Getenv("MUST_GATHER_IMAGE"), "image of the debug pods (default: the gather's own pod image, else the image this binary belongs to; $MUST_GATHER_IMAGE)")
+	fs.BoolVar(&c.cfg.NoDebugPods, "no-debug-pods", false, "read only through the node log proxy")
+	fs.DurationVar(&c.cfg.NodeBudget, "node-timeout", 5*time.Minute, "time budget of each node")
 }
 
 // Run gathers.

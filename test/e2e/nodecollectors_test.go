@@ -10,12 +10,14 @@ import (
 	"strings"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 
 	"github.com/must-gather/toolkit/pkg/auditlogs"
 	"github.com/must-gather/toolkit/pkg/builtin"
 	"github.com/must-gather/toolkit/pkg/cluster"
 	"github.com/must-gather/toolkit/pkg/nodelogs"
+	"github.com/must-gather/toolkit/pkg/nodes"
 	"github.com/must-gather/toolkit/pkg/output"
 	"github.com/must-gather/toolkit/test/clustertest"
 )
@@ -32,13 +34,49 @@ func collectorEnv(t *testing.T) (*builtin.Env, string) {
 }
 
 // Real audit events of the harness's apiserver arrive as .gz files that
-// decompress to valid JSON audit events, with a listing.
+// decompress to valid JSON audit events, with a listing: through debug
+// pods running the gather image, through the node log proxy, and through
+// the proxy as the fall-back when the debug pod's image is not there.
 func TestAuditLogsFromTheNode(t *testing.T) {
 	t.Parallel()
+	tests := []struct {
+		name    string
+		cfg     func(t *testing.T) auditlogs.Config
+		wantLog string
+	}{
+		{name: "debug pod", cfg: func(t *testing.T) auditlogs.Config { return auditlogs.Config{Image: gatherImage(t)} }, wantLog: "read through a debug pod"},
+		{name: "node log proxy", cfg: func(*testing.T) auditlogs.Config { return auditlogs.Config{NoDebugPods: true} }, wantLog: "reading through the node log proxy"},
+		{name: "fall-back", cfg: func(*testing.T) auditlogs.Config { return auditlogs.Config{Image: "localhost/mgtk/absent:none"} }, wantLog: "falling back to the node log proxy"},
+	}
+	// One after the other: each checks that no debug pod of its own is
+	// left, which another running at the same time could confuse.
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			checkAuditLogs(t, tc.cfg(t), tc.wantLog)
+		})
+	}
+}
+
+func checkAuditLogs(t *testing.T, cfg auditlogs.Config, wantLog string) {
 	node := clustertest.RequireNode(t)
 	env, dest := collectorEnv(t)
-	if err := auditlogs.Run(t.Context(), env, auditlogs.Config{}); err != nil {
+	if err := auditlogs.Run(t.Context(), env, cfg); err != nil {
 		t.Fatalf("audit-logs: %v", err)
+	}
+	log := env.Log.(*syncBuffer).String()
+	if !strings.Contains(log, wantLog) {
+		t.Errorf("log lacks %q:\n%s", wantLog, log)
+	}
+	// No debug pod outlives the run.
+	pods, err := clustertest.Client(t).CoreV1().Pods("").List(t.Context(), metav1.ListOptions{LabelSelector: nodes.RunLabel})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pods.Items {
+		// Outside a cluster, debug pods live in a temporary namespace of the run.
+		if strings.HasPrefix(p.Namespace, "must-gather-nodes-") && p.DeletionTimestamp == nil {
+			t.Errorf("debug pod %s/%s left behind", p.Namespace, p.Name)
+		}
 	}
 	listing := read(t, filepath.Join(dest, "audit_logs/kube-apiserver.audit_logs_listing"))
 	if !strings.Contains(listing, node+" audit.log\n") {

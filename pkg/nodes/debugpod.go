@@ -1,0 +1,239 @@
+package nodes
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/httpstream"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/remotecommand"
+)
+
+// RunLabel marks every debug pod (and temporary namespace) with the run
+// that made it, so the run can clean up after itself and a later run can
+// sweep what an earlier one, killed, left behind.
+const RunLabel = "must-gather.toolkit/run"
+
+// ErrCannotRun says a debug pod could not run on the node (forbidden, image
+// not there, never started in its budget): the caller falls back.
+var ErrCannotRun = errors.New("debug pod cannot run")
+
+// DebugPods runs privileged pods on nodes, with the host's root at /host,
+// running the gather binary's node agent, and execs into them.
+type DebugPods struct {
+	CS     kubernetes.Interface
+	Config *rest.Config
+	// Image is the gather image (the same pinned image as the gather).
+	Image string
+	// Namespace holds the pods; empty: a temporary namespace of the run.
+	Namespace string
+	// Owner, in a cluster, is the gather's own pod: its deletion takes the
+	// debug pods along.
+	Owner *metav1.OwnerReference
+	// Budget bounds each pod's life (activeDeadlineSeconds, so even a
+	// gather killed with SIGKILL leaves no pod running for long).
+	Budget time.Duration
+
+	runID   string
+	tempNS  bool
+	prepped bool
+}
+
+// Prepare makes the namespace when needed and sweeps pods that earlier runs
+// left. The returned cleanup removes what this run made.
+func (d *DebugPods) Prepare(ctx context.Context) (func(), error) {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	d.runID = hex.EncodeToString(b)
+	if d.Budget == 0 {
+		d.Budget = 5 * time.Minute
+	}
+	if d.Namespace == "" {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+			GenerateName: "must-gather-nodes-",
+			Labels: map[string]string{
+				RunLabel:                             d.runID,
+				"pod-security.kubernetes.io/enforce": "privileged",
+				"pod-security.kubernetes.io/audit":   "privileged",
+				"pod-security.kubernetes.io/warn":    "privileged",
+			},
+		}}
+		got, err := d.CS.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
+		if err != nil {
+			return func() {}, fmt.Errorf("%w: creating a namespace for debug pods: %v", ErrCannotRun, err)
+		}
+		d.Namespace, d.tempNS = got.Name, true
+	} else {
+		// Pods of earlier runs (other run IDs) in our namespace.
+		_ = d.CS.CoreV1().Pods(d.Namespace).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: new(int64)},
+			metav1.ListOptions{LabelSelector: RunLabel + "," + RunLabel + "!=" + d.runID})
+	}
+	d.prepped = true
+	return d.cleanup, nil
+}
+
+func (d *DebugPods) cleanup() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = d.CS.CoreV1().Pods(d.Namespace).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: new(int64)},
+		metav1.ListOptions{LabelSelector: RunLabel + "=" + d.runID})
+	if d.tempNS {
+		_ = d.CS.CoreV1().Namespaces().Delete(ctx, d.Namespace, metav1.DeleteOptions{})
+	}
+}
+
+// Exec runs a command of the node agent in the node's debug pod.
+type Exec func(ctx context.Context, command []string, stdout io.Writer) error
+
+// On runs fn with a debug pod on node, and deletes the pod afterwards
+// (also on error, timeout and cancellation). An error wrapping ErrCannotRun
+// means no pod could run there.
+func (d *DebugPods) On(ctx context.Context, node string, fn func(Exec) error) error {
+	if !d.prepped {
+		return fmt.Errorf("%w: DebugPods not prepared", ErrCannotRun)
+	}
+	deadline := int64(d.Budget.Seconds())
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			GenerateName: "must-gather-node-",
+			Namespace:    d.Namespace,
+			Labels:       map[string]string{RunLabel: d.runID},
+		},
+		Spec: corev1.PodSpec{
+			NodeName:                      node,
+			HostPID:                       true,
+			RestartPolicy:                 corev1.RestartPolicyNever,
+			ActiveDeadlineSeconds:         &deadline,
+			TerminationGracePeriodSeconds: new(int64),
+			Tolerations:                   []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
+			Containers: []corev1.Container{{
+				Name:            "agent",
+				Image:           d.Image,
+				ImagePullPolicy: corev1.PullIfNotPresent,
+				Command:         []string{"/usr/bin/gather", "node-agent", "wait"},
+				SecurityContext: &corev1.SecurityContext{Privileged: new(true)},
+				VolumeMounts:    []corev1.VolumeMount{{Name: "host", MountPath: "/host"}, {Name: "tmp", MountPath: "/tmp"}},
+			}},
+			Volumes: []corev1.Volume{
+				{Name: "host", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}},
+				{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+			},
+		},
+	}
+	if d.Owner != nil {
+		pod.OwnerReferences = []metav1.OwnerReference{*d.Owner}
+	}
+	created, err := d.CS.CoreV1().Pods(d.Namespace).Create(ctx, pod, metav1.CreateOptions{})
+	if err != nil {
+		return fmt.Errorf("%w: creating a debug pod on %s: %v", ErrCannotRun, node, err)
+	}
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = d.CS.CoreV1().Pods(d.Namespace).Delete(dctx, created.Name, metav1.DeleteOptions{GracePeriodSeconds: new(int64)})
+	}()
+	if err := d.waitRunning(ctx, created.Name); err != nil {
+		return fmt.Errorf("%w: debug pod on %s: %v", ErrCannotRun, node, err)
+	}
+	return fn(func(ctx context.Context, command []string, stdout io.Writer) error {
+		return d.exec(ctx, created.Name, command, stdout)
+	})
+}
+
+// startTimeout bounds how long a debug pod may take to start.
+const startTimeout = time.Minute
+
+func (d *DebugPods) waitRunning(ctx context.Context, name string) error {
+	var why string
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, min(startTimeout, d.Budget), true, func(ctx context.Context) (bool, error) {
+		p, err := d.CS.CoreV1().Pods(d.Namespace).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			if apierrors.IsNotFound(err) {
+				return false, err
+			}
+			return false, nil
+		}
+		switch p.Status.Phase {
+		case corev1.PodRunning:
+			return true, nil
+		case corev1.PodFailed, corev1.PodSucceeded:
+			return false, fmt.Errorf("pod ended (%s: %s)", p.Status.Reason, p.Status.Message)
+		}
+		for _, s := range p.Status.ContainerStatuses {
+			if w := s.State.Waiting; w != nil && w.Reason != "" && w.Reason != "ContainerCreating" {
+				why = w.Reason + ": " + w.Message
+				switch w.Reason {
+				case "ErrImageNeverPull", "ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CreateContainerConfigError":
+					return false, errors.New(why)
+				}
+			}
+		}
+		return false, nil
+	})
+	if err != nil && why != "" && !strings.Contains(err.Error(), why) {
+		return fmt.Errorf("%w (%s)", err, why)
+	}
+	return err
+}
+
+func (d *DebugPods) exec(ctx context.Context, pod string, command []string, stdout io.Writer) error {
+	req := d.CS.CoreV1().RESTClient().Post().Resource("pods").Namespace(d.Namespace).Name(pod).SubResource("exec").
+		VersionedParams(&corev1.PodExecOptions{Container: "agent", Command: command, Stdout: true, Stderr: true}, scheme.ParameterCodec)
+	ws, err := remotecommand.NewWebSocketExecutor(d.Config, "GET", req.URL().String())
+	if err != nil {
+		return err
+	}
+	spdy, err := remotecommand.NewSPDYExecutor(d.Config, "POST", req.URL())
+	if err != nil {
+		return err
+	}
+	ex, err := remotecommand.NewFallbackExecutor(ws, spdy, httpstream.IsUpgradeFailure)
+	if err != nil {
+		return err
+	}
+	var stderr strings.Builder
+	if err := ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: stdout, Stderr: &stderr}); err != nil {
+		return fmt.Errorf("%s: %w: %s", strings.Join(command, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}
+
+// InCluster says whether this process runs in a pod (the service account
+// is mounted and POD_NAME is set), and returns its namespace and name.
+func InCluster() (namespace, name string, ok bool) {
+	name = os.Getenv("POD_NAME")
+	b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+	if err != nil || name == "" {
+		return "", "", false
+	}
+	return strings.TrimSpace(string(b)), name, true
+}
+
+// OwnImage returns the image of the gather's own pod (spec, not the status
+// image ID, which may not be pullable) and an owner reference to the pod.
+func OwnImage(ctx context.Context, cs kubernetes.Interface, namespace, name string) (string, *metav1.OwnerReference, error) {
+	p, err := cs.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return "", nil, fmt.Errorf("reading the gather's own pod %s/%s: %w", namespace, name, err)
+	}
+	image := p.Spec.Containers[0].Image
+	for _, c := range p.Spec.Containers {
+		if c.Name == "gather" {
+			image = c.Image
+		}
+	}
+	return image, &metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: p.Name, UID: p.UID}, nil
+}

@@ -1,0 +1,42 @@
+package nodes
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/must-gather/toolkit/pkg/version"
+)
+
+// Reach prepares debug pods for one collector run. The image is the flag
+// when given; in a pod, the gather's own image (and the pods live in its
+// namespace, owned by its pod); otherwise the image this binary was built
+// for. The returned cleanup deletes what the run made. On error, collectors
+// use the node log proxy for every node.
+func Reach(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, image string, budget time.Duration) (*DebugPods, func(), error) {
+	d := &DebugPods{CS: cs, Config: cfg, Image: image, Budget: budget}
+	if ns, name, ok := InCluster(); ok {
+		own, owner, err := OwnImage(ctx, cs, ns, name)
+		if err != nil {
+			return nil, func() {}, fmt.Errorf("%w: %v", ErrCannotRun, err)
+		}
+		d.Namespace, d.Owner = ns, owner
+		if d.Image == "" {
+			d.Image = own
+		}
+	}
+	if d.Image == "" {
+		d.Image = version.Get().Image
+	}
+	if d.Image == "" {
+		return nil, func() {}, fmt.Errorf("%w: no image for debug pods (--image)", ErrCannotRun)
+	}
+	cleanup, err := d.Prepare(ctx)
+	if err != nil {
+		return nil, cleanup, err
+	}
+	return d, cleanup, nil
+}
