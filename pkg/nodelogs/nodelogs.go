@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"regexp"
 	"time"
@@ -33,6 +34,12 @@ type Config struct {
 	Units     []string
 	Since     time.Time
 	Now       func() time.Time
+	// Image of the debug pods (default: the gather's own); NoDebugPods
+	// reads through the node log proxy only.
+	Image       string
+	NoDebugPods bool
+	// NodeBudget bounds the work on one node.
+	NodeBudget time.Duration
 }
 
 // Run gathers the service logs. With several nodes, each line is prefixed
@@ -66,10 +73,59 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 		}
 		ready = append(ready, t.Name)
 	}
+	// One file per unit for all nodes, made when its first line arrives.
+	files := map[string]*lazyFile{}
+	out := func(unit string) *lazyFile {
+		if files[unit] == nil {
+			files[unit] = &lazyFile{sink: env.Sink, rel: path.Join("host_service_logs", "masters", unit+"_service.log")}
+		}
+		return files[unit]
+	}
+	if cfg.NodeBudget == 0 {
+		cfg.NodeBudget = 5 * time.Minute
+	}
+	var pods *nodes.DebugPods
+	if !cfg.NoDebugPods && len(ready) > 0 {
+		restCfg, err := env.Cluster.Config()
+		if err != nil {
+			return err
+		}
+		var cleanup func()
+		pods, cleanup, err = nodes.Reach(ctx, restCfg, cs, cfg.Image, cfg.NodeBudget)
+		defer cleanup()
+		if err != nil {
+			env.Logf("node-logs: no debug pods (%v): reading through the node log proxy", err)
+			pods = nil
+		}
+	}
 	proxy := nodes.LogProxy{CS: cs}
-	for _, unit := range cfg.Units {
-		var f *output.File
-		for _, node := range ready {
+	for _, node := range ready {
+		prefix := ""
+		if len(ready) > 1 {
+			prefix = node + " "
+		}
+		if pods != nil {
+			nctx, cancel := context.WithTimeout(ctx, cfg.NodeBudget)
+			err := pods.On(nctx, node, func(exec nodes.Exec) error {
+				var errs []error
+				for _, unit := range cfg.Units {
+					errs = append(errs, viaAgent(nctx, exec, out(unit), unit, since, now(), prefix))
+				}
+				return errors.Join(errs...)
+			})
+			cancel()
+			if err == nil {
+				env.Logf("node-logs: %s: read through a debug pod", node)
+				continue
+			}
+			if !errors.Is(err, nodes.ErrCannotRun) {
+				errs = append(errs, fmt.Errorf("service logs of %s: %w", node, err))
+				continue
+			}
+			env.Logf("node-logs: %s: falling back to the node log proxy: %v", node, err)
+		}
+		env.Logf("node-logs: %s: reading through the node log proxy", node)
+		for _, unit := range cfg.Units {
 			rc, err := proxy.Query(ctx, node, unit)
 			if apierrors.IsNotFound(err) || apierrors.IsBadRequest(err) {
 				continue // no such service on this node
@@ -78,29 +134,60 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 				errs = append(errs, err)
 				continue
 			}
-			if f == nil {
-				if f, err = env.Sink.Create(path.Join("host_service_logs", "masters", unit+"_service.log")); err != nil {
-					rc.Close()
-					errs = append(errs, err)
-					break
-				}
-			}
-			prefix := ""
-			if len(ready) > 1 {
-				prefix = node + " "
-			}
-			env.Logf("node-logs: %s %s: read through the node log proxy", node, unit)
-			err = copySince(f, rc, since, now(), prefix)
+			err = copySince(out(unit), rc, since, now(), prefix)
 			rc.Close()
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s log of %s: %w", unit, node, err))
 			}
 		}
-		if f != nil {
-			errs = append(errs, f.Close())
-		}
+	}
+	for _, f := range files {
+		errs = append(errs, f.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// viaAgent streams one unit's log from the node agent (journal, else
+// /var/log/<unit>.log; nothing when the node has neither).
+func viaAgent(ctx context.Context, exec nodes.Exec, w io.Writer, unit string, since, now time.Time, prefix string) error {
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		cmd := []string{"/usr/bin/gather", "node-agent", "service-log", unit, "--since-time", since.UTC().Format(time.RFC3339)}
+		err := exec(ctx, cmd, pw)
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	err := copySince(w, pr, since, now, prefix)
+	pr.CloseWithError(err)
+	return errors.Join(err, <-done)
+}
+
+// lazyFile creates its sink file on the first write, so a service that has
+// no log anywhere leaves no empty file.
+type lazyFile struct {
+	sink *output.Sink
+	rel  string
+	f    *output.File
+}
+
+func (l *lazyFile) Write(p []byte) (int, error) {
+	if l.f == nil {
+		f, err := l.sink.Create(l.rel)
+		if err != nil {
+			return 0, err
+		}
+		l.f = f
+	}
+	return l.f.Write(p)
+}
+
+// Close moves the file into place, when there is one.
+func (l *lazyFile) Close() error {
+	if l.f == nil {
+		return nil
+	}
+	return l.f.Close()
 }
 
 var (
@@ -176,6 +263,9 @@ func (c *Command) Short() string {
 func (c *Command) AddFlags(fs *pflag.FlagSet) {
 	c.cfg.Selection.AddFlags(fs)
 	fs.StringSliceVarP(&c.cfg.Units, "unit", "u", DefaultUnits, "services whose logs to gather")
+	fs.StringVar(&c.cfg.Image, "image", os.Getenv("MUST_GATHER_IMAGE"), "image of the debug pods (default: the gather's own pod image, else the image this binary belongs to; $MUST_GATHER_IMAGE)")
+	fs.BoolVar(&c.cfg.NoDebugPods, "no-debug-pods", false, "read only through the node log proxy")
+	fs.DurationVar(&c.cfg.NodeBudget, "node-timeout", 5*time.Minute, "time budget of each node")
 }
 
 // Run gathers.

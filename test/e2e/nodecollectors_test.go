@@ -112,22 +112,50 @@ func checkAuditLogs(t *testing.T, cfg auditlogs.Config, wantLog string) {
 	}
 }
 
-// The kubelet service log is the node's real kubelet output.
+// The kubelet service log is the node's real kubelet output, through a
+// debug pod and through the node log proxy.
 func TestKubeletLogFromTheNode(t *testing.T) {
 	t.Parallel()
-	clustertest.RequireNode(t)
-	env, dest := collectorEnv(t)
-	if err := nodelogs.Run(t.Context(), env, nodelogs.Config{Units: []string{"kubelet"}}); err != nil {
-		t.Fatalf("node-logs: %v", err)
+	tests := []struct {
+		name    string
+		cfg     func(t *testing.T) nodelogs.Config
+		wantLog string
+	}{
+		{name: "debug pod", cfg: func(t *testing.T) nodelogs.Config {
+			return nodelogs.Config{Units: []string{"kubelet", "crio"}, Image: gatherImage(t)}
+		}, wantLog: "read through a debug pod"},
+		{name: "node log proxy", cfg: func(*testing.T) nodelogs.Config {
+			return nodelogs.Config{Units: []string{"kubelet"}, NoDebugPods: true}
+		}, wantLog: "reading through the node log proxy"},
 	}
-	got := read(t, filepath.Join(dest, "host_service_logs/masters/kubelet_service.log"))
-	// The harness writes the kubelet's output to this host file; the
-	// gathered log is what it held then (it only grows since).
-	real, err := os.ReadFile("/var/log/kubelet.log")
-	if err != nil {
-		t.Skipf("the kubelet log of this harness is not readable here: %v", err)
-	}
-	if len(got) < 1024 || !strings.HasPrefix(string(real), got) {
-		t.Errorf("gathered kubelet log (%d bytes) is not the start of /var/log/kubelet.log (%d bytes)", len(got), len(real))
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clustertest.RequireNode(t)
+			env, dest := collectorEnv(t)
+			if err := nodelogs.Run(t.Context(), env, tc.cfg(t)); err != nil {
+				t.Fatalf("node-logs: %v", err)
+			}
+			if log := env.Log.(*syncBuffer).String(); !strings.Contains(log, tc.wantLog) {
+				t.Errorf("log lacks %q:\n%s", tc.wantLog, log)
+			}
+			got := read(t, filepath.Join(dest, "host_service_logs/masters/kubelet_service.log"))
+			// The harness writes the kubelet's output to this host file; the
+			// gathered log is what it held then (it only grows since).
+			real, err := os.ReadFile("/var/log/kubelet.log")
+			if err != nil {
+				t.Skipf("the kubelet log of this harness is not readable here: %v", err)
+			}
+			if len(got) < 1024 || !strings.HasPrefix(string(real), got) {
+				t.Errorf("gathered kubelet log (%d bytes) is not the start of /var/log/kubelet.log (%d bytes)", len(got), len(real))
+			}
+			// This node has no crio: the node agent says so by sending nothing,
+			// which leaves no file.
+			if tc.name == "debug pod" {
+				if _, err := os.Stat(filepath.Join(dest, "host_service_logs/masters/crio_service.log")); err == nil {
+					t.Error("a crio log file for a node without crio")
+				}
+			}
+		})
 	}
 }
