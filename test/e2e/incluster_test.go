@@ -67,6 +67,9 @@ func TestGatherInAPod(t *testing.T) {
 	p.Spec.Containers[0].Image = ref
 	p.Spec.Containers[0].ImagePullPolicy = corev1.PullNever
 	p.Spec.Containers[0].Command = []string{"/usr/bin/gather", "--volume-percentage", "100", "--timeout", "2m"}
+	// As oc adm must-gather does: the pod knows its name, so the node
+	// collectors find their image in its spec.
+	p.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}}}
 	createPod(t, p)
 	got := clustertest.WaitForPod(t, ns, "gather", 3*time.Minute, clustertest.Finished)
 	log := clustertest.Logs(t, ns, "gather", "main")
@@ -78,6 +81,8 @@ func TestGatherInAPod(t *testing.T) {
 		"10-inspect:7: ok in",
 		"20-audit-logs:4: ok in",
 		"30-node-logs:3: ok in",
+		"audit-logs: " + clustertest.NodeName + ": read through a debug pod",
+		"node-logs: " + clustertest.NodeName + ": read through a debug pod",
 		": ok (",
 		"result in /must-gather",
 	} {
