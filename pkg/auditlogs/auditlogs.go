@@ -118,56 +118,19 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 			pods = nil
 		}
 	}
+	// Nodes side by side, a few at a time; each node's work in order.
 	for _, t := range targets {
 		if t.SkipReason != "" {
 			record(fmt.Errorf("skipping node %s: %s", t.Name, t.SkipReason))
 			continue
 		}
-		if pods != nil {
-			nctx, cancel := context.WithTimeout(ctx, cfg.NodeBudget)
-			err := pods.On(nctx, t.Name, func(exec nodes.Exec) error {
-				return viaAgent(nctx, env, exec, t.Name, cfg, list)
-			})
-			cancel()
-			if err == nil {
-				env.Logf("audit-logs: %s: read through a debug pod", t.Name)
-				continue
-			}
-			if !errors.Is(err, nodes.ErrCannotRun) {
-				record(err)
-				continue
-			}
-			env.Logf("audit-logs: %s: falling back to the node log proxy: %v", t.Name, err)
-		}
-		env.Logf("audit-logs: %s: reading through the node log proxy", t.Name)
-		for _, comp := range cfg.Components {
-			entries, err := proxy.List(ctx, t.Name, comp)
-			if apierrors.IsNotFound(err) {
-				continue // this server does not run on this node
-			}
-			if err != nil {
-				record(err)
-				continue
-			}
-			for _, name := range entries {
-				if strings.HasSuffix(name, "/") {
-					continue
-				}
-				list(comp, t.Name+" "+name)
-				if endedBefore(name, cfg.Since) {
-					continue
-				}
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					sem <- struct{}{}
-					defer func() { <-sem }()
-					if err := fetch(ctx, env, proxy, t.Name, comp, name); err != nil {
-						record(err)
-					}
-				}()
-			}
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			gatherNode(ctx, env, cfg, pods, proxy, t.Name, list, record)
+		}()
 	}
 	wg.Wait()
 	comps := make([]string, 0, len(listings))
@@ -182,6 +145,51 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// gatherNode reads one node's audit logs: through a debug pod, else (or
+// when there is none) through the node log proxy.
+func gatherNode(ctx context.Context, env *builtin.Env, cfg Config, pods *nodes.DebugPods, proxy nodes.LogProxy,
+	node string, list func(comp, line string), record func(error)) {
+	if pods != nil {
+		nctx, cancel := context.WithTimeout(ctx, cfg.NodeBudget)
+		err := pods.On(nctx, node, func(exec nodes.Exec) error {
+			return viaAgent(nctx, env, exec, node, cfg, list)
+		})
+		cancel()
+		if err == nil {
+			env.Logf("audit-logs: %s: read through a debug pod", node)
+			return
+		}
+		if !errors.Is(err, nodes.ErrCannotRun) {
+			record(err)
+			return
+		}
+		env.Logf("audit-logs: %s: falling back to the node log proxy: %v", node, err)
+	}
+	env.Logf("audit-logs: %s: reading through the node log proxy", node)
+	for _, comp := range cfg.Components {
+		entries, err := proxy.List(ctx, node, comp)
+		if apierrors.IsNotFound(err) {
+			continue // this server does not run on this node
+		}
+		if err != nil {
+			record(err)
+			continue
+		}
+		for _, name := range entries {
+			if strings.HasSuffix(name, "/") {
+				continue
+			}
+			list(comp, node+" "+name)
+			if endedBefore(name, cfg.Since) {
+				continue
+			}
+			if err := fetch(ctx, env, proxy, node, comp, name); err != nil {
+				record(err)
+			}
+		}
+	}
 }
 
 // viaAgent reads every component's directory through the node agent in a
@@ -292,7 +300,7 @@ func (c *Command) Short() string {
 func (c *Command) AddFlags(fs *pflag.FlagSet) {
 	c.cfg.Selection.AddFlags(fs)
 	fs.StringSliceVar(&c.cfg.Components, "component", DefaultComponents, "log directories under /var/log of the API servers")
-	fs.IntVar(&c.cfg.Parallel, "parallel", 4, "how many files to copy at once (node log proxy)")
+	fs.IntVar(&c.cfg.Parallel, "parallel", 4, "how many nodes to read at once")
 	fs.StringVar(&c.cfg.Image, "image", os.Getenv("MUST_GATHER_IMAGE"), "image of the debug pods (default: the gather's own pod image, else the image this binary belongs to; $MUST_GATHER_IMAGE)")
 	fs.BoolVar(&c.cfg.NoDebugPods, "no-debug-pods", false, "read only through the node log proxy")
 	fs.DurationVar(&c.cfg.NodeBudget, "node-timeout", 5*time.Minute, "time budget of each node")
