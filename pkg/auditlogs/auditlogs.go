@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"regexp"
 	"sort"
@@ -31,16 +30,10 @@ var DefaultComponents = []string{"kube-apiserver", "openshift-apiserver", "oauth
 
 // Config is what to gather.
 type Config struct {
-	Selection  nodes.Selection
+	nodes.Reaching
 	Components []string
 	Since      time.Time
 	Parallel   int
-	// Image of the debug pods (default: the gather's own); NoDebugPods
-	// reads through the node log proxy only.
-	Image       string
-	NoDebugPods bool
-	// NodeBudget bounds the work on one node.
-	NodeBudget time.Duration
 }
 
 // rotatedName matches the time a rotated audit file was closed, as the
@@ -101,23 +94,13 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 		listings[comp] = append(listings[comp], line)
 		mu.Unlock()
 	}
-	if cfg.NodeBudget == 0 {
-		cfg.NodeBudget = 5 * time.Minute
+	restCfg, err := env.Cluster.Config()
+	if err != nil {
+		return err
 	}
-	var pods *nodes.DebugPods
-	if !cfg.NoDebugPods {
-		restCfg, err := env.Cluster.Config()
-		if err != nil {
-			return err
-		}
-		var cleanup func()
-		pods, cleanup, err = nodes.Reach(ctx, restCfg, cs, cfg.Image, cfg.NodeBudget)
-		defer cleanup()
-		if err != nil {
-			env.Logf("audit-logs: no debug pods (%v): reading through the node log proxy", err)
-			pods = nil
-		}
-	}
+	logf := func(format string, args ...any) { env.Logf("audit-logs: "+format, args...) }
+	pods, cleanup := cfg.Start(ctx, restCfg, cs, logf)
+	defer cleanup()
 	// Nodes side by side, a few at a time; each node's work in order.
 	for _, t := range targets {
 		if t.SkipReason != "" {
@@ -129,7 +112,7 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			gatherNode(ctx, env, cfg, pods, proxy, t.Name, list, record)
+			gatherNode(ctx, env, cfg, pods, proxy, t.Name, list, record, logf)
 		}()
 	}
 	wg.Wait()
@@ -150,24 +133,17 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 // gatherNode reads one node's audit logs: through a debug pod, else (or
 // when there is none) through the node log proxy.
 func gatherNode(ctx context.Context, env *builtin.Env, cfg Config, pods *nodes.DebugPods, proxy nodes.LogProxy,
-	node string, list func(comp, line string), record func(error)) {
-	if pods != nil {
-		nctx, cancel := context.WithTimeout(ctx, cfg.NodeBudget)
-		err := pods.On(nctx, node, func(exec nodes.Exec) error {
-			return viaAgent(nctx, env, exec, node, cfg, list)
-		})
-		cancel()
-		if err == nil {
-			env.Logf("audit-logs: %s: read through a debug pod", node)
-			return
-		}
-		if !errors.Is(err, nodes.ErrCannotRun) {
-			record(err)
-			return
-		}
-		env.Logf("audit-logs: %s: falling back to the node log proxy: %v", node, err)
+	node string, list func(comp, line string), record func(error), logf func(string, ...any)) {
+	done, err := pods.Try(ctx, node, logf, func(ctx context.Context, exec nodes.Exec) error {
+		return viaAgent(ctx, env, exec, node, cfg, list)
+	})
+	if err != nil {
+		record(err)
 	}
-	env.Logf("audit-logs: %s: reading through the node log proxy", node)
+	if done {
+		return
+	}
+	logf("%s: reading through the node log proxy", node)
 	for _, comp := range cfg.Components {
 		entries, err := proxy.List(ctx, node, comp)
 		if apierrors.IsNotFound(err) {
@@ -298,12 +274,9 @@ func (c *Command) Short() string {
 
 // AddFlags registers the flags.
 func (c *Command) AddFlags(fs *pflag.FlagSet) {
-	c.cfg.Selection.AddFlags(fs)
+	c.cfg.Reaching.AddFlags(fs)
 	fs.StringSliceVar(&c.cfg.Components, "component", DefaultComponents, "log directories under /var/log of the API servers")
 	fs.IntVar(&c.cfg.Parallel, "parallel", 4, "how many nodes to read at once")
-	fs.StringVar(&c.cfg.Image, "image", os.Getenv("MUST_GATHER_IMAGE"), "image of the debug pods (default: the gather's own pod image, else the image this binary belongs to; $MUST_GATHER_IMAGE)")
-	fs.BoolVar(&c.cfg.NoDebugPods, "no-debug-pods", false, "read only through the node log proxy")
-	fs.DurationVar(&c.cfg.NodeBudget, "node-timeout", 5*time.Minute, "time budget of each node")
 }
 
 // Run gathers.

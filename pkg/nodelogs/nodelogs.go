@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"regexp"
 	"time"
@@ -30,16 +29,10 @@ const DefaultSince = 7 * 24 * time.Hour
 
 // Config is what to gather.
 type Config struct {
-	Selection nodes.Selection
-	Units     []string
-	Since     time.Time
-	Now       func() time.Time
-	// Image of the debug pods (default: the gather's own); NoDebugPods
-	// reads through the node log proxy only.
-	Image       string
-	NoDebugPods bool
-	// NodeBudget bounds the work on one node.
-	NodeBudget time.Duration
+	nodes.Reaching
+	Units []string
+	Since time.Time
+	Now   func() time.Time
 }
 
 // Run gathers the service logs. With several nodes, each line is prefixed
@@ -81,22 +74,16 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 		}
 		return files[unit]
 	}
-	if cfg.NodeBudget == 0 {
-		cfg.NodeBudget = 5 * time.Minute
-	}
+	logf := func(format string, args ...any) { env.Logf("node-logs: "+format, args...) }
 	var pods *nodes.DebugPods
-	if !cfg.NoDebugPods && len(ready) > 0 {
+	if len(ready) > 0 {
 		restCfg, err := env.Cluster.Config()
 		if err != nil {
 			return err
 		}
 		var cleanup func()
-		pods, cleanup, err = nodes.Reach(ctx, restCfg, cs, cfg.Image, cfg.NodeBudget)
+		pods, cleanup = cfg.Start(ctx, restCfg, cs, logf)
 		defer cleanup()
-		if err != nil {
-			env.Logf("node-logs: no debug pods (%v): reading through the node log proxy", err)
-			pods = nil
-		}
 	}
 	proxy := nodes.LogProxy{CS: cs}
 	for _, node := range ready {
@@ -104,27 +91,20 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 		if len(ready) > 1 {
 			prefix = node + " "
 		}
-		if pods != nil {
-			nctx, cancel := context.WithTimeout(ctx, cfg.NodeBudget)
-			err := pods.On(nctx, node, func(exec nodes.Exec) error {
-				var errs []error
-				for _, unit := range cfg.Units {
-					errs = append(errs, viaAgent(nctx, exec, out(unit), unit, since, now(), prefix))
-				}
-				return errors.Join(errs...)
-			})
-			cancel()
-			if err == nil {
-				env.Logf("node-logs: %s: read through a debug pod", node)
-				continue
+		done, err := pods.Try(ctx, node, logf, func(ctx context.Context, exec nodes.Exec) error {
+			var errs []error
+			for _, unit := range cfg.Units {
+				errs = append(errs, viaAgent(ctx, exec, out(unit), unit, since, now(), prefix))
 			}
-			if !errors.Is(err, nodes.ErrCannotRun) {
-				errs = append(errs, fmt.Errorf("service logs of %s: %w", node, err))
-				continue
-			}
-			env.Logf("node-logs: %s: falling back to the node log proxy: %v", node, err)
+			return errors.Join(errs...)
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("service logs of %s: %w", node, err))
 		}
-		env.Logf("node-logs: %s: reading through the node log proxy", node)
+		if done {
+			continue
+		}
+		logf("%s: reading through the node log proxy", node)
 		for _, unit := range cfg.Units {
 			rc, err := proxy.Query(ctx, node, unit)
 			if apierrors.IsNotFound(err) || apierrors.IsBadRequest(err) {
@@ -261,11 +241,8 @@ func (c *Command) Short() string {
 
 // AddFlags registers the flags.
 func (c *Command) AddFlags(fs *pflag.FlagSet) {
-	c.cfg.Selection.AddFlags(fs)
+	c.cfg.Reaching.AddFlags(fs)
 	fs.StringSliceVarP(&c.cfg.Units, "unit", "u", DefaultUnits, "services whose logs to gather")
-	fs.StringVar(&c.cfg.Image, "image", os.Getenv("MUST_GATHER_IMAGE"), "image of the debug pods (default: the gather's own pod image, else the image this binary belongs to; $MUST_GATHER_IMAGE)")
-	fs.BoolVar(&c.cfg.NoDebugPods, "no-debug-pods", false, "read only through the node log proxy")
-	fs.DurationVar(&c.cfg.NodeBudget, "node-timeout", 5*time.Minute, "time budget of each node")
 }
 
 // Run gathers.

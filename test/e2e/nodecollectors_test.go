@@ -44,9 +44,15 @@ func TestAuditLogsFromTheNode(t *testing.T) {
 		cfg     func(t *testing.T) auditlogs.Config
 		wantLog string
 	}{
-		{name: "debug pod", cfg: func(t *testing.T) auditlogs.Config { return auditlogs.Config{Image: gatherImage(t)} }, wantLog: "read through a debug pod"},
-		{name: "node log proxy", cfg: func(*testing.T) auditlogs.Config { return auditlogs.Config{NoDebugPods: true} }, wantLog: "reading through the node log proxy"},
-		{name: "fall-back", cfg: func(*testing.T) auditlogs.Config { return auditlogs.Config{Image: "localhost/mgtk/absent:none"} }, wantLog: "falling back to the node log proxy"},
+		{name: "debug pod", cfg: func(t *testing.T) auditlogs.Config {
+			return auditlogs.Config{Reaching: nodes.Reaching{Image: gatherImage(t)}}
+		}, wantLog: "read through a debug pod"},
+		{name: "node log proxy", cfg: func(*testing.T) auditlogs.Config {
+			return auditlogs.Config{Reaching: nodes.Reaching{NoDebugPods: true}}
+		}, wantLog: "reading through the node log proxy"},
+		{name: "fall-back", cfg: func(*testing.T) auditlogs.Config {
+			return auditlogs.Config{Reaching: nodes.Reaching{Image: "localhost/mgtk/absent:none"}}
+		}, wantLog: "falling back to the node log proxy"},
 	}
 	// One after the other: each checks that no debug pod of its own is
 	// left, which another running at the same time could confuse.
@@ -122,10 +128,10 @@ func TestKubeletLogFromTheNode(t *testing.T) {
 		wantLog string
 	}{
 		{name: "debug pod", cfg: func(t *testing.T) nodelogs.Config {
-			return nodelogs.Config{Units: []string{"kubelet", "crio"}, Image: gatherImage(t)}
+			return nodelogs.Config{Units: []string{"kubelet", "crio"}, Reaching: nodes.Reaching{Image: gatherImage(t)}}
 		}, wantLog: "read through a debug pod"},
 		{name: "node log proxy", cfg: func(*testing.T) nodelogs.Config {
-			return nodelogs.Config{Units: []string{"kubelet"}, NoDebugPods: true}
+			return nodelogs.Config{Units: []string{"kubelet"}, Reaching: nodes.Reaching{NoDebugPods: true}}
 		}, wantLog: "reading through the node log proxy"},
 	}
 	for _, tc := range tests {
