@@ -105,7 +105,18 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 			continue
 		}
 		logf("%s: reading through the node log proxy", node)
+		// The query answers "log not found" in a 200 for a service the node
+		// has neither in a journal nor in /var/log: ask only for those it can
+		// have.
+		has, err := proxyHas(ctx, proxy, node)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		for _, unit := range cfg.Units {
+			if !has(unit) {
+				continue
+			}
 			rc, err := proxy.Query(ctx, node, unit)
 			if apierrors.IsNotFound(err) || apierrors.IsBadRequest(err) {
 				continue // no such service on this node
@@ -125,6 +136,26 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 		errs = append(errs, f.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// proxyHas reports, from the node's /var/log listing, which services the
+// log query can serve: any, when the node keeps a journal (a non-empty
+// journal/ directory); else those with a /var/log/<unit>.log.
+func proxyHas(ctx context.Context, proxy nodes.LogProxy, node string) (func(unit string) bool, error) {
+	entries, err := proxy.List(ctx, node, "")
+	if err != nil {
+		return nil, err
+	}
+	files := map[string]bool{}
+	journal := false
+	for _, e := range entries {
+		files[e] = true
+		if e == "journal/" {
+			j, err := proxy.List(ctx, node, "journal/")
+			journal = err == nil && len(j) > 0
+		}
+	}
+	return func(unit string) bool { return journal || files[unit+".log"] }, nil
 }
 
 // viaAgent streams one unit's log from the node agent (journal, else

@@ -131,7 +131,7 @@ func TestKubeletLogFromTheNode(t *testing.T) {
 			return nodelogs.Config{Units: []string{"kubelet", "crio"}, Reaching: nodes.Reaching{Image: gatherImage(t)}}
 		}, wantLog: "read through a debug pod"},
 		{name: "node log proxy", cfg: func(*testing.T) nodelogs.Config {
-			return nodelogs.Config{Units: []string{"kubelet"}, Reaching: nodes.Reaching{NoDebugPods: true}}
+			return nodelogs.Config{Units: []string{"kubelet", "crio"}, Reaching: nodes.Reaching{NoDebugPods: true}}
 		}, wantLog: "reading through the node log proxy"},
 	}
 	for _, tc := range tests {
@@ -155,12 +155,10 @@ func TestKubeletLogFromTheNode(t *testing.T) {
 			if len(got) < 1024 || !strings.HasPrefix(string(real), got) {
 				t.Errorf("gathered kubelet log (%d bytes) is not the start of /var/log/kubelet.log (%d bytes)", len(got), len(real))
 			}
-			// This node has no crio: the node agent says so by sending nothing,
-			// which leaves no file.
-			if tc.name == "debug pod" {
-				if _, err := os.Stat(filepath.Join(dest, "host_service_logs/masters/crio_service.log")); err == nil {
-					t.Error("a crio log file for a node without crio")
-				}
+			// This node has no crio (no journal, no /var/log/crio.log): on
+			// either path that leaves no file.
+			if _, err := os.Stat(filepath.Join(dest, "host_service_logs/masters/crio_service.log")); err == nil {
+				t.Error("a crio log file for a node without crio")
 			}
 		})
 	}
