@@ -22,6 +22,7 @@ import (
 	"github.com/must-gather/toolkit/pkg/builtin"
 	"github.com/must-gather/toolkit/pkg/nodeagent"
 	"github.com/must-gather/toolkit/pkg/nodes"
+	"github.com/must-gather/toolkit/pkg/output"
 )
 
 // DefaultComponents are the API servers whose audit logs are gathered, by
@@ -220,16 +221,8 @@ func readAgentStream(env *builtin.Env, r io.Reader, node string, list func(comp,
 		if len(parts) != 4 || !strings.HasSuffix(h.Name, ".gz") {
 			return fmt.Errorf("unexpected entry %q in the node agent's stream from %s", h.Name, node)
 		}
-		f, err := env.Sink.Create(path.Join("audit_logs", parts[2], node+"-"+parts[3]))
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(f, tr); err != nil {
-			f.Abort()
-			return fmt.Errorf("copying %s of %s: %w", h.Name, node, err)
-		}
-		if err := f.Close(); err != nil {
-			return err
+		if err := copyTo(env.Sink.Create, path.Join("audit_logs", parts[2], node+"-"+parts[3]), tr); err != nil {
+			return fmt.Errorf("%s of %s: %w", h.Name, node, err)
 		}
 	}
 }
@@ -248,13 +241,21 @@ func fetch(ctx context.Context, env *builtin.Env, proxy nodes.LogProxy, node, co
 	} else {
 		rel += ".gz"
 	}
+	if err := copyTo(create, rel, rc); err != nil {
+		return fmt.Errorf("%s of %s: %w", name, node, err)
+	}
+	return nil
+}
+
+// copyTo writes r to a new file of the sink; a failed copy leaves nothing.
+func copyTo(create func(string) (*output.File, error), rel string, r io.Reader) error {
 	f, err := create(rel)
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(f, rc); err != nil {
+	if _, err := io.Copy(f, r); err != nil {
 		f.Abort()
-		return fmt.Errorf("copying %s of %s: %w", name, node, err)
+		return fmt.Errorf("copying: %w", err)
 	}
 	return f.Close()
 }
