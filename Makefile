@@ -33,7 +33,7 @@ GO_MODULES := $(patsubst %/go.mod,%,$(shell find . -name go.mod -not -path './_o
 # everything, Kubernetes included).
 export CGO_ENABLED := 0
 
-.PHONY: help build run test test-unit verify cluster-up cluster-down cluster-status cluster-load-image clean image-base image image-ubi image-archive release
+.PHONY: help build run test test-unit verify cluster-up cluster-down cluster-status cluster-load-image cluster-stop-kubelet cluster-start-kubelet clean image-base image image-ubi image-archive release
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -68,6 +68,12 @@ cluster-status: ## say whether the local test cluster runs
 cluster-load-image: ## import ARCHIVE (OCI or docker archive) into the test cluster's node
 	@test -n "$(ARCHIVE)" || { echo "usage: make cluster-load-image ARCHIVE=path/to/image.tar"; exit 2; }
 	hack/cluster.sh load-image $(ARCHIVE)
+
+cluster-stop-kubelet: ## stop the test node's kubelet: the node goes NotReady (its pods keep running)
+	hack/cluster.sh stop-kubelet
+
+cluster-start-kubelet: ## start the test node's kubelet again and wait until the node is Ready
+	hack/cluster.sh start-kubelet
 
 # Images. podman runs with the settings of images/containers.conf (what works
 # on our machines); PODMAN_ARGS may point it at another store

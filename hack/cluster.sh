@@ -6,6 +6,8 @@
 #   hack/cluster.sh down                   stop it, leave nothing behind
 #   hack/cluster.sh status [--check-clean]
 #   hack/cluster.sh load-image ARCHIVE
+#   hack/cluster.sh stop-kubelet           the node goes NotReady (its pods keep running)
+#   hack/cluster.sh start-kubelet          Ready again
 # State lives in $TESTCLUSTER_DIR (default _output/cluster); the kubeconfig
 # is $TESTCLUSTER_DIR/kubeconfig.
 set -euo pipefail
@@ -59,12 +61,12 @@ case "$cmd" in
     build
     echo "$bin/testcluster"
     ;;
-  up|down|status|load-image)
+  up|down|status|load-image|stop-kubelet|start-kubelet)
     build
     exec "$bin/testcluster" "$@"
     ;;
   *)
-    echo "usage: $0 build|up [--node]|down|status [--check-clean]|load-image ARCHIVE" >&2
+    echo "usage: $0 build|up [--node]|down|status [--check-clean]|load-image ARCHIVE|stop-kubelet|start-kubelet" >&2
     exit 2
     ;;
 esac

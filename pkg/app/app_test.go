@@ -94,6 +94,7 @@ current-context: c
 
 func TestGatherFromRealCluster(t *testing.T) {
 	cfg := clustertest.Config(t)
+	clustertest.RequireNode(t) // the default gather.d reads the node
 	kubeconfig := os.Getenv("TEST_KUBECONFIG")
 	if kubeconfig == "" {
 		root, err := clustertest.RepoRoot()

@@ -155,15 +155,11 @@ type manifestOptions struct {
 
 func (o *gatherOptions) run(ctx context.Context) error {
 	start := time.Now()
-	if o.verbosity > 0 {
-		fs := flag.NewFlagSet("klog", flag.ContinueOnError)
-		klog.InitFlags(fs)
-		_ = fs.Set("v", strconv.Itoa(o.verbosity))
-	}
 	sink, err := output.New(o.destDir, output.Options{VolumePercentage: o.volumePercentage})
 	if err != nil {
 		return err
 	}
+	klogTo(sink, o.verbosity)
 	// The version file comes first: whatever happens next, the result says
 	// which tool made it.
 	var vf bytes.Buffer
@@ -283,3 +279,22 @@ func outcome(m *steps.Manifest, clusterErr string) error {
 // timestampLine is one line of the timestamp file, in the format of `oc adm
 // inspect` (Go's time.String, without the monotonic clock reading).
 func timestampLine(t time.Time) string { return t.Round(0).String() + "\n" }
+
+// klogTo sends client-go's own log lines (klog) to the run log, where a
+// cancelled exec stream, for one, reports what it saw; with -v they go to
+// stderr too, at that verbosity.
+func klogTo(sink *output.Sink, verbosity int) {
+	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(fs)
+	if verbosity > 0 {
+		_ = fs.Set("v", strconv.Itoa(verbosity))
+		return
+	}
+	runLog, err := sink.AppendMeta(steps.RunLogFile)
+	if err != nil {
+		return
+	}
+	_ = fs.Set("logtostderr", "false")
+	_ = fs.Set("stderrthreshold", "FATAL")
+	klog.SetOutput(runLog)
+}

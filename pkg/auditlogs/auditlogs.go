@@ -34,7 +34,6 @@ type Config struct {
 	nodes.Reaching
 	Components []string
 	Since      time.Time
-	Parallel   int
 }
 
 // rotatedName matches the time a rotated audit file was closed, as the
@@ -62,61 +61,25 @@ func endedBefore(name string, since time.Time) bool {
 
 // Run gathers the audit logs.
 func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
-	cs, err := env.Cluster.Kube()
-	if err != nil {
-		return err
-	}
 	if len(cfg.Components) == 0 {
 		cfg.Components = DefaultComponents
 	}
-	if cfg.Parallel <= 0 {
-		cfg.Parallel = 4
-	}
-	targets, err := nodes.Targets(ctx, cs, cfg.Selection)
-	if err != nil {
-		return err
-	}
-	proxy := nodes.LogProxy{CS: cs}
 	var (
 		mu       sync.Mutex
-		errs     []error
 		listings = map[string][]string{}
-		wg       sync.WaitGroup
-		sem      = make(chan struct{}, cfg.Parallel)
 	)
-	record := func(err error) {
-		mu.Lock()
-		errs = append(errs, err)
-		mu.Unlock()
-		env.Logf("audit-logs: %v", err)
-	}
 	list := func(comp, line string) {
 		mu.Lock()
 		listings[comp] = append(listings[comp], line)
 		mu.Unlock()
 	}
-	restCfg, err := env.Cluster.Config()
-	if err != nil {
-		return err
-	}
-	logf := func(format string, args ...any) { env.Logf("audit-logs: "+format, args...) }
-	pods, cleanup := cfg.Start(ctx, restCfg, cs, logf)
-	defer cleanup()
-	// Nodes side by side, a few at a time; each node's work in order.
-	for _, t := range targets {
-		if t.SkipReason != "" {
-			record(fmt.Errorf("skipping node %s: %s", t.Name, t.SkipReason))
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			gatherNode(ctx, env, cfg, pods, proxy, t.Name, list, record, logf)
-		}()
-	}
-	wg.Wait()
+	errs := []error{cfg.Visit(ctx, env, "audit-logs",
+		func(ctx context.Context, node nodes.Node, exec nodes.Exec) error {
+			return viaAgent(ctx, env, exec, node.Name, cfg, list)
+		},
+		func(ctx context.Context, node nodes.Node, proxy nodes.LogProxy) error {
+			return viaProxy(ctx, env, proxy, node.Name, cfg, list)
+		})}
 	comps := make([]string, 0, len(listings))
 	for c := range listings {
 		comps = append(comps, c)
@@ -124,34 +87,23 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 	sort.Strings(comps)
 	for _, c := range comps {
 		sort.Strings(listings[c])
-		if err := env.Sink.WriteFile(path.Join("audit_logs", c+".audit_logs_listing"), []byte(strings.Join(listings[c], "\n")+"\n")); err != nil {
-			record(err)
-		}
+		errs = append(errs, env.Sink.WriteFile(path.Join("audit_logs", c+".audit_logs_listing"), []byte(strings.Join(listings[c], "\n")+"\n")))
 	}
 	return errors.Join(errs...)
 }
 
-// gatherNode reads one node's audit logs: through a debug pod, else (or
-// when there is none) through the node log proxy.
-func gatherNode(ctx context.Context, env *builtin.Env, cfg Config, pods *nodes.DebugPods, proxy nodes.LogProxy,
-	node string, list func(comp, line string), record func(error), logf func(string, ...any)) {
-	done, err := pods.Try(ctx, node, logf, func(ctx context.Context, exec nodes.Exec) error {
-		return viaAgent(ctx, env, exec, node, cfg, list)
-	})
-	if err != nil {
-		record(err)
-	}
-	if done {
-		return
-	}
-	logf("%s: reading through the node log proxy", node)
+// viaProxy reads one node's audit logs through the node log proxy: the
+// listing of each component's directory, then every file not ended before
+// the since-window.
+func viaProxy(ctx context.Context, env *builtin.Env, proxy nodes.LogProxy, node string, cfg Config, list func(comp, line string)) error {
+	var errs []error
 	for _, comp := range cfg.Components {
 		entries, err := proxy.List(ctx, node, comp)
 		if apierrors.IsNotFound(err) {
 			continue // this server does not run on this node
 		}
 		if err != nil {
-			record(err)
+			errs = append(errs, err)
 			continue
 		}
 		for _, name := range entries {
@@ -162,11 +114,10 @@ func gatherNode(ctx context.Context, env *builtin.Env, cfg Config, pods *nodes.D
 			if endedBefore(name, cfg.Since) {
 				continue
 			}
-			if err := fetch(ctx, env, proxy, node, comp, name); err != nil {
-				record(err)
-			}
+			errs = append(errs, fetch(ctx, env, proxy, node, comp, name))
 		}
 	}
+	return errors.Join(errs...)
 }
 
 // viaAgent reads every component's directory through the node agent in a
@@ -277,7 +228,6 @@ func (c *Command) Short() string {
 func (c *Command) AddFlags(fs *pflag.FlagSet) {
 	c.cfg.Reaching.AddFlags(fs)
 	fs.StringSliceVar(&c.cfg.Components, "component", DefaultComponents, "log directories under /var/log of the API servers")
-	fs.IntVar(&c.cfg.Parallel, "parallel", 4, "how many nodes to read at once")
 }
 
 // Run gathers.

@@ -42,6 +42,8 @@ type Env struct {
 	// InGatherRun is true inside a gather run, which writes the shared root
 	// files (timestamp, ...) itself; false when a built-in runs alone.
 	InGatherRun bool
+	// Report goes into the run's manifest (nil when a built-in runs alone).
+	Report *Report
 }
 
 // Logf writes one line to the log.

@@ -10,6 +10,8 @@ import (
 	"io"
 	"path"
 	"regexp"
+	"sort"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -35,13 +37,11 @@ type Config struct {
 	Now   func() time.Time
 }
 
-// Run gathers the service logs. With several nodes, each line is prefixed
-// with its node's name, as `oc adm node-logs` does.
+// Run gathers the service logs. Nodes are read side by side, each into
+// files of its own, joined per unit in node order at the end. With several
+// nodes, each line is prefixed with its node's name, as `oc adm node-logs`
+// does.
 func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
-	cs, err := env.Cluster.Kube()
-	if err != nil {
-		return err
-	}
 	if len(cfg.Units) == 0 {
 		cfg.Units = DefaultUnits
 	}
@@ -53,87 +53,83 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 	if since.IsZero() {
 		since = now().Add(-DefaultSince)
 	}
-	targets, err := nodes.Targets(ctx, cs, cfg.Selection)
-	if err != nil {
-		return err
-	}
-	var errs []error
-	var ready []string
-	for _, t := range targets {
-		if t.SkipReason != "" {
-			errs = append(errs, fmt.Errorf("skipping node %s: %s", t.Name, t.SkipReason))
-			continue
+	var (
+		mu    sync.Mutex
+		parts = map[string]map[string]*lazyFile{} // node -> unit -> its piece
+	)
+	// out returns node's piece of unit's file; it is made on the first line,
+	// so a service without a log leaves no file.
+	out := func(node, unit string) *lazyFile {
+		mu.Lock()
+		defer mu.Unlock()
+		if parts[node] == nil {
+			parts[node] = map[string]*lazyFile{}
 		}
-		ready = append(ready, t.Name)
-	}
-	// One file per unit for all nodes, made when its first line arrives.
-	files := map[string]*lazyFile{}
-	out := func(unit string) *lazyFile {
-		if files[unit] == nil {
-			files[unit] = &lazyFile{sink: env.Sink, rel: path.Join("host_service_logs", "masters", unit+"_service.log")}
+		if parts[node][unit] == nil {
+			parts[node][unit] = &lazyFile{sink: env.Sink, rel: path.Join("host_service_logs", "masters", unit+"_service.log")}
 		}
-		return files[unit]
+		return parts[node][unit]
 	}
-	logf := func(format string, args ...any) { env.Logf("node-logs: "+format, args...) }
-	var pods *nodes.DebugPods
-	if len(ready) > 0 {
-		restCfg, err := env.Cluster.Config()
-		if err != nil {
-			return err
+	prefix := func(node nodes.Node) string {
+		if node.Selected > 1 {
+			return node.Name + " "
 		}
-		var cleanup func()
-		pods, cleanup = cfg.Start(ctx, restCfg, cs, logf)
-		defer cleanup()
+		return ""
 	}
-	proxy := nodes.LogProxy{CS: cs}
-	for _, node := range ready {
-		prefix := ""
-		if len(ready) > 1 {
-			prefix = node + " "
-		}
-		done, err := pods.Try(ctx, node, logf, func(ctx context.Context, exec nodes.Exec) error {
+	errs := []error{cfg.Visit(ctx, env, "node-logs",
+		func(ctx context.Context, node nodes.Node, exec nodes.Exec) error {
 			var errs []error
 			for _, unit := range cfg.Units {
-				errs = append(errs, viaAgent(ctx, exec, out(unit), unit, since, now(), prefix))
+				errs = append(errs, viaAgent(ctx, exec, out(node.Name, unit), unit, since, now(), prefix(node)))
 			}
 			return errors.Join(errs...)
-		})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("service logs of %s: %w", node, err))
-		}
-		if done {
-			continue
-		}
-		logf("%s: reading through the node log proxy", node)
-		// The query answers "log not found" in a 200 for a service the node
-		// has neither in a journal nor in /var/log: ask only for those it can
-		// have.
-		has, err := proxyHas(ctx, proxy, node)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		for _, unit := range cfg.Units {
-			if !has(unit) {
-				continue
-			}
-			rc, err := proxy.Query(ctx, node, unit)
-			if apierrors.IsNotFound(err) || apierrors.IsBadRequest(err) {
-				continue // no such service on this node
-			}
+		},
+		func(ctx context.Context, node nodes.Node, proxy nodes.LogProxy) error {
+			// The query answers "log not found" in a 200 for a service the
+			// node has neither in a journal nor in /var/log: ask only for
+			// those it can have.
+			has, err := proxyHas(ctx, proxy, node.Name)
 			if err != nil {
-				errs = append(errs, err)
-				continue
+				return err
 			}
-			err = copySince(out(unit), rc, since, now(), prefix)
-			rc.Close()
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s log of %s: %w", unit, node, err))
+			var errs []error
+			for _, unit := range cfg.Units {
+				if !has(unit) {
+					continue
+				}
+				rc, err := proxy.Query(ctx, node.Name, unit)
+				if apierrors.IsNotFound(err) || apierrors.IsBadRequest(err) {
+					continue // no such service on this node
+				}
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				if err := copySince(out(node.Name, unit), rc, since, now(), prefix(node)); err != nil {
+					errs = append(errs, fmt.Errorf("%s log: %w", unit, err))
+				}
+				rc.Close()
 			}
-		}
+			return errors.Join(errs...)
+		})}
+	// One file per unit: the nodes' pieces in node order.
+	names := make([]string, 0, len(parts))
+	for n := range parts {
+		names = append(names, n)
 	}
-	for _, f := range files {
-		errs = append(errs, f.Close())
+	sort.Strings(names)
+	for _, unit := range cfg.Units {
+		var pieces []*output.File
+		for _, n := range names {
+			if f := parts[n][unit]; f != nil && f.f != nil {
+				pieces = append(pieces, f.f)
+			}
+		}
+		if len(pieces) == 0 {
+			continue
+		}
+		err := pieces[0].Append(pieces[1:]...)
+		errs = append(errs, err, pieces[0].Close())
 	}
 	return errors.Join(errs...)
 }
@@ -191,14 +187,6 @@ func (l *lazyFile) Write(p []byte) (int, error) {
 		l.f = f
 	}
 	return l.f.Write(p)
-}
-
-// Close moves the file into place, when there is one.
-func (l *lazyFile) Close() error {
-	if l.f == nil {
-		return nil
-	}
-	return l.f.Close()
 }
 
 var (

@@ -3,27 +3,43 @@ package nodes
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
+
+	"github.com/must-gather/toolkit/pkg/builtin"
 )
 
 // DefaultNodeBudget bounds the work on one node.
 const DefaultNodeBudget = 5 * time.Minute
 
-// Reaching is how a node collector reaches nodes: which ones, and through
-// debug pods with the node log proxy as the fall-back.
+// DefaultParallel is how many nodes a collector reads at once.
+const DefaultParallel = 4
+
+// Paths to a node, as the manifest records them.
+const (
+	PathDebugPod = "debug-pod"
+	PathProxy    = "node-log-proxy"
+	PathSkipped  = "skipped"
+)
+
+// Reaching is how a node collector reaches nodes: which ones, how many at
+// once, and through debug pods with the node log proxy as the fall-back.
 type Reaching struct {
 	Selection Selection
 	// Image of the debug pods (default: the gather's own, see Reach).
 	Image string
 	// NoDebugPods reads through the node log proxy only.
 	NoDebugPods bool
-	// NodeBudget bounds the work on one node (and a debug pod's life).
+	// NodeBudget bounds each path's work on one node (and a debug pod's
+	// life).
 	NodeBudget time.Duration
+	// Parallel is how many nodes are read at once.
+	Parallel int
 }
 
 // AddFlags registers the flags every node collector has.
@@ -32,45 +48,142 @@ func (r *Reaching) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&r.Image, "image", os.Getenv("MUST_GATHER_IMAGE"), "image of the debug pods (default: the gather's own pod image, else the image this binary belongs to; $MUST_GATHER_IMAGE)")
 	fs.BoolVar(&r.NoDebugPods, "no-debug-pods", false, "read only through the node log proxy")
 	fs.DurationVar(&r.NodeBudget, "node-timeout", DefaultNodeBudget, "time budget of each node")
+	fs.IntVar(&r.Parallel, "parallel", DefaultParallel, "how many nodes to read at once")
 }
 
-// Start prepares the debug pods of a run. It returns nil pods (having
-// logged why) when they are disabled or cannot be had: the collector then
-// uses the node log proxy for every node. cleanup is always safe to call.
-func (r *Reaching) Start(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, logf func(string, ...any)) (*DebugPods, func()) {
-	if r.NodeBudget <= 0 {
-		r.NodeBudget = DefaultNodeBudget
-	}
-	if r.NoDebugPods {
-		return nil, func() {}
-	}
-	pods, cleanup, err := Reach(ctx, cfg, cs, r.Image, r.NodeBudget)
+// Node is one node of a visit.
+type Node struct {
+	Name string
+	// Selected is how many nodes the selection holds, skipped ones
+	// included (collectors that merge nodes into one file mark lines with
+	// their node when there are several).
+	Selected int
+}
+
+// ViaPod reads one node through the node agent in a debug pod on it.
+type ViaPod func(ctx context.Context, node Node, exec Exec) error
+
+// ViaProxy reads one node through the node log proxy.
+type ViaProxy func(ctx context.Context, node Node, proxy LogProxy) error
+
+// Visit reads every selected node, at most Parallel at a time: through a
+// debug pod when one can run there, else through the node log proxy; a
+// node that cannot answer is skipped. How each node was reached goes to
+// env's report and log (lines prefixed with the collector's name). It
+// returns every error, skips included: whatever could be read is kept.
+func (r *Reaching) Visit(ctx context.Context, env *builtin.Env, name string, viaPod ViaPod, viaProxy ViaProxy) error {
+	cs, err := env.Cluster.Kube()
 	if err != nil {
-		logf("no debug pods (%v): reading through the node log proxy", err)
-		return nil, cleanup
+		return err
 	}
-	return pods, cleanup
+	targets, err := Targets(ctx, cs, r.Selection)
+	if err != nil {
+		return err
+	}
+	v := visit{Reaching: r, env: env, name: name, targets: targets, proxy: LogProxy{CS: cs}, noPods: "debug pods disabled (--no-debug-pods)"}
+	if v.NodeBudget <= 0 {
+		v.NodeBudget = DefaultNodeBudget
+	}
+	if !r.NoDebugPods && slices.ContainsFunc(targets, func(t Target) bool { return t.SkipReason == "" }) {
+		restCfg, err := env.Cluster.Config()
+		if err != nil {
+			return err
+		}
+		pods, cleanup, err := Reach(ctx, restCfg, cs, r.Image, v.NodeBudget)
+		defer cleanup()
+		if err != nil {
+			v.noPods = err.Error()
+			v.logf("no debug pods (%s): reading through the node log proxy", v.noPods)
+		} else {
+			v.pods = pods
+			v.logf("debug pods run in namespace %s, labelled %s=%s", pods.Namespace, RunLabel, pods.runID)
+		}
+	}
+	return v.run(ctx, viaPod, viaProxy)
 }
 
-// Try does fn in a debug pod on node within the node's budget. done is
-// false when the caller must fall back to the node log proxy: there are no
-// debug pods (nil receiver) or none could run on this node (logged).
-// Otherwise err is fn's outcome.
-func (d *DebugPods) Try(ctx context.Context, node string, logf func(string, ...any), fn func(context.Context, Exec) error) (done bool, err error) {
-	if d == nil {
-		return false, nil
+// visit is one Visit once the targets and debug pods are known.
+type visit struct {
+	*Reaching
+	env     *builtin.Env
+	name    string
+	targets []Target
+	pods    *DebugPods // nil: none, for the reason in noPods
+	noPods  string
+	proxy   LogProxy
+}
+
+func (v *visit) logf(format string, args ...any) { v.env.Logf(v.name+": "+format, args...) }
+
+func (v *visit) run(ctx context.Context, viaPod ViaPod, viaProxy ViaProxy) error {
+	var (
+		mu   sync.Mutex
+		errs []error
+	)
+	fail := func(err error) {
+		v.logf("%v", err)
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
 	}
-	nctx, cancel := context.WithTimeout(ctx, d.Budget)
+	parallel := v.Parallel
+	if parallel <= 0 {
+		parallel = DefaultParallel
+	}
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for _, t := range v.targets {
+		if t.SkipReason != "" {
+			v.env.Report.Node(t.Name, PathSkipped, t.SkipReason)
+			fail(fmt.Errorf("skipping node %s: %s", t.Name, t.SkipReason))
+			continue
+		}
+		node := Node{Name: t.Name, Selected: len(v.targets)}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if err := v.node(ctx, node, viaPod, viaProxy); err != nil {
+				fail(fmt.Errorf("node %s: %w", node.Name, err))
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// node reads one node: in a debug pod, else through the proxy.
+func (v *visit) node(ctx context.Context, node Node, viaPod ViaPod, viaProxy ViaProxy) error {
+	why := v.noPods
+	if v.pods != nil {
+		err := v.pods.try(ctx, node, v.NodeBudget, func(ctx context.Context, node Node, exec Exec) error {
+			v.logf("%s: debug pod running", node.Name)
+			return viaPod(ctx, node, exec)
+		})
+		if ctx.Err() != nil && err != nil {
+			// Stopped (interrupted, or the step's budget is spent): no
+			// fall-back, nothing more to try.
+			v.env.Report.Node(node.Name, PathDebugPod, "stopped: "+context.Cause(ctx).Error())
+			return err
+		}
+		if !errors.Is(err, ErrCannotRun) {
+			v.env.Report.Node(node.Name, PathDebugPod, "")
+			v.logf("%s: read through a debug pod", node.Name)
+			return err
+		}
+		why = err.Error()
+		v.logf("%s: falling back to the node log proxy: %s", node.Name, why)
+	}
+	v.env.Report.Node(node.Name, PathProxy, why)
+	v.logf("%s: reading through the node log proxy", node.Name)
+	ctx, cancel := context.WithTimeout(ctx, v.NodeBudget)
 	defer cancel()
-	err = d.On(nctx, node, func(exec Exec) error { return fn(nctx, exec) })
-	switch {
-	case err == nil:
-		logf("%s: read through a debug pod", node)
-		return true, nil
-	case errors.Is(err, ErrCannotRun):
-		logf("%s: falling back to the node log proxy: %v", node, err)
-		return false, nil
-	default:
-		return true, err
-	}
+	return viaProxy(ctx, node, v.proxy)
+}
+
+// try runs fn in a debug pod on node within budget. An error wrapping
+// ErrCannotRun means no pod could run there (fn did not run).
+func (d *DebugPods) try(ctx context.Context, node Node, budget time.Duration, fn ViaPod) error {
+	nctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	return d.On(nctx, node.Name, func(exec Exec) error { return fn(nctx, node, exec) })
 }

@@ -252,6 +252,29 @@ func (f *File) Close() error {
 	return nil
 }
 
+// Append moves what others hold (plain files of the same sink, still
+// open) to the end of f and drops them: pieces written side by side become
+// one file, in order, without holding any of them in memory. On error the
+// pieces not yet moved are dropped too; f keeps what it has.
+func (f *File) Append(others ...*File) error {
+	var errs []error
+	for _, o := range others {
+		if len(errs) > 0 {
+			o.Abort()
+			continue
+		}
+		if f.gz != nil || o.gz != nil {
+			errs = append(errs, fmt.Errorf("appending %s to %s: not for gzip files", o.rel(), f.rel()))
+		} else if _, err := o.tmp.Seek(0, io.SeekStart); err != nil {
+			errs = append(errs, fmt.Errorf("appending %s to %s: %w", o.rel(), f.rel(), err))
+		} else if _, err := io.Copy(f, o.tmp); err != nil {
+			errs = append(errs, fmt.Errorf("appending %s to %s: %w", o.rel(), f.rel(), err))
+		}
+		o.Abort()
+	}
+	return errors.Join(errs...)
+}
+
 // Abort drops the file.
 func (f *File) Abort() {
 	if f.done {

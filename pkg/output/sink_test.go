@@ -212,3 +212,58 @@ func TestStatfsUsage(t *testing.T) {
 		t.Errorf("usage of the temp filesystem = %v%%, want within (0, 100]", u)
 	}
 }
+
+// Pieces of one file written side by side are joined in order; the pieces
+// leave no file behind, and the joined file counts once.
+func TestAppend(t *testing.T) {
+	t.Parallel()
+	var c Counter
+	s := newSink(t, Options{}).WithCounter(&c)
+	var parts []*File
+	for _, text := range []string{"a1\na2\n", "", "b1\n", "c1\nc2\n"} {
+		f, err := s.Create("host/unit.log")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(f, text); err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, f)
+	}
+	if err := parts[0].Append(parts[1:]...); err != nil {
+		t.Fatal(err)
+	}
+	if err := parts[0].Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(s.Root(), "host/unit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff("a1\na2\nb1\nc1\nc2\n", string(b)); diff != "" {
+		t.Errorf("joined file (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"host/unit.log"}, tree(t, s.Root())); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+	if c.Files() != 1 || c.Bytes() != int64(len(b)) {
+		t.Errorf("counted %d files, %d bytes; want 1, %d", c.Files(), c.Bytes(), len(b))
+	}
+
+	// Gzip files cannot be joined this way; the pieces are dropped.
+	gz, err := s.CreateGzip("x.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := s.Create("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gz.Append(plain); err == nil {
+		t.Error("appending to a gzip file: no error")
+	}
+	gz.Abort()
+	if diff := cmp.Diff([]string{"host/unit.log"}, tree(t, s.Root())); diff != "" {
+		t.Errorf("files after a refused append (-want +got):\n%s", diff)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/must-gather/toolkit/pkg/builtin"
 	"github.com/must-gather/toolkit/pkg/version"
 )
 
@@ -56,6 +57,8 @@ type StepRecord struct {
 	Error           string     `json:"error,omitempty"`
 	Files           int64      `json:"files"`
 	Bytes           int64      `json:"bytes"`
+	// Nodes says how a node collector reached each node.
+	Nodes []builtin.NodeReport `json:"nodes,omitempty"`
 }
 
 func (m *Manifest) marshal() ([]byte, error) {

@@ -170,7 +170,9 @@ func (r *Runner) runOne(ctx, runCtx context.Context, i, n int, s Step, rec *Step
 	if s.Program != "" {
 		err = r.runProgram(stepCtx, s, &counter, start)
 	} else {
-		err = r.runBuiltin(stepCtx, s, &counter)
+		report := &builtin.Report{}
+		err = r.runBuiltin(stepCtx, s, &counter, report)
+		rec.Nodes = report.Nodes()
 	}
 	rec.DurationSeconds = time.Since(start).Round(time.Millisecond).Seconds()
 	rec.Files, rec.Bytes = counter.Files(), counter.Bytes()
@@ -210,7 +212,7 @@ func deadlineOf(ctx context.Context) time.Time {
 	return d
 }
 
-func (r *Runner) runBuiltin(ctx context.Context, s Step, counter *output.Counter) error {
+func (r *Runner) runBuiltin(ctx context.Context, s Step, counter *output.Counter, report *builtin.Report) error {
 	name := s.Args[0]
 	newBuiltin, ok := r.o.Registry[name]
 	if !ok {
@@ -227,6 +229,7 @@ func (r *Runner) runBuiltin(ctx context.Context, s Step, counter *output.Counter
 	env.Sink = r.sink.WithCounter(counter)
 	env.Log = r.log
 	env.InGatherRun = true
+	env.Report = report
 
 	done := make(chan error, 1)
 	go func() {

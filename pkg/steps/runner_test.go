@@ -43,6 +43,14 @@ func registry(t *testing.T) builtin.Registry {
 			}
 			return nil
 		}),
+		// nodes NAME=PATH...: reports how it reached each node.
+		"nodes": mk(func(_ context.Context, env *builtin.Env, args []string) error {
+			for _, a := range args {
+				name, path, _ := strings.Cut(a, "=")
+				env.Report.Node(name, path, "")
+			}
+			return nil
+		}),
 		"fail": mk(func(context.Context, *builtin.Env, []string) error { return errors.New("it broke") }),
 		// hang ignores its context entirely.
 		"hang":  mk(func(context.Context, *builtin.Env, []string) error { select {} }),
@@ -116,7 +124,7 @@ func TestRun(t *testing.T) {
 			lines: "fail\nnope\nbad; line\nwrite --nope x\nwrite after.txt\n",
 			want: []outcome{
 				{"10-a:1", "failed", "it broke", 0},
-				{"10-a:2", "failed", `unknown built-in "nope" (built-ins: fail, hang, manifest, panic, wait, write)`, 0},
+				{"10-a:2", "failed", `unknown built-in "nope" (built-ins: fail, hang, manifest, nodes, panic, wait, write)`, 0},
 				{"10-a:3", "failed", `10-a line 3: unquoted ";"`, 0},
 				{"10-a:4", "failed", "write: unknown flag: --nope", 0},
 				{"10-a:5", "ok", "", 1},
@@ -239,5 +247,30 @@ func TestRun(t *testing.T) {
 				t.Error("manifest has no end time")
 			}
 		})
+	}
+}
+
+// What a built-in reports of its nodes lands in its step's record, on disk.
+func TestRunRecordsNodes(t *testing.T) {
+	t.Parallel()
+	sink, err := output.New(t.TempDir(), output.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := parseFile("10-a", "nodes b=node-log-proxy a=debug-pod\nwrite x\n", Vars{})
+	if _, err := Run(t.Context(), sink, steps, Options{Registry: registry(t), Timeout: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	m := readManifest(t, sink.Root())
+	want := [][]builtin.NodeReport{
+		{{Name: "a", Path: "debug-pod"}, {Name: "b", Path: "node-log-proxy"}},
+		nil,
+	}
+	var got [][]builtin.NodeReport
+	for _, s := range m.Steps {
+		got = append(got, s.Nodes)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("nodes per step (-want +got):\n%s", diff)
 	}
 }

@@ -125,6 +125,10 @@ func runControlPlane(cfg *Config) error {
 		"--use-service-account-credentials=true",
 		"--service-cluster-ip-range=" + cfg.ServiceCIDR,
 		"--leader-elect=false",
+		// A node whose kubelet stopped (testcluster stop-kubelet) turns
+		// NotReady in about 20 s, not the default 50 s.
+		"--node-monitor-grace-period=20s",
+		"--node-monitor-period=1s",
 		"--bind-address=127.0.0.1",
 		"--secure-port=0",
 		"--profiling=false",

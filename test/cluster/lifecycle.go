@@ -408,8 +408,26 @@ func startNode(ctx context.Context, c *Config, cs kubernetes.Interface, self str
 	if err := c.loadImage(ctx, archive); err != nil {
 		return fmt.Errorf("loading the test image: %w", err)
 	}
+	if err := c.startKubelet(ctx, cs, self); err != nil {
+		return err
+	}
+	patch := []byte(`{"metadata":{"labels":{"node-role.kubernetes.io/control-plane":"","node-role.kubernetes.io/master":""}}}`)
+	if _, err := cs.CoreV1().Nodes().Patch(ctx, c.NodeName, "application/merge-patch+json", patch, metav1.PatchOptions{}); err != nil {
+		return fmt.Errorf("labelling node: %w", err)
+	}
+	// Pods need the default service account, which the controller-manager
+	// creates; wait for it so the first test pod is not refused.
+	return wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		_, err := cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
+		return err == nil, nil
+	})
+}
+
+// startKubelet starts the kubelet in the node's network namespace and
+// waits until its node is Ready.
+func (c *Config) startKubelet(ctx context.Context, cs kubernetes.Interface, self string) error {
 	if err := c.startDaemon("kubelet", c.KubeletLogFile,
-		append([]string{"nsenter", ns, "--", self, "kubelet"}, c.kubeletArgs()...)...); err != nil {
+		append([]string{"nsenter", "--net=" + c.NetNSPath(), "--", self, "kubelet"}, c.kubeletArgs()...)...); err != nil {
 		return err
 	}
 	var last string
@@ -422,10 +440,15 @@ func startNode(ctx context.Context, c *Config, cs kubernetes.Interface, self str
 			last = err.Error()
 			return false, nil
 		}
+		last = "no Ready condition"
 		for _, cond := range n.Status.Conditions {
 			if cond.Type == corev1.NodeReady {
 				last = fmt.Sprintf("Ready=%s: %s", cond.Status, cond.Message)
-				return cond.Status == corev1.ConditionTrue, nil
+				// Ready, and the node controller has taken back the taints
+				// of its absence (a restarted kubelet), so pods schedule.
+				return cond.Status == corev1.ConditionTrue && !slices.ContainsFunc(n.Spec.Taints, func(t corev1.Taint) bool {
+					return t.Key == corev1.TaintNodeUnreachable || t.Key == corev1.TaintNodeNotReady
+				}), nil
 			}
 		}
 		return false, nil
@@ -433,15 +456,27 @@ func startNode(ctx context.Context, c *Config, cs kubernetes.Interface, self str
 	if err != nil {
 		return fmt.Errorf("node %s not ready (%s): %w", c.NodeName, last, err)
 	}
-	patch := []byte(`{"metadata":{"labels":{"node-role.kubernetes.io/control-plane":"","node-role.kubernetes.io/master":""}}}`)
-	if _, err := cs.CoreV1().Nodes().Patch(ctx, c.NodeName, "application/merge-patch+json", patch, metav1.PatchOptions{}); err != nil {
-		return fmt.Errorf("labelling node: %w", err)
+	return nil
+}
+
+// stopKubelet stops the node's kubelet (its pods keep running) and waits
+// until the node controller marks the node NotReady.
+func (c *Config) stopKubelet(ctx context.Context, cs kubernetes.Interface) error {
+	if !alive(readPid(c.PidFile("kubelet"))) {
+		return fmt.Errorf("the kubelet of %s is not running", c.NodeName)
 	}
-	// Pods need the default service account, which the controller-manager
-	// creates; wait for it so the first test pod is not refused.
-	return wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		_, err := cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
-		return err == nil, nil
+	c.stopDaemon("kubelet", 15*time.Second)
+	return wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		n, err := cs.CoreV1().Nodes().Get(ctx, c.NodeName, metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		for _, cond := range n.Status.Conditions {
+			if cond.Type == corev1.NodeReady {
+				return cond.Status != corev1.ConditionTrue, nil
+			}
+		}
+		return false, nil
 	})
 }
 

@@ -12,8 +12,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/kubernetes"
 )
 
 func main() {
@@ -31,7 +33,7 @@ func newCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(upCommand(), downCommand(), statusCommand(), loadImageCommand(), imageArchiveCommand(),
-		controlPlaneCommand(), kubeletCommand())
+		controlPlaneCommand(), kubeletCommand(), stopKubeletCommand(), startKubeletCommand())
 	return root
 }
 
@@ -178,6 +180,80 @@ func imageArchiveCommand() *cobra.Command {
 	_ = cmd.MarkFlagRequired("binary")
 	_ = cmd.MarkFlagRequired("output")
 	return cmd
+}
+
+func stopKubeletCommand() *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "stop-kubelet",
+		Short: "Stop the node's kubelet (its pods keep running) and wait until the node is NotReady",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, cs, err := runningNode(dir)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := signalContext()
+			defer cancel()
+			start := time.Now()
+			if err := c.stopKubelet(ctx, cs); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "kubelet stopped; node %s NotReady after %s\n", c.NodeName, time.Since(start).Round(100*time.Millisecond))
+			return nil
+		},
+	}
+	dirFlag(cmd, &dir)
+	return cmd
+}
+
+func startKubeletCommand() *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "start-kubelet",
+		Short: "Start the node's kubelet again and wait until the node is Ready and schedulable",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, cs, err := runningNode(dir)
+			if err != nil {
+				return err
+			}
+			if alive(readPid(c.PidFile("kubelet"))) {
+				return fmt.Errorf("the kubelet of %s is running already", c.NodeName)
+			}
+			self, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			ctx, cancel := signalContext()
+			defer cancel()
+			start := time.Now()
+			if err := c.startKubelet(ctx, cs, self); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "kubelet started; node %s Ready after %s\n", c.NodeName, time.Since(start).Round(100*time.Millisecond))
+			return nil
+		},
+	}
+	dirFlag(cmd, &dir)
+	return cmd
+}
+
+// runningNode returns the configuration of a running cluster with a node,
+// and a client.
+func runningNode(dir string) (*Config, *kubernetes.Clientset, error) {
+	c, err := runningConfig(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !c.Node {
+		return nil, nil, fmt.Errorf("the test cluster in %s has no node (start it with --node)", c.Dir)
+	}
+	if !alive(readPid(c.PidFile("controlplane"))) {
+		return nil, nil, fmt.Errorf("the test cluster in %s is not running", c.Dir)
+	}
+	cs, err := c.client()
+	return c, cs, err
 }
 
 func controlPlaneCommand() *cobra.Command {

@@ -83,6 +83,10 @@ evictionHard:
   imagefs.available: "1%%"
 clusterDomain: cluster.local
 serializeImagePulls: false
+# Renew the node lease every 2.5 s (a quarter of it), so the controller
+# manager's short grace period (controlplane.go) marks a stopped kubelet's
+# node NotReady in seconds without a busy machine tripping it.
+nodeLeaseDurationSeconds: 10
 `
 
 func (c *Config) containerdDir() string { return filepath.Join(c.NodeDir(), "containerd") }

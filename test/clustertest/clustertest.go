@@ -9,6 +9,7 @@
 package clustertest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -46,6 +47,9 @@ var (
 	once    sync.Once
 	onceCfg *rest.Config
 	onceErr error
+	// onceDir is the harness's state directory when the cluster is the
+	// harness's (not another one named by TEST_KUBECONFIG).
+	onceDir string
 )
 
 // Config returns the client configuration of the test cluster, starting the
@@ -55,7 +59,7 @@ func Config(t testing.TB) *rest.Config {
 	if testing.Short() {
 		t.Skip("needs the real test cluster (not in -short mode)")
 	}
-	once.Do(func() { onceCfg, onceErr = ensure() })
+	once.Do(func() { onceCfg, onceDir, onceErr = ensure() })
 	if onceErr != nil {
 		t.Fatalf("test cluster: %v", onceErr)
 	}
@@ -91,13 +95,18 @@ func RepoRoot() (string, error) {
 	}
 }
 
-func ensure() (*rest.Config, error) {
+func ensure() (*rest.Config, string, error) {
 	if kc := os.Getenv("TEST_KUBECONFIG"); kc != "" {
-		return load(kc)
+		cfg, err := load(kc)
+		dir := filepath.Dir(kc)
+		if _, serr := os.Stat(filepath.Join(dir, "config.json")); serr != nil {
+			dir = "" // not a cluster of the harness
+		}
+		return cfg, dir, err
 	}
 	root, err := RepoRoot()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	dir := os.Getenv("TESTCLUSTER_DIR")
 	if dir == "" {
@@ -105,32 +114,33 @@ func ensure() (*rest.Config, error) {
 	}
 	kc := filepath.Join(dir, "kubeconfig")
 	if cfg, err := load(kc); err == nil {
-		return cfg, nil
+		return cfg, dir, nil
 	}
 	// Start one, once across every test process of this run.
 	if err := os.MkdirAll(filepath.Dir(dir), 0o750); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	lock, err := os.OpenFile(dir+".lock", os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer lock.Close()
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return nil, fmt.Errorf("locking %s: %w", lock.Name(), err)
+		return nil, "", fmt.Errorf("locking %s: %w", lock.Name(), err)
 	}
 	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) //nolint:errcheck // closing releases it too
 	if cfg, err := load(kc); err == nil {
-		return cfg, nil // another test process started it meanwhile
+		return cfg, dir, nil // another test process started it meanwhile
 	}
 	cmd := exec.Command(filepath.Join(root, "hack", "cluster.sh"), "up", "--node")
 	cmd.Env = append(os.Environ(), "TESTCLUSTER_DIR="+dir)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return nil, fmt.Errorf("starting it with hack/cluster.sh up --node: %w\n%s", err, out)
+		return nil, "", fmt.Errorf("starting it with hack/cluster.sh up --node: %w\n%s", err, out)
 	}
 	fmt.Fprintf(os.Stderr, "clustertest: started the test cluster; it keeps running: stop it with `make cluster-down`\n")
-	return load(kc)
+	cfg, err := load(kc)
+	return cfg, dir, err
 }
 
 // load reads a kubeconfig and checks the cluster answers /readyz.
@@ -229,10 +239,13 @@ func ServiceAccount(t testing.TB, ns string) string {
 }
 
 // RequireNode fails the test unless the cluster has its Ready node, and
-// returns the node's name.
+// returns the node's name. The test shares the node with other tests until
+// it ends; a test that disturbs the node (StopKubelet) waits for it.
 func RequireNode(t testing.TB) string {
 	t.Helper()
-	n, err := Client(t).CoreV1().Nodes().Get(t.Context(), NodeName, metav1.GetOptions{})
+	cs := Client(t)
+	lockNode(t, syscall.LOCK_SH)
+	n, err := cs.CoreV1().Nodes().Get(t.Context(), NodeName, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("the test cluster has no node %s (start it with `make cluster-up CLUSTER_NODE=1`): %v", NodeName, err)
 	}
@@ -243,6 +256,59 @@ func RequireNode(t testing.TB) string {
 	}
 	t.Fatalf("node %s is not Ready", NodeName)
 	return ""
+}
+
+// StopKubelet stops the node's kubelet for the rest of the test, once no
+// other test (of any test process) uses the node, and returns when the node
+// is NotReady. When the test ends the kubelet starts again and the node is
+// Ready before any other test gets it. It skips the test on a cluster that
+// is not the harness's.
+func StopKubelet(t testing.TB) string {
+	t.Helper()
+	Config(t)
+	if onceDir == "" {
+		t.Skip("stopping the kubelet needs the harness's own cluster (TEST_KUBECONFIG names another)")
+	}
+	lockNode(t, syscall.LOCK_EX)
+	bin := harnessBinary(t)
+	t.Cleanup(func() {
+		// Not the test's context: it has ended by now.
+		out, err := exec.Command(bin, "start-kubelet", "--dir", onceDir).CombinedOutput()
+		if err != nil {
+			t.Errorf("starting the kubelet again: %v\n%s", err, out)
+		}
+	})
+	out, err := exec.CommandContext(t.Context(), bin, "stop-kubelet", "--dir", onceDir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("stopping the kubelet: %v\n%s", err, out)
+	}
+	t.Logf("%s", bytes.TrimSpace(out))
+	return NodeName
+}
+
+// lockNode takes the node lock of the harness's cluster (shared or
+// exclusive, a flock every test process sees) until the test ends. On a
+// cluster that is not the harness's there is nothing to lock.
+func lockNode(t testing.TB, how int) {
+	t.Helper()
+	if onceDir == "" {
+		return
+	}
+	f, err := os.OpenFile(filepath.Join(onceDir, "node.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatalf("node lock: %v", err)
+	}
+	t.Cleanup(func() { f.Close() }) // releases the lock
+	err = wait.PollUntilContextCancel(t.Context(), 100*time.Millisecond, true, func(context.Context) (bool, error) {
+		err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return false, nil
+		}
+		return err == nil, err
+	})
+	if err != nil {
+		t.Fatalf("waiting for the node lock %s: %v", f.Name(), err)
+	}
 }
 
 // LoadImage imports an OCI or docker archive into the node's containerd

@@ -78,7 +78,15 @@ func Logs(t testing.TB, ns, pod, container string) string {
 // reference, for tests of image loading.
 func ImageArchive(t testing.TB, ref string) string {
 	t.Helper()
-	return BinaryImageArchive(t, filepath.Join(filepath.Dir(harnessBinary(t)), "testimage"), "testimage", ref)
+	return ImageArchiveAs(t, "testimage", ref)
+}
+
+// ImageArchiveAs writes a docker archive of the test image's binary at
+// /entry. At usr/bin/gather it is a node agent that never answers (see
+// test/cluster/testimage).
+func ImageArchiveAs(t testing.TB, entry, ref string) string {
+	t.Helper()
+	return BinaryImageArchive(t, filepath.Join(filepath.Dir(harnessBinary(t)), "testimage"), entry, ref)
 }
 
 // BinaryImageArchive writes a docker archive of an image holding one static

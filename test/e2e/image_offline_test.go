@@ -83,7 +83,7 @@ func TestImageOfflinePodman(t *testing.T) {
 	if ref == "" || podmanArgs == "" || os.Getenv("IMAGE_VERSION") == "" {
 		t.Skip("IMAGE_REF, IMAGE_PODMAN_ARGS and IMAGE_VERSION are set by hack/image-test.sh, which runs this test")
 	}
-	clustertest.Config(t)
+	clustertest.RequireNode(t) // the default gather.d reads the node
 	planted := plantSecret(t)
 	out := filepath.Join(t.TempDir(), "must-gather")
 	if err := os.MkdirAll(out, 0o750); err != nil {

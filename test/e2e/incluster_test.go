@@ -21,32 +21,49 @@ import (
 )
 
 // gather inside a pod: the in-cluster config, the built-in gather.d, the
-// image contract's /must-gather. (The real image comes with its own issue;
-// this image holds just the static binary.)
+// image contract's /must-gather, with an image holding just the static
+// binary (the real images are tested by hack/image-test.sh).
 var (
+	gatherBinOnce   sync.Once
+	gatherBinPath   string
 	gatherImageOnce sync.Once
 	gatherImageRef  string
 )
 
-// gatherImage builds the gather binary and loads an image of it alone into
-// the node, once per test process, and returns its reference.
-func gatherImage(t *testing.T) string {
+// gatherBinary builds the gather binary once per test process.
+func gatherBinary(t *testing.T) string {
 	t.Helper()
-	gatherImageOnce.Do(func() {
+	gatherBinOnce.Do(func() {
 		root, err := clustertest.RepoRoot()
 		if err != nil {
 			t.Fatal(err)
 		}
-		bin := filepath.Join(t.TempDir(), "gather")
+		dir, err := os.MkdirTemp("", "mgtk-e2e-gather-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		bin := filepath.Join(dir, "gather")
 		build := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "./cmd/gather")
 		build.Dir = root
 		build.Env = append(build.Environ(), "CGO_ENABLED=0")
 		if out, err := build.CombinedOutput(); err != nil {
 			t.Fatalf("building gather: %v\n%s", err, out)
 		}
-		b := make([]byte, 4)
-		_, _ = rand.Read(b)
-		ref := "localhost/mgtk/gather:e2e-" + hex.EncodeToString(b)
+		gatherBinPath = bin
+	})
+	if gatherBinPath == "" {
+		t.Fatal("the gather binary could not be built (see the first test that tried)")
+	}
+	return gatherBinPath
+}
+
+// gatherImage loads an image of the gather binary alone into the node, once
+// per test process, and returns its reference.
+func gatherImage(t *testing.T) string {
+	t.Helper()
+	bin := gatherBinary(t)
+	gatherImageOnce.Do(func() {
+		ref := "localhost/mgtk/gather:e2e-" + randomSuffix()
 		clustertest.LoadImage(t, clustertest.BinaryImageArchive(t, bin, "usr/bin/gather", ref))
 		gatherImageRef = ref
 	})
@@ -54,6 +71,12 @@ func gatherImage(t *testing.T) string {
 		t.Fatal("the gather image could not be made (see the first test that tried)")
 	}
 	return gatherImageRef
+}
+
+func randomSuffix() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 func TestGatherInAPod(t *testing.T) {

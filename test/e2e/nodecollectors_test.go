@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 
 	"github.com/must-gather/toolkit/pkg/auditlogs"
@@ -74,15 +73,12 @@ func checkAuditLogs(t *testing.T, cfg auditlogs.Config, wantLog string) {
 		t.Errorf("log lacks %q:\n%s", wantLog, log)
 	}
 	// No debug pod outlives the run.
-	pods, err := clustertest.Client(t).CoreV1().Pods("").List(t.Context(), metav1.ListOptions{LabelSelector: nodes.RunLabel})
-	if err != nil {
-		t.Fatal(err)
+	runs := debugRuns(log)
+	if cfg.NoDebugPods != (len(runs) == 0) {
+		t.Errorf("debug pod runs %v with --no-debug-pods=%v", runs, cfg.NoDebugPods)
 	}
-	for _, p := range pods.Items {
-		// Outside a cluster, debug pods live in a temporary namespace of the run.
-		if strings.HasPrefix(p.Namespace, "must-gather-nodes-") && p.DeletionTimestamp == nil {
-			t.Errorf("debug pod %s/%s left behind", p.Namespace, p.Name)
-		}
+	if left := leftBehind(t, runs); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
 	}
 	listing := read(t, filepath.Join(dest, "audit_logs/kube-apiserver.audit_logs_listing"))
 	if !strings.Contains(listing, node+" audit.log\n") {

@@ -10,6 +10,10 @@
 //	testimage cat FILE...          copy the files to stdout
 //	testimage tar DIR              write a tar stream of DIR to stdout
 //	testimage list-namespaces      list namespaces with the in-cluster config
+//
+// Installed as /usr/bin/gather (its name is "gather") it is a node agent
+// that never answers: whatever the arguments, it waits for a signal. Tests
+// use it to hold a debug pod in the middle of its work.
 package main
 
 import (
@@ -31,6 +35,10 @@ import (
 )
 
 func main() {
+	if filepath.Base(os.Args[0]) == "gather" {
+		_ = wait()
+		return
+	}
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "testimage:", err)
 		os.Exit(1)

@@ -1,0 +1,87 @@
+package nodes
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/must-gather/toolkit/pkg/builtin"
+)
+
+// Without debug pods every Ready node is read through the proxy, a few at
+// a time; skipped nodes and failures are errors; the report says which
+// path each node took and why.
+func TestVisitRun(t *testing.T) {
+	t.Parallel()
+	var log strings.Builder
+	var logMu sync.Mutex
+	env := &builtin.Env{Report: &builtin.Report{}, Log: writerFunc(func(p []byte) (int, error) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		return log.Write(p)
+	})}
+	targets := []Target{{Name: "a"}, {Name: "b"}, {Name: "c", SkipReason: "node is not Ready (NodeStatusUnknown: Kubelet stopped posting node status.)"}, {Name: "d"}, {Name: "e"}}
+	v := visit{Reaching: &Reaching{Parallel: 2, NodeBudget: time.Minute}, env: env, name: "test", targets: targets, noPods: "debug pods disabled (--no-debug-pods)"}
+	var running, most atomic.Int32
+	var mu sync.Mutex
+	var seen []Node
+	err := v.run(t.Context(), func(context.Context, Node, Exec) error {
+		t.Error("a debug pod without debug pods")
+		return nil
+	}, func(ctx context.Context, n Node, _ LogProxy) error {
+		now := running.Add(1)
+		defer running.Add(-1)
+		for {
+			m := most.Load()
+			if now <= m || most.CompareAndSwap(m, now) {
+				break
+			}
+		}
+		if _, ok := ctx.Deadline(); !ok {
+			t.Errorf("%s: no node budget on the proxy path", n.Name)
+		}
+		time.Sleep(20 * time.Millisecond)
+		mu.Lock()
+		seen = append(seen, n)
+		mu.Unlock()
+		if n.Name == "d" {
+			return errors.New("proxy refused")
+		}
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "skipping node c: node is not Ready") || !strings.Contains(err.Error(), "node d: proxy refused") {
+		t.Errorf("error = %v", err)
+	}
+	if m := most.Load(); m != 2 {
+		t.Errorf("at most %d nodes at once, want 2", m)
+	}
+	if len(seen) != 4 || seen[0].Selected != 5 {
+		t.Errorf("visited %+v, want 4 nodes of 5 selected", seen)
+	}
+	why := "debug pods disabled (--no-debug-pods)"
+	want := []builtin.NodeReport{
+		{Name: "a", Path: PathProxy, Reason: why},
+		{Name: "b", Path: PathProxy, Reason: why},
+		{Name: "c", Path: PathSkipped, Reason: targets[2].SkipReason},
+		{Name: "d", Path: PathProxy, Reason: why},
+		{Name: "e", Path: PathProxy, Reason: why},
+	}
+	if diff := cmp.Diff(want, env.Report.Nodes()); diff != "" {
+		t.Errorf("report (-want +got):\n%s", diff)
+	}
+	for _, l := range []string{"test: a: reading through the node log proxy\n", "test: skipping node c: node is not Ready", "test: node d: proxy refused\n"} {
+		if !strings.Contains(log.String(), l) {
+			t.Errorf("log lacks %q:\n%s", l, log.String())
+		}
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

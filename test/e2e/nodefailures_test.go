@@ -1,0 +1,349 @@
+package e2e
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/must-gather/toolkit/pkg/app"
+	"github.com/must-gather/toolkit/pkg/builtin"
+	"github.com/must-gather/toolkit/pkg/nodes"
+	"github.com/must-gather/toolkit/pkg/steps"
+	"github.com/must-gather/toolkit/test/clustertest"
+)
+
+// gatherRun runs a whole gather (in this process) with the given gather.d
+// lines and kubeconfig, and returns its destination, exit code, manifest
+// and stderr.
+func gatherRun(t *testing.T, kubeconfig string, lines ...string) (string, int, *steps.Manifest, string) {
+	t.Helper()
+	gd := t.TempDir()
+	if err := os.WriteFile(filepath.Join(gd, "10-steps"), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dest := filepath.Join(t.TempDir(), "must-gather")
+	var out, errOut bytes.Buffer
+	code := app.Main(t.Context(), app.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+		[]string{"--dest-dir", dest, "--gather-dir", gd, "--kubeconfig", kubeconfig, "--volume-percentage", "100", "--timeout", "3m"})
+	return dest, code, readManifestFile(t, dest), errOut.String()
+}
+
+func readManifestFile(t *testing.T, dest string) *steps.Manifest {
+	t.Helper()
+	var m steps.Manifest
+	if err := json.Unmarshal([]byte(read(t, filepath.Join(dest, steps.ManifestFile))), &m); err != nil {
+		t.Fatalf("manifest: %v", err)
+	}
+	return &m
+}
+
+// With the node's kubelet stopped the node turns NotReady: both node
+// collectors record the skip (in the step's error and its nodes), and the
+// rest of the gather completes.
+func TestNodeCollectorsSkipNotReadyNode(t *testing.T) {
+	t.Parallel()
+	ns := clustertest.Namespace(t)
+	node := clustertest.StopKubelet(t)
+	dest, code, m, stderr := gatherRun(t, kubeconfigPath(t), "inspect ns/"+ns, "audit-logs", "node-logs")
+	if code != app.ExitPartial {
+		t.Fatalf("exit code %d, want %d (partial)\n%s", code, app.ExitPartial, stderr)
+	}
+	type rec struct{ Name, Status string }
+	var got []rec
+	for _, s := range m.Steps {
+		got = append(got, rec{s.Name, s.Status})
+	}
+	if diff := cmp.Diff([]rec{{"10-steps:1", "ok"}, {"10-steps:2", "failed"}, {"10-steps:3", "failed"}}, got); diff != "" {
+		t.Errorf("steps (-want +got):\n%s", diff)
+	}
+	for _, s := range m.Steps[1:] {
+		if !strings.Contains(s.Error, "skipping node "+node+": node is not Ready") {
+			t.Errorf("%s: error %q does not record the skip", s.Command, s.Error)
+		}
+		if len(s.Nodes) != 1 || s.Nodes[0].Name != node || s.Nodes[0].Path != nodes.PathSkipped || !strings.Contains(s.Nodes[0].Reason, "not Ready") {
+			t.Errorf("%s: nodes %+v, want %s skipped as not Ready", s.Command, s.Nodes, node)
+		}
+	}
+	if m.Status != steps.RunPartial || m.End == nil {
+		t.Errorf("run status %q, end %v", m.Status, m.End)
+	}
+	for _, f := range []string{"version", "namespaces/" + ns + "/" + ns + ".yaml", "gather-run.log"} {
+		if _, err := os.Stat(filepath.Join(dest, f)); err != nil {
+			t.Errorf("missing %s", f)
+		}
+	}
+}
+
+// When debug pods cannot run (the user may not create them, or their image
+// is not on the node), each node is read through the node log proxy, the
+// manifest says so and why, and the data is there.
+func TestNodeCollectorsFallBack(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		kubeconfig func(t *testing.T) string
+		image      func(t *testing.T) string
+		wantWhy    string
+	}{
+		{name: "pods forbidden", kubeconfig: readOnlyKubeconfig, image: gatherImage, wantWhy: "forbidden"},
+		{name: "image absent", kubeconfig: kubeconfigPath, image: func(*testing.T) string { return "localhost/mgtk/absent:none" }, wantWhy: "ErrImagePull"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			node := clustertest.RequireNode(t)
+			image := " --image " + tc.image(t)
+			dest, code, m, stderr := gatherRun(t, tc.kubeconfig(t), "audit-logs"+image, "node-logs"+image)
+			if code != app.ExitOK {
+				t.Fatalf("exit code %d, want 0\n%s", code, stderr)
+			}
+			for _, s := range m.Steps {
+				if len(s.Nodes) != 1 || s.Nodes[0].Path != nodes.PathProxy || !strings.Contains(s.Nodes[0].Reason, tc.wantWhy) {
+					t.Errorf("%s: nodes %+v, want %s read through the proxy because %s", s.Command, s.Nodes, node, tc.wantWhy)
+				}
+			}
+			checkAuditGz(t, filepath.Join(dest, "audit_logs/kube-apiserver", node+"-audit.log.gz"))
+			if fi, err := os.Stat(filepath.Join(dest, "host_service_logs/masters/kubelet_service.log")); err != nil || fi.Size() < 1024 {
+				t.Errorf("kubelet service log: %v", err)
+			}
+		})
+	}
+}
+
+// checkAuditGz checks that a gathered audit file decompresses to audit
+// events.
+func checkAuditGz(t *testing.T, path string) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("%s: not gzip: %v", path, err)
+	}
+	plain, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(plain), "\n")
+	var ev struct{ Kind, AuditID string }
+	if err := json.Unmarshal([]byte(first), &ev); err != nil || ev.Kind != "Event" || ev.AuditID == "" {
+		t.Errorf("%s: not an audit event (%v): %.200s", path, err, first)
+	}
+}
+
+// readOnlyKubeconfig writes a kubeconfig of a service account that may read
+// everything (node logs included) but create nothing: no namespace, no pod.
+func readOnlyKubeconfig(t *testing.T) string {
+	t.Helper()
+	cfg := clustertest.Config(t)
+	cs := clustertest.Client(t)
+	ctx := t.Context()
+	ns := clustertest.Namespace(t)
+	if _, err := cs.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "reader"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cr := &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: ns + "-read"},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"get", "list", "watch"}}},
+	}
+	if _, err := cs.RbacV1().ClusterRoles().Create(ctx, cr, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cs.RbacV1().ClusterRoles().Delete(context.Background(), cr.Name, metav1.DeleteOptions{}) })
+	crb := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: ns + "-read"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: cr.Name},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: "reader", Namespace: ns}},
+	}
+	if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cs.RbacV1().ClusterRoleBindings().Delete(context.Background(), crb.Name, metav1.DeleteOptions{})
+	})
+	tok, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(ctx, "reader", &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeKubeconfig(t, cfg, tok.Status.Token)
+}
+
+func writeKubeconfig(t *testing.T, cfg *rest.Config, token string) string {
+	t.Helper()
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["test"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
+	kc.AuthInfos["test"] = &clientcmdapi.AuthInfo{Token: token}
+	kc.Contexts["test"] = &clientcmdapi.Context{Cluster: "test", AuthInfo: "test"}
+	kc.CurrentContext = "test"
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*kc, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// hangingAgentImage loads, once per test process, an image whose
+// /usr/bin/gather is a node agent that never answers, so a debug pod stays
+// in the middle of its work until the gather gives up on it.
+var (
+	hangingOnce sync.Once
+	hangingRef  string
+)
+
+func hangingAgentImage(t *testing.T) string {
+	t.Helper()
+	hangingOnce.Do(func() {
+		ref := "localhost/mgtk/hanging-agent:e2e-" + randomSuffix()
+		clustertest.LoadImage(t, clustertest.ImageArchiveAs(t, "usr/bin/gather", ref))
+		hangingRef = ref
+	})
+	if hangingRef == "" {
+		t.Fatal("the hanging agent image could not be made (see the first test that tried)")
+	}
+	return hangingRef
+}
+
+// debugRun is where one collector run put its debug pods, as its log says.
+type debugRun struct{ namespace, id string }
+
+var debugRunLine = regexp.MustCompile(`debug pods run in namespace (\S+), labelled ` + regexp.QuoteMeta(nodes.RunLabel) + `=(\S+)`)
+
+func debugRuns(log string) []debugRun {
+	var out []debugRun
+	for _, m := range debugRunLine.FindAllStringSubmatch(log, -1) {
+		out = append(out, debugRun{m[1], m[2]})
+	}
+	return out
+}
+
+// leftBehind lists the debug pods and temporary namespaces of the runs that
+// are neither gone nor being deleted.
+func leftBehind(t *testing.T, runs []debugRun) []string {
+	t.Helper()
+	cs := clustertest.Client(t)
+	var out []string
+	for _, r := range runs {
+		if strings.HasPrefix(r.namespace, "must-gather-nodes-") {
+			n, err := cs.CoreV1().Namespaces().Get(t.Context(), r.namespace, metav1.GetOptions{})
+			if err == nil && n.DeletionTimestamp == nil {
+				out = append(out, "namespace "+r.namespace)
+			}
+		}
+		pods, err := cs.CoreV1().Pods(r.namespace).List(t.Context(), metav1.ListOptions{LabelSelector: nodes.RunLabel + "=" + r.id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pods.Items {
+			if p.DeletionTimestamp == nil {
+				out = append(out, "pod "+r.namespace+"/"+p.Name)
+			}
+		}
+	}
+	return out
+}
+
+// A step whose budget ends while its debug pod works leaves no debug pod
+// and no temporary namespace.
+func TestNoDebugPodAfterTimeout(t *testing.T) {
+	t.Parallel()
+	clustertest.RequireNode(t)
+	ns := clustertest.Namespace(t)
+	image := hangingAgentImage(t)
+	_, code, m, stderr := gatherRun(t, kubeconfigPath(t), "inspect ns/"+ns, "timeout 15s audit-logs --image "+image)
+	if code != app.ExitPartial {
+		t.Fatalf("exit code %d, want %d\n%s", code, app.ExitPartial, stderr)
+	}
+	s := m.Steps[1]
+	if s.Status != steps.StatusTimedOut {
+		t.Errorf("step status %q (%s), want timed-out", s.Status, s.Error)
+	}
+	// The budget ended while the node agent was streaming.
+	if !strings.Contains(s.Error, "node-agent files") || !strings.Contains(s.Error, "context deadline exceeded") {
+		t.Errorf("step error %q: the timeout did not hit a debug pod at work", s.Error)
+	}
+	runs := debugRuns(stderr)
+	if len(runs) != 1 {
+		t.Fatalf("debug pod runs in the log: %v\n%s", runs, stderr)
+	}
+	if left := leftBehind(t, runs); len(left) > 0 {
+		t.Errorf("left behind after a timed-out run: %v", left)
+	}
+	checkNodeRecord(t, s.Nodes, nodes.PathDebugPod, "stopped: context deadline exceeded")
+}
+
+// A gather stopped with SIGTERM while its debug pod works leaves no debug
+// pod and no temporary namespace, and its manifest says it was interrupted.
+func TestNoDebugPodAfterSIGTERM(t *testing.T) {
+	t.Parallel()
+	clustertest.RequireNode(t)
+	ns := clustertest.Namespace(t)
+	image := hangingAgentImage(t)
+	bin := gatherBinary(t)
+	gd := t.TempDir()
+	if err := os.WriteFile(filepath.Join(gd, "10-steps"), []byte("inspect ns/"+ns+"\naudit-logs --image "+image+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dest := filepath.Join(t.TempDir(), "must-gather")
+	cmd := exec.Command(bin, "--dest-dir", dest, "--gather-dir", gd, "--kubeconfig", kubeconfigPath(t), "--volume-percentage", "100")
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	// Wait until the gather works through its debug pod (whose agent never
+	// answers).
+	if err := wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		return strings.Contains(stderr.String(), clustertest.NodeName+": debug pod running"), nil
+	}); err != nil {
+		t.Fatalf("no debug pod running: %v\n%s", err, stderr.String())
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != app.ExitPartial {
+		t.Fatalf("gather after SIGTERM: %v, want exit code %d\n%s", err, app.ExitPartial, stderr.String())
+	}
+	if left := leftBehind(t, debugRuns(stderr.String())); len(left) > 0 {
+		t.Errorf("left behind after SIGTERM: %v", left)
+	}
+	m := readManifestFile(t, dest)
+	if s := m.Steps[1]; !strings.Contains(s.Error, "interrupted") || m.End == nil {
+		t.Errorf("manifest: step %q (%s), end %v", s.Status, s.Error, m.End)
+	}
+	checkNodeRecord(t, m.Steps[1].Nodes, nodes.PathDebugPod, "stopped: terminated signal received")
+}
+
+func checkNodeRecord(t *testing.T, got []builtin.NodeReport, path, reason string) {
+	t.Helper()
+	want := []builtin.NodeReport{{Name: clustertest.NodeName, Path: path, Reason: reason}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("nodes of the step (-want +got):\n%s", diff)
+	}
+}
