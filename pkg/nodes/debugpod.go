@@ -52,8 +52,9 @@ type DebugPods struct {
 	prepped bool
 }
 
-// Prepare makes the namespace when needed and sweeps pods that earlier runs
-// left. The returned cleanup removes what this run made.
+// Prepare makes the namespace when needed and sweeps what earlier runs
+// left: expired temporary namespaces, or, in the gather's own namespace,
+// pods of other runs. The returned cleanup removes what this run made.
 func (d *DebugPods) Prepare(ctx context.Context) (func(), error) {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
@@ -62,6 +63,7 @@ func (d *DebugPods) Prepare(ctx context.Context) (func(), error) {
 		d.Budget = 5 * time.Minute
 	}
 	if d.Namespace == "" {
+		d.sweepNamespaces(ctx)
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 			GenerateName: "must-gather-nodes-",
 			Labels: map[string]string{
@@ -70,6 +72,7 @@ func (d *DebugPods) Prepare(ctx context.Context) (func(), error) {
 				"pod-security.kubernetes.io/audit":   "privileged",
 				"pod-security.kubernetes.io/warn":    "privileged",
 			},
+			Annotations: map[string]string{ExpiresAnnotation: d.expires(ctx).UTC().Format(time.RFC3339)},
 		}}
 		got, err := d.CS.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
 		if err != nil {
@@ -83,6 +86,39 @@ func (d *DebugPods) Prepare(ctx context.Context) (func(), error) {
 	}
 	d.prepped = true
 	return d.cleanup, nil
+}
+
+// ExpiresAnnotation on a temporary namespace of debug pods says when no pod
+// of its run can be alive any more: a later run deletes it after that (the
+// namespace of a gather killed with SIGKILL).
+const ExpiresAnnotation = "must-gather.toolkit/expires"
+
+// expires is when the run's last debug pod is dead for sure: the last one
+// starts before ctx's deadline (a day when there is none) and lives at most
+// the budget.
+func (d *DebugPods) expires(ctx context.Context) time.Time {
+	last, ok := ctx.Deadline()
+	if !ok {
+		last = time.Now().Add(24 * time.Hour)
+	}
+	return last.Add(d.Budget + time.Minute)
+}
+
+// sweepNamespaces deletes the temporary namespaces of earlier runs that
+// have expired. It is best effort: a user who may not list or delete
+// namespaces leaves them to someone who may.
+func (d *DebugPods) sweepNamespaces(ctx context.Context) {
+	list, err := d.CS.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: RunLabel})
+	if err != nil {
+		return
+	}
+	for _, ns := range list.Items {
+		exp, err := time.Parse(time.RFC3339, ns.Annotations[ExpiresAnnotation])
+		if err != nil || ns.DeletionTimestamp != nil || time.Now().Before(exp) {
+			continue
+		}
+		_ = d.CS.CoreV1().Namespaces().Delete(ctx, ns.Name, metav1.DeleteOptions{})
+	}
 }
 
 func (d *DebugPods) cleanup() {

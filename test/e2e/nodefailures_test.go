@@ -347,3 +347,36 @@ func checkNodeRecord(t *testing.T, got []builtin.NodeReport, path, reason string
 		t.Errorf("nodes of the step (-want +got):\n%s", diff)
 	}
 }
+
+// What remains after a gather killed with SIGKILL — a temporary namespace
+// (its pods end by their activeDeadlineSeconds) — is deleted by a later run
+// once it has expired; a namespace of a run still in progress is not.
+func TestExpiredDebugNamespaceIsSwept(t *testing.T) {
+	t.Parallel()
+	clustertest.RequireNode(t)
+	cs := clustertest.Client(t)
+	mk := func(expires time.Time) string {
+		n, err := cs.CoreV1().Namespaces().Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+			GenerateName: "must-gather-nodes-",
+			Labels:       map[string]string{nodes.RunLabel: "killed"},
+			Annotations:  map[string]string{nodes.ExpiresAnnotation: expires.UTC().Format(time.RFC3339)},
+		}}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cs.CoreV1().Namespaces().Delete(context.Background(), n.Name, metav1.DeleteOptions{}) })
+		return n.Name
+	}
+	expired, live := mk(time.Now().Add(-time.Minute)), mk(time.Now().Add(time.Hour))
+	_, code, m, stderr := gatherRun(t, kubeconfigPath(t), "audit-logs --image "+gatherImage(t))
+	if code != app.ExitOK {
+		t.Fatalf("exit code %d\n%s", code, stderr)
+	}
+	checkNodeRecord(t, m.Steps[0].Nodes, nodes.PathDebugPod, "")
+	if n, err := cs.CoreV1().Namespaces().Get(t.Context(), expired, metav1.GetOptions{}); err == nil && n.DeletionTimestamp == nil {
+		t.Errorf("expired namespace %s was not swept", expired)
+	}
+	if n, err := cs.CoreV1().Namespaces().Get(t.Context(), live, metav1.GetOptions{}); err != nil || n.DeletionTimestamp != nil {
+		t.Errorf("namespace %s of a run in progress was swept (%v)", live, err)
+	}
+}
