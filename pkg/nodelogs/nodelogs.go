@@ -53,23 +53,8 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 	if since.IsZero() {
 		since = now().Add(-DefaultSince)
 	}
-	var (
-		mu    sync.Mutex
-		parts = map[string]map[string]*lazyFile{} // node -> unit -> its piece
-	)
-	// out returns node's piece of unit's file; it is made on the first line,
-	// so a service without a log leaves no file.
-	out := func(node, unit string) *lazyFile {
-		mu.Lock()
-		defer mu.Unlock()
-		if parts[node] == nil {
-			parts[node] = map[string]*lazyFile{}
-		}
-		if parts[node][unit] == nil {
-			parts[node][unit] = &lazyFile{sink: env.Sink, rel: path.Join("host_service_logs", "masters", unit+"_service.log")}
-		}
-		return parts[node][unit]
-	}
+	parts := &pieces{sink: env.Sink}
+	out := parts.of
 	prefix := func(node nodes.Node) string {
 		if node.Selected > 1 {
 			return node.Name + " "
@@ -112,24 +97,55 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 			}
 			return errors.Join(errs...)
 		})}
-	// One file per unit: the nodes' pieces in node order.
-	names := make([]string, 0, len(parts))
-	for n := range parts {
+	errs = append(errs, parts.join(cfg.Units))
+	return errors.Join(errs...)
+}
+
+// pieces holds each node's piece of each unit's file while the nodes are
+// read side by side.
+type pieces struct {
+	sink *output.Sink
+	mu   sync.Mutex
+	m    map[string]map[string]*lazyFile // node -> unit -> piece
+}
+
+// of returns node's piece of unit's file; it is made on the first line, so
+// a service without a log leaves no file.
+func (p *pieces) of(node, unit string) *lazyFile {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = map[string]map[string]*lazyFile{}
+	}
+	if p.m[node] == nil {
+		p.m[node] = map[string]*lazyFile{}
+	}
+	if p.m[node][unit] == nil {
+		p.m[node][unit] = &lazyFile{sink: p.sink, rel: path.Join("host_service_logs", "masters", unit+"_service.log")}
+	}
+	return p.m[node][unit]
+}
+
+// join writes one file per unit: the nodes' pieces in node order.
+func (p *pieces) join(units []string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	names := make([]string, 0, len(p.m))
+	for n := range p.m {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, unit := range cfg.Units {
-		var pieces []*output.File
+	var errs []error
+	for _, unit := range units {
+		var files []*output.File
 		for _, n := range names {
-			if f := parts[n][unit]; f != nil && f.f != nil {
-				pieces = append(pieces, f.f)
+			if l := p.m[n][unit]; l != nil && l.f != nil {
+				files = append(files, l.f)
 			}
 		}
-		if len(pieces) == 0 {
-			continue
+		if len(files) > 0 {
+			errs = append(errs, files[0].Append(files[1:]...), files[0].Close())
 		}
-		err := pieces[0].Append(pieces[1:]...)
-		errs = append(errs, err, pieces[0].Close())
 	}
 	return errors.Join(errs...)
 }

@@ -2,11 +2,15 @@ package nodelogs
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/must-gather/toolkit/pkg/output"
 )
 
 func TestCopySince(t *testing.T) {
@@ -35,5 +39,50 @@ func TestCopySince(t *testing.T) {
 	}, "\n") + "\n"
 	if diff := cmp.Diff(want, out.String()); diff != "" {
 		t.Errorf("copySince (-want +got):\n%s", diff)
+	}
+}
+
+// Pieces of the nodes, written in any order, become one file per unit in
+// node order; a unit no node had leaves no file.
+func TestPiecesJoin(t *testing.T) {
+	t.Parallel()
+	sink, err := output.New(t.TempDir(), output.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pieces{sink: sink}
+	for _, w := range []struct{ node, unit, text string }{
+		{"master-2", "kubelet", "master-2 k1\n"},
+		{"master-0", "kubelet", "master-0 k1\n"},
+		{"master-0", "crio", "master-0 c1\n"},
+		{"master-2", "kubelet", "master-2 k2\n"},
+		{"master-1", "kubelet", "master-1 k1\n"},
+	} {
+		if _, err := p.of(w.node, w.unit).Write([]byte(w.text)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.of("master-1", "containerd") // asked for, never written
+	if err := p.join([]string{"kubelet", "crio", "containerd"}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	entries, err := os.ReadDir(filepath.Join(sink.Root(), "host_service_logs/masters"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(sink.Root(), "host_service_logs/masters", e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[e.Name()] = string(b)
+	}
+	want := map[string]string{
+		"kubelet_service.log": "master-0 k1\nmaster-1 k1\nmaster-2 k1\nmaster-2 k2\n",
+		"crio_service.log":    "master-0 c1\n",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
 	}
 }
