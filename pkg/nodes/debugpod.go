@@ -206,7 +206,7 @@ func (d *DebugPods) waitRunning(ctx context.Context, name string) error {
 		case corev1.PodRunning:
 			return true, nil
 		case corev1.PodFailed, corev1.PodSucceeded:
-			return false, fmt.Errorf("pod ended (%s: %s)", p.Status.Reason, p.Status.Message)
+			return false, fmt.Errorf("pod ended: %s", endReason(p))
 		}
 		for _, s := range p.Status.ContainerStatuses {
 			if w := s.State.Waiting; w != nil && w.Reason != "" && w.Reason != "ContainerCreating" {
@@ -223,6 +223,19 @@ func (d *DebugPods) waitRunning(ctx context.Context, name string) error {
 		return fmt.Errorf("%w (%s)", err, why)
 	}
 	return err
+}
+
+// endReason says why a pod ended: its own reason, else its container's.
+func endReason(p *corev1.Pod) string {
+	if p.Status.Reason != "" {
+		return strings.TrimSpace(p.Status.Reason + ": " + p.Status.Message)
+	}
+	for _, s := range p.Status.ContainerStatuses {
+		if t := s.State.Terminated; t != nil {
+			return strings.TrimSpace(fmt.Sprintf("%s (exit code %d): %s", t.Reason, t.ExitCode, t.Message))
+		}
+	}
+	return string(p.Status.Phase)
 }
 
 func (d *DebugPods) exec(ctx context.Context, pod string, command []string, stdout io.Writer) error {

@@ -109,6 +109,8 @@ func TestNodeCollectorsFallBack(t *testing.T) {
 	}{
 		{name: "pods forbidden", kubeconfig: readOnlyKubeconfig, image: gatherImage, wantWhy: "forbidden"},
 		{name: "image absent", kubeconfig: kubeconfigPath, image: func(*testing.T) string { return "localhost/mgtk/absent:none" }, wantWhy: "ErrImagePull"},
+		// The test image has no /usr/bin/gather: its debug pod fails to start.
+		{name: "no node agent in the image", kubeconfig: kubeconfigPath, image: func(*testing.T) string { return clustertest.TestImage }, wantWhy: "pod ended: StartError"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
