@@ -142,6 +142,12 @@ func (v *visit) run(ctx context.Context, viaPod ViaPod, viaProxy ViaProxy) error
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			if ctx.Err() != nil {
+				why := "not reached: " + context.Cause(ctx).Error()
+				v.env.Report.Node(node.Name, PathSkipped, why)
+				fail(fmt.Errorf("node %s: %s", node.Name, why))
+				return
+			}
 			if err := v.node(ctx, node, viaPod, viaProxy); err != nil {
 				fail(fmt.Errorf("node %s: %w", node.Name, err))
 			}
@@ -167,7 +173,9 @@ func (v *visit) node(ctx context.Context, node Node, viaPod ViaPod, viaProxy Via
 		}
 		if !errors.Is(err, ErrCannotRun) {
 			v.env.Report.Node(node.Name, PathDebugPod, "")
-			v.logf("%s: read through a debug pod", node.Name)
+			if err == nil {
+				v.logf("%s: read through a debug pod", node.Name)
+			}
 			return err
 		}
 		why = err.Error()

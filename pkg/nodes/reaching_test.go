@@ -3,6 +3,7 @@ package nodes
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -85,3 +86,28 @@ func TestVisitRun(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// Nodes not yet started when the run stops are recorded as not reached.
+func TestVisitRunStopped(t *testing.T) {
+	t.Parallel()
+	env := &builtin.Env{Report: &builtin.Report{}, Log: io.Discard}
+	v := visit{Reaching: &Reaching{Parallel: 1, NodeBudget: time.Minute}, env: env, name: "test",
+		targets: []Target{{Name: "a"}, {Name: "b"}}, noPods: "none"}
+	ctx, cancel := context.WithCancelCause(t.Context())
+	err := v.run(ctx, nil, func(ctx context.Context, n Node, _ LogProxy) error {
+		cancel(errors.New("terminated signal received")) // stops during the first node
+		return ctx.Err()
+	})
+	if err == nil || !strings.Contains(err.Error(), ": not reached: terminated signal received") {
+		t.Errorf("error = %v", err)
+	}
+	// One at a time, in either order: the first is read, the second not.
+	paths := map[string]int{}
+	for _, n := range env.Report.Nodes() {
+		paths[n.Path+" "+n.Reason]++
+	}
+	want := map[string]int{PathProxy + " none": 1, PathSkipped + " not reached: terminated signal received": 1}
+	if diff := cmp.Diff(want, paths); diff != "" {
+		t.Errorf("report (-want +got):\n%s", diff)
+	}
+}
