@@ -61,8 +61,9 @@ type inspector struct {
 	warned  map[string]bool
 	nsTypes []nsType // what every namespace lists, resolved once
 
-	sem chan struct{} // bounds concurrent work (log streams, namespaces)
-	wg  sync.WaitGroup
+	sem       chan struct{} // bounds concurrent work (log streams, namespaces)
+	wg        sync.WaitGroup
+	deadNodes deadNodes // nodes whose kubelet did not answer for a log
 }
 
 // Run gathers the targets named by args (see parseArgs) and everything
@@ -117,6 +118,9 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config, args []string) error
 		in.gatherCluster(ctx)
 	}
 	in.wg.Wait()
+	for _, err := range in.deadNodes.errors() {
+		in.record(err)
+	}
 	if !env.InGatherRun {
 		in.record(WriteRootFiles(ctx, env, start, time.Now()))
 	}

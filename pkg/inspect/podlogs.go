@@ -2,10 +2,15 @@ package inspect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"sort"
+	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -46,10 +51,10 @@ func (in *inspector) gatherPodLogs(ctx context.Context, u *unstructured.Unstruct
 		// A container waiting to restart still has the log of its last
 		// run as its current log.
 		if started || restarted {
-			in.spawn(func() { in.fetchLog(ctx, pod.Namespace, pod.Name, c, false) })
+			in.spawn(func() { in.fetchLog(ctx, pod.Spec.NodeName, pod.Namespace, pod.Name, c, false) })
 		}
 		if restarted {
-			in.spawn(func() { in.fetchLog(ctx, pod.Namespace, pod.Name, c, true) })
+			in.spawn(func() { in.fetchLog(ctx, pod.Spec.NodeName, pod.Namespace, pod.Name, c, true) })
 		}
 	}
 }
@@ -67,8 +72,12 @@ func (in *inspector) spawn(fn func()) {
 
 // fetchLog streams one container log into its file. A log that does not
 // exist (a container that never ran, no previous instance) is absent data,
-// not an error.
-func (in *inspector) fetchLog(ctx context.Context, ns, pod, container string, previous bool) {
+// not an error. Once the kubelet of node could not be reached, the other
+// logs of its pods are skipped (counted, not tried).
+func (in *inspector) fetchLog(ctx context.Context, node, ns, pod, container string, previous bool) {
+	if in.deadNodes.skip(node) {
+		return
+	}
 	opts := &corev1.PodLogOptions{Container: container, Previous: previous, Timestamps: true}
 	if !in.cfg.Since.IsZero() {
 		t := metav1.NewTime(in.cfg.Since)
@@ -78,6 +87,9 @@ func (in *inspector) fetchLog(ctx context.Context, ns, pod, container string, pr
 	if err != nil {
 		if isNotFoundish(err) {
 			return
+		}
+		if kubeletUnreachable(err) {
+			in.deadNodes.trip(node, err)
 		}
 		in.record(fmt.Errorf("log of %s/%s container %s (previous=%v): %w", ns, pod, container, previous, err))
 		return
@@ -100,4 +112,68 @@ func (in *inspector) fetchLog(ctx context.Context, ns, pod, container string, pr
 		return
 	}
 	in.record(f.Close())
+}
+
+// kubeletUnreachable reports an error of the apiserver that could not reach
+// a node's kubelet (a refused or timed-out connection), as opposed to one
+// about the log itself or our own connection to the apiserver.
+func kubeletUnreachable(err error) bool {
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) {
+		return false
+	}
+	msg := status.Status().Message
+	return strings.Contains(msg, "dial tcp ") || strings.Contains(msg, "TLS handshake timeout")
+}
+
+// deadNodes remembers the nodes whose kubelet could not be reached for a
+// log, and counts the logs skipped on each since: in a cluster with a dead
+// node, one connection timeout (30 s in the apiserver) per node, not one
+// per container of its pods.
+type deadNodes struct {
+	mu      sync.Mutex
+	first   map[string]error
+	skipped map[string]int
+}
+
+// skip reports (and counts) a log on a node known to be unreachable.
+func (d *deadNodes) skip(node string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if node == "" || d.first[node] == nil {
+		return false
+	}
+	d.skipped[node]++
+	return true
+}
+
+// trip marks node unreachable, keeping the first error.
+func (d *deadNodes) trip(node string, err error) {
+	if node == "" {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.first == nil {
+		d.first, d.skipped = map[string]error{}, map[string]int{}
+	}
+	if d.first[node] == nil {
+		d.first[node] = err
+	}
+}
+
+// errors says, per unreachable node with skipped logs, how many and why.
+func (d *deadNodes) errors() []error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	nodes := make([]string, 0, len(d.skipped))
+	for n := range d.skipped {
+		nodes = append(nodes, n)
+	}
+	sort.Strings(nodes)
+	var out []error
+	for _, n := range nodes {
+		out = append(out, fmt.Errorf("skipped %d container logs of pods on node %s: its kubelet could not be reached (%w)", d.skipped[n], n, d.first[n]))
+	}
+	return out
 }

@@ -26,7 +26,7 @@ const (
 	RunRunning = "running"
 	RunOK      = "ok"      // every step succeeded
 	RunPartial = "partial" // some data, some steps not ok
-	RunFailed  = "failed"  // no step succeeded
+	RunFailed  = "failed"  // no step succeeded and none wrote anything
 )
 
 // Manifest records a gather run. The runner rewrites it after every step,

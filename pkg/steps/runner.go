@@ -372,7 +372,7 @@ func (m *Manifest) runStatus() string {
 	switch {
 	case notOK == 0:
 		return RunOK
-	case ok == 0:
+	case ok == 0 && m.Files == 0:
 		return RunFailed
 	default:
 		return RunPartial

@@ -52,6 +52,15 @@ func registry(t *testing.T) builtin.Registry {
 			return nil
 		}),
 		"fail": mk(func(context.Context, *builtin.Env, []string) error { return errors.New("it broke") }),
+		// half ARG...: writes like write, then fails.
+		"half": mk(func(_ context.Context, env *builtin.Env, args []string) error {
+			for _, a := range args {
+				if err := env.Sink.WriteFile(a, []byte(a)); err != nil {
+					return err
+				}
+			}
+			return errors.New("broke halfway")
+		}),
 		// hang ignores its context entirely.
 		"hang":  mk(func(context.Context, *builtin.Env, []string) error { select {} }),
 		"panic": mk(func(context.Context, *builtin.Env, []string) error { panic("boom") }),
@@ -124,7 +133,7 @@ func TestRun(t *testing.T) {
 			lines: "fail\nnope\nbad; line\nwrite --nope x\nwrite after.txt\n",
 			want: []outcome{
 				{"10-a:1", "failed", "it broke", 0},
-				{"10-a:2", "failed", `unknown built-in "nope" (built-ins: fail, hang, manifest, nodes, panic, wait, write)`, 0},
+				{"10-a:2", "failed", `unknown built-in "nope" (built-ins: fail, half, hang, manifest, nodes, panic, wait, write)`, 0},
 				{"10-a:3", "failed", `10-a line 3: unquoted ";"`, 0},
 				{"10-a:4", "failed", "write: unknown flag: --nope", 0},
 				{"10-a:5", "ok", "", 1},
@@ -190,6 +199,12 @@ func TestRun(t *testing.T) {
 			lines:      "fail\n",
 			want:       []outcome{{"10-a:1", "failed", "it broke", 0}},
 			wantStatus: RunFailed,
+		},
+		{
+			name:       "no step succeeds, but one wrote data",
+			lines:      "fail\nhalf x\n",
+			want:       []outcome{{"10-a:1", "failed", "it broke", 0}, {"10-a:2", "failed", "broke halfway", 1}},
+			wantStatus: RunPartial,
 		},
 	}
 	for _, tc := range tests {

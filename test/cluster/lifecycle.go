@@ -426,6 +426,12 @@ func startNode(ctx context.Context, c *Config, cs kubernetes.Interface, self str
 // startKubelet starts the kubelet in the node's network namespace and
 // waits until its node is Ready.
 func (c *Config) startKubelet(ctx context.Context, cs kubernetes.Interface, self string) error {
+	// Reachable again (stop-kubelet --unreachable); no rule, no harm.
+	for {
+		if _, err := c.inNS(ctx, "iptables", append([]string{"-D"}, kubeletDrop...)...); err != nil {
+			break
+		}
+	}
 	if err := c.startDaemon("kubelet", c.KubeletLogFile,
 		append([]string{"nsenter", "--net=" + c.NetNSPath(), "--", self, "kubelet"}, c.kubeletArgs()...)...); err != nil {
 		return err
@@ -459,13 +465,24 @@ func (c *Config) startKubelet(ctx context.Context, cs kubernetes.Interface, self
 	return nil
 }
 
+// kubeletDrop drops what reaches the kubelet's port in the node's network
+// namespace: the node answers nothing there, as a powered-off node would.
+var kubeletDrop = []string{"INPUT", "-p", "tcp", "--dport", "10250", "-j", "DROP"}
+
 // stopKubelet stops the node's kubelet (its pods keep running) and waits
-// until the node controller marks the node NotReady.
-func (c *Config) stopKubelet(ctx context.Context, cs kubernetes.Interface) error {
+// until the node controller marks the node NotReady. unreachable also drops
+// what is sent to the kubelet's port, so the apiserver's calls to it time
+// out instead of being refused.
+func (c *Config) stopKubelet(ctx context.Context, cs kubernetes.Interface, unreachable bool) error {
 	if !alive(readPid(c.PidFile("kubelet"))) {
 		return fmt.Errorf("the kubelet of %s is not running", c.NodeName)
 	}
 	c.stopDaemon("kubelet", 15*time.Second)
+	if unreachable {
+		if _, err := c.inNS(ctx, "iptables", append([]string{"-I"}, kubeletDrop...)...); err != nil {
+			return fmt.Errorf("making the kubelet's port unreachable: %w", err)
+		}
+	}
 	return wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
 		n, err := cs.CoreV1().Nodes().Get(ctx, c.NodeName, metav1.GetOptions{})
 		if err != nil {

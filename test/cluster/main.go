@@ -184,9 +184,10 @@ func imageArchiveCommand() *cobra.Command {
 
 func stopKubeletCommand() *cobra.Command {
 	var dir string
+	var unreachable bool
 	cmd := &cobra.Command{
-		Use:   "stop-kubelet",
-		Short: "Stop the node's kubelet (its pods keep running) and wait until the node is NotReady",
+		Use:   "stop-kubelet [--unreachable]",
+		Short: "Stop the node's kubelet (its pods keep running) and wait until the node is NotReady; --unreachable also drops what is sent to its port",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, cs, err := runningNode(dir)
@@ -196,7 +197,7 @@ func stopKubeletCommand() *cobra.Command {
 			ctx, cancel := signalContext()
 			defer cancel()
 			start := time.Now()
-			if err := c.stopKubelet(ctx, cs); err != nil {
+			if err := c.stopKubelet(ctx, cs, unreachable); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "kubelet stopped; node %s NotReady after %s\n", c.NodeName, time.Since(start).Round(100*time.Millisecond))
@@ -204,6 +205,7 @@ func stopKubeletCommand() *cobra.Command {
 		},
 	}
 	dirFlag(cmd, &dir)
+	cmd.Flags().BoolVar(&unreachable, "unreachable", false, "also drop what is sent to the kubelet's port (a powered-off node: calls time out instead of being refused)")
 	return cmd
 }
 

@@ -240,7 +240,7 @@ func ServiceAccount(t testing.TB, ns string) string {
 
 // RequireNode fails the test unless the cluster has its Ready node, and
 // returns the node's name. The test shares the node with other tests until
-// it ends; a test that disturbs the node (StopKubelet) waits for it.
+// it ends; a test that takes it alone (TakeNode) waits for them.
 func RequireNode(t testing.TB) string {
 	t.Helper()
 	cs := Client(t)
@@ -258,18 +258,35 @@ func RequireNode(t testing.TB) string {
 	return ""
 }
 
-// StopKubelet stops the node's kubelet for the rest of the test, once no
-// other test (of any test process) uses the node, and returns when the node
-// is NotReady. When the test ends the kubelet starts again and the node is
-// Ready before any other test gets it. It skips the test on a cluster that
-// is not the harness's.
-func StopKubelet(t testing.TB) string {
+// taken holds the tests that have the node alone (TakeNode).
+var taken sync.Map
+
+// TakeNode gives the node to the test alone, once no other test (of any
+// test process) uses it, and returns its name. It skips the test on a
+// cluster that is not the harness's.
+func TakeNode(t testing.TB) string {
 	t.Helper()
 	Config(t)
 	if onceDir == "" {
-		t.Skip("stopping the kubelet needs the harness's own cluster (TEST_KUBECONFIG names another)")
+		t.Skip("taking the node alone needs the harness's own cluster (TEST_KUBECONFIG names another)")
 	}
 	lockNode(t, syscall.LOCK_EX)
+	taken.Store(t, true)
+	t.Cleanup(func() { taken.Delete(t) })
+	return NodeName
+}
+
+// StopKubelet stops the node's kubelet for the rest of the test and returns
+// when the node is NotReady; unreachable also drops what is sent to the
+// kubelet's port (a powered-off node: calls time out instead of being
+// refused). When the test ends the kubelet starts again and the node is
+// Ready before another test gets it. The test must hold the node
+// (TakeNode).
+func StopKubelet(t testing.TB, unreachable bool) {
+	t.Helper()
+	if _, ok := taken.Load(t); !ok {
+		t.Fatal("StopKubelet: the test does not hold the node (call TakeNode first)")
+	}
 	bin := harnessBinary(t)
 	t.Cleanup(func() {
 		// Not the test's context: it has ended by now.
@@ -278,12 +295,15 @@ func StopKubelet(t testing.TB) string {
 			t.Errorf("starting the kubelet again: %v\n%s", err, out)
 		}
 	})
-	out, err := exec.CommandContext(t.Context(), bin, "stop-kubelet", "--dir", onceDir).CombinedOutput()
+	args := []string{"stop-kubelet", "--dir", onceDir}
+	if unreachable {
+		args = append(args, "--unreachable")
+	}
+	out, err := exec.CommandContext(t.Context(), bin, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("stopping the kubelet: %v\n%s", err, out)
 	}
 	t.Logf("%s", bytes.TrimSpace(out))
-	return NodeName
 }
 
 // lockNode takes the node lock of the harness's cluster (shared or

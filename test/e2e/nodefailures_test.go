@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -59,14 +60,25 @@ func readManifestFile(t *testing.T, dest string) *steps.Manifest {
 	return &m
 }
 
-// With the node's kubelet stopped the node turns NotReady: both node
-// collectors record the skip (in the step's error and its nodes), and the
-// rest of the gather completes.
-func TestNodeCollectorsSkipNotReadyNode(t *testing.T) {
+// A dead node: its kubelet stopped and its port answering nothing, as a
+// powered-off node would. The node turns NotReady; both node collectors
+// record the skip (in the step's error and its nodes); inspect tries one
+// log on the node (a 30 s connection timeout in the apiserver), skips the
+// others of its pods and says so, and writes everything else.
+func TestGatherWithDeadNode(t *testing.T) {
 	t.Parallel()
+	node := clustertest.TakeNode(t)
 	ns := clustertest.Namespace(t)
-	node := clustertest.StopKubelet(t)
-	dest, code, m, stderr := gatherRun(t, kubeconfigPath(t), "inspect ns/"+ns, "audit-logs", "node-logs")
+	const pods = 4
+	for i := range pods {
+		createPod(t, clustertest.TestPod(ns, fmt.Sprintf("p%d", i), "log", "hello"))
+	}
+	for i := range pods {
+		clustertest.WaitForPod(t, ns, fmt.Sprintf("p%d", i), time.Minute, clustertest.Running)
+	}
+	clustertest.StopKubelet(t, true)
+	// One log at a time, so which logs are tried and which skipped is fixed.
+	dest, code, m, stderr := gatherRun(t, kubeconfigPath(t), "inspect --parallel 1 ns/"+ns, "audit-logs", "node-logs")
 	if code != app.ExitPartial {
 		t.Fatalf("exit code %d, want %d (partial)\n%s", code, app.ExitPartial, stderr)
 	}
@@ -75,9 +87,14 @@ func TestNodeCollectorsSkipNotReadyNode(t *testing.T) {
 	for _, s := range m.Steps {
 		got = append(got, rec{s.Name, s.Status})
 	}
-	if diff := cmp.Diff([]rec{{"10-steps:1", "ok"}, {"10-steps:2", "failed"}, {"10-steps:3", "failed"}}, got); diff != "" {
+	if diff := cmp.Diff([]rec{{"10-steps:1", "failed"}, {"10-steps:2", "failed"}, {"10-steps:3", "failed"}}, got); diff != "" {
 		t.Errorf("steps (-want +got):\n%s", diff)
 	}
+	want := fmt.Sprintf("skipped %d container logs of pods on node %s: its kubelet could not be reached", pods-1, node)
+	if s := m.Steps[0]; !strings.Contains(s.Error, want) || !strings.Contains(s.Error, "i/o timeout") {
+		t.Errorf("inspect: error %q lacks %q (after an i/o timeout)", s.Error, want)
+	}
+	t.Logf("inspect with a dead node took %.1fs", m.Steps[0].DurationSeconds)
 	for _, s := range m.Steps[1:] {
 		if !strings.Contains(s.Error, "skipping node "+node+": node is not Ready") {
 			t.Errorf("%s: error %q does not record the skip", s.Command, s.Error)
@@ -89,7 +106,7 @@ func TestNodeCollectorsSkipNotReadyNode(t *testing.T) {
 	if m.Status != steps.RunPartial || m.End == nil {
 		t.Errorf("run status %q, end %v", m.Status, m.End)
 	}
-	for _, f := range []string{"version", "namespaces/" + ns + "/" + ns + ".yaml", "gather-run.log"} {
+	for _, f := range []string{"version", "gather-run.log", "namespaces/" + ns + "/" + ns + ".yaml", "namespaces/" + ns + "/core/pods.yaml"} {
 		if _, err := os.Stat(filepath.Join(dest, f)); err != nil {
 			t.Errorf("missing %s", f)
 		}
