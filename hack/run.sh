@@ -21,7 +21,7 @@ if [ -n "${KUBECONFIG:-}" ] || [ -f "$HOME/.kube/config" ]; then
   echo "gathering from the cluster of the current kubeconfig (${KUBECONFIG:-$HOME/.kube/config})" >&2
 else
   kc=${TESTCLUSTER_DIR:-$root/_output/cluster}/kubeconfig
-  hack/cluster.sh build >/dev/null
+  harness=$(hack/cluster.sh build)
   if hack/cluster.sh status >/dev/null 2>&1; then
     echo "no kubeconfig: gathering from the running local test cluster" >&2
   else
@@ -30,6 +30,14 @@ else
     hack/cluster.sh up --node
   fi
   args+=(--kubeconfig "$kc")
+  # The node collectors' debug pods run the gather's image, and the local
+  # cluster pulls nothing: give its node an image of this very build.
+  if hack/cluster.sh status 2>/dev/null | grep -q kubelet; then
+    image=localhost/mgtk/gather:run
+    "$harness" image-archive --binary _output/bin/gather --entry usr/bin/gather --tag "$image" --output _output/gather-run-image.tar
+    hack/cluster.sh load-image _output/gather-run-image.tar
+    export MUST_GATHER_IMAGE=$image
+  fi
 fi
 
 rc=0
