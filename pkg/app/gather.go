@@ -4,15 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/spf13/pflag"
-	"k8s.io/klog/v2"
 
 	toolkit "github.com/must-gather/toolkit"
 	"github.com/must-gather/toolkit/pkg/builtin"
@@ -159,7 +156,7 @@ func (o *gatherOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	klogTo(sink, o.verbosity)
+	defer klogTo(sink, o.verbosity)()
 	// The version file comes first: whatever happens next, the result says
 	// which tool made it.
 	var vf bytes.Buffer
@@ -279,22 +276,3 @@ func outcome(m *steps.Manifest, clusterErr string) error {
 // timestampLine is one line of the timestamp file, in the format of `oc adm
 // inspect` (Go's time.String, without the monotonic clock reading).
 func timestampLine(t time.Time) string { return t.Round(0).String() + "\n" }
-
-// klogTo sends client-go's own log lines (klog) to the run log, where a
-// cancelled exec stream, for one, reports what it saw; with -v they go to
-// stderr too, at that verbosity.
-func klogTo(sink *output.Sink, verbosity int) {
-	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
-	klog.InitFlags(fs)
-	if verbosity > 0 {
-		_ = fs.Set("v", strconv.Itoa(verbosity))
-		return
-	}
-	runLog, err := sink.AppendMeta(steps.RunLogFile)
-	if err != nil {
-		return
-	}
-	_ = fs.Set("logtostderr", "false")
-	_ = fs.Set("stderrthreshold", "FATAL")
-	klog.SetOutput(runLog)
-}

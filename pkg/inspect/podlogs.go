@@ -116,7 +116,9 @@ func (in *inspector) fetchLog(ctx context.Context, node, ns, pod, container stri
 
 // kubeletUnreachable reports an error of the apiserver that could not reach
 // a node's kubelet (a refused or timed-out connection), as opposed to one
-// about the log itself or our own connection to the apiserver.
+// about the log itself or our own connection to the apiserver. The
+// apiserver relays the dial error only as the text of its status (no reason
+// or cause says so), hence the match on that text.
 func kubeletUnreachable(err error) bool {
 	var status apierrors.APIStatus
 	if !errors.As(err, &status) {

@@ -30,9 +30,11 @@ func TestKubeletUnreachable(t *testing.T) {
 		{"apiserver unreachable", &url.Error{Op: "Get", URL: "https://api:6443", Err: errors.New("dial tcp 10.0.0.1:6443: connect: connection refused")}, false},
 	}
 	for _, tc := range tests {
-		if got := kubeletUnreachable(tc.err); got != tc.want {
-			t.Errorf("%s: kubeletUnreachable = %v, want %v", tc.name, got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			if got := kubeletUnreachable(tc.err); got != tc.want {
+				t.Errorf("kubeletUnreachable = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
 

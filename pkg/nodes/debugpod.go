@@ -46,6 +46,8 @@ type DebugPods struct {
 	// Budget bounds each pod's life (activeDeadlineSeconds, so even a
 	// gather killed with SIGKILL leaves no pod running for long).
 	Budget time.Duration
+	// Logf, when set, hears what the pods' housekeeping did.
+	Logf func(format string, args ...any)
 
 	runID   string
 	tempNS  bool
@@ -117,7 +119,9 @@ func (d *DebugPods) sweepNamespaces(ctx context.Context) {
 		if err != nil || ns.DeletionTimestamp != nil || time.Now().Before(exp) {
 			continue
 		}
-		_ = d.CS.CoreV1().Namespaces().Delete(ctx, ns.Name, metav1.DeleteOptions{})
+		if err := d.CS.CoreV1().Namespaces().Delete(ctx, ns.Name, metav1.DeleteOptions{}); err == nil && d.Logf != nil {
+			d.Logf("deleted namespace %s of an earlier run (expired %s)", ns.Name, exp.Format(time.RFC3339))
+		}
 	}
 }
 

@@ -16,8 +16,8 @@ import (
 // namespace, owned by its pod); otherwise the image this binary was built
 // for. The returned cleanup deletes what the run made. On error, collectors
 // use the node log proxy for every node.
-func Reach(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, image string, budget time.Duration) (*DebugPods, func(), error) {
-	d := &DebugPods{CS: cs, Config: cfg, Image: image, Budget: budget}
+func Reach(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, image string, budget time.Duration, logf func(string, ...any)) (*DebugPods, func(), error) {
+	d := &DebugPods{CS: cs, Config: cfg, Image: image, Budget: budget, Logf: logf}
 	if ns, name, ok := InCluster(); ok {
 		own, owner, err := OwnImage(ctx, cs, ns, name)
 		if err != nil {

@@ -89,7 +89,7 @@ func (r *Reaching) Visit(ctx context.Context, env *builtin.Env, name string, via
 		if err != nil {
 			return err
 		}
-		pods, cleanup, err := Reach(ctx, restCfg, cs, r.Image, v.NodeBudget)
+		pods, cleanup, err := Reach(ctx, restCfg, cs, r.Image, v.NodeBudget, v.logf)
 		defer cleanup()
 		if err != nil {
 			v.noPods = err.Error()
@@ -140,8 +140,11 @@ func (v *visit) run(ctx context.Context, viaPod ViaPod, viaProxy ViaProxy) error
 		}
 		node := Node{Name: t.Name, Selected: len(v.targets)}
 		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+			}
 			if ctx.Err() != nil {
 				why := "not reached: " + context.Cause(ctx).Error()
 				v.env.Report.Node(node.Name, PathSkipped, why)
@@ -183,9 +186,13 @@ func (v *visit) node(ctx context.Context, node Node, viaPod ViaPod, viaProxy Via
 	}
 	v.env.Report.Node(node.Name, PathProxy, why)
 	v.logf("%s: reading through the node log proxy", node.Name)
-	ctx, cancel := context.WithTimeout(ctx, v.NodeBudget)
+	pctx, cancel := context.WithTimeout(ctx, v.NodeBudget)
 	defer cancel()
-	return viaProxy(ctx, node, v.proxy)
+	err := viaProxy(pctx, node, v.proxy)
+	if err != nil && ctx.Err() != nil {
+		v.env.Report.Node(node.Name, PathProxy, "stopped: "+context.Cause(ctx).Error())
+	}
+	return err
 }
 
 // try runs fn in a debug pod on node within budget. An error wrapping

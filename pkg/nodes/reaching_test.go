@@ -32,6 +32,9 @@ func TestVisitRun(t *testing.T) {
 	var running, most atomic.Int32
 	var mu sync.Mutex
 	var seen []Node
+	// The first two calls wait for each other: two run at once.
+	both := make(chan struct{})
+	var bothOnce sync.Once
 	err := v.run(t.Context(), func(context.Context, Node, Exec) error {
 		t.Error("a debug pod without debug pods")
 		return nil
@@ -47,7 +50,14 @@ func TestVisitRun(t *testing.T) {
 		if _, ok := ctx.Deadline(); !ok {
 			t.Errorf("%s: no node budget on the proxy path", n.Name)
 		}
-		time.Sleep(20 * time.Millisecond)
+		if now == 2 {
+			bothOnce.Do(func() { close(both) })
+		}
+		select {
+		case <-both:
+		case <-time.After(10 * time.Second):
+			t.Errorf("%s: never two nodes at once", n.Name)
+		}
 		mu.Lock()
 		seen = append(seen, n)
 		mu.Unlock()
@@ -106,7 +116,7 @@ func TestVisitRunStopped(t *testing.T) {
 	for _, n := range env.Report.Nodes() {
 		paths[n.Path+" "+n.Reason]++
 	}
-	want := map[string]int{PathProxy + " none": 1, PathSkipped + " not reached: terminated signal received": 1}
+	want := map[string]int{PathProxy + " stopped: terminated signal received": 1, PathSkipped + " not reached: terminated signal received": 1}
 	if diff := cmp.Diff(want, paths); diff != "" {
 		t.Errorf("report (-want +got):\n%s", diff)
 	}

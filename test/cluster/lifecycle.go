@@ -426,10 +426,14 @@ func startNode(ctx context.Context, c *Config, cs kubernetes.Interface, self str
 // startKubelet starts the kubelet in the node's network namespace and
 // waits until its node is Ready.
 func (c *Config) startKubelet(ctx context.Context, cs kubernetes.Interface, self string) error {
-	// Reachable again (stop-kubelet --unreachable); no rule, no harm.
+	// Reachable again (stop-kubelet --unreachable): remove every copy of
+	// the rule; -C fails when there is none left.
 	for {
-		if _, err := c.inNS(ctx, "iptables", append([]string{"-D"}, kubeletDrop...)...); err != nil {
+		if _, err := c.inNS(ctx, "iptables", append([]string{"-w", "-C"}, kubeletDrop...)...); err != nil {
 			break
+		}
+		if _, err := c.inNS(ctx, "iptables", append([]string{"-w", "-D"}, kubeletDrop...)...); err != nil {
+			return fmt.Errorf("making the kubelet's port reachable again: %w", err)
 		}
 	}
 	if err := c.startDaemon("kubelet", c.KubeletLogFile,
@@ -462,6 +466,16 @@ func (c *Config) startKubelet(ctx context.Context, cs kubernetes.Interface, self
 	if err != nil {
 		return fmt.Errorf("node %s not ready (%s): %w", c.NodeName, last, err)
 	}
+	// Ready says the kubelet reaches the apiserver; logs and exec need the
+	// way back too.
+	err = wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		_, err := cs.CoreV1().RESTClient().Get().AbsPath("/api/v1/nodes", c.NodeName, "proxy", "healthz").DoRaw(ctx)
+		last = fmt.Sprint(err)
+		return err == nil, nil
+	})
+	if err != nil {
+		return fmt.Errorf("node %s: the apiserver cannot reach its kubelet (%s): %w", c.NodeName, last, err)
+	}
 	return nil
 }
 
@@ -479,7 +493,7 @@ func (c *Config) stopKubelet(ctx context.Context, cs kubernetes.Interface, unrea
 	}
 	c.stopDaemon("kubelet", 15*time.Second)
 	if unreachable {
-		if _, err := c.inNS(ctx, "iptables", append([]string{"-I"}, kubeletDrop...)...); err != nil {
+		if _, err := c.inNS(ctx, "iptables", append([]string{"-w", "-I"}, kubeletDrop...)...); err != nil {
 			return fmt.Errorf("making the kubelet's port unreachable: %w", err)
 		}
 	}

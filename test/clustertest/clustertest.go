@@ -244,7 +244,12 @@ func ServiceAccount(t testing.TB, ns string) string {
 func RequireNode(t testing.TB) string {
 	t.Helper()
 	cs := Client(t)
-	lockNode(t, syscall.LOCK_SH)
+	if _, alone := taken.Load(t); !alone {
+		if _, again := sharing.LoadOrStore(t, true); !again {
+			t.Cleanup(func() { sharing.Delete(t) })
+			lockNode(t, syscall.LOCK_SH)
+		}
+	}
 	n, err := cs.CoreV1().Nodes().Get(t.Context(), NodeName, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("the test cluster has no node %s (start it with `make cluster-up CLUSTER_NODE=1`): %v", NodeName, err)
@@ -258,8 +263,9 @@ func RequireNode(t testing.TB) string {
 	return ""
 }
 
-// taken holds the tests that have the node alone (TakeNode).
-var taken sync.Map
+// taken holds the tests that have the node alone (TakeNode), sharing those
+// that share it (RequireNode): a test never waits for a lock it holds.
+var taken, sharing sync.Map
 
 // TakeNode gives the node to the test alone, once no other test (of any
 // test process) uses it, and returns its name. It skips the test on a
@@ -269,6 +275,9 @@ func TakeNode(t testing.TB) string {
 	Config(t)
 	if onceDir == "" {
 		t.Skip("taking the node alone needs the harness's own cluster (TEST_KUBECONFIG names another)")
+	}
+	if _, shared := sharing.Load(t); shared {
+		t.Fatal("TakeNode: the test shares the node already (RequireNode): take it first")
 	}
 	lockNode(t, syscall.LOCK_EX)
 	taken.Store(t, true)

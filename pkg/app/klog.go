@@ -1,0 +1,80 @@
+package app
+
+import (
+	"flag"
+	"io"
+	"strconv"
+	"sync"
+
+	"k8s.io/klog/v2"
+
+	"github.com/must-gather/toolkit/pkg/output"
+	"github.com/must-gather/toolkit/pkg/steps"
+)
+
+// klog, client-go's logger, is one per process: it is set up once, and its
+// lines go to the run log of the gather running now.
+var (
+	klogOnce sync.Once
+	klogOut  = &switchWriter{}
+)
+
+// klogTo sends client-go's own log lines (klog) to the run log, where a
+// cancelled exec stream, for one, reports what it saw; with -v they go to
+// stderr instead, at that verbosity (the first run of the process decides).
+// The returned func detaches the run log and closes it.
+func klogTo(sink *output.Sink, verbosity int) func() {
+	klogOnce.Do(func() {
+		fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+		klog.InitFlags(fs)
+		if verbosity > 0 {
+			_ = fs.Set("v", strconv.Itoa(verbosity))
+			return
+		}
+		_ = fs.Set("logtostderr", "false")
+		_ = fs.Set("stderrthreshold", "FATAL")
+		klog.SetOutput(klogOut)
+	})
+	if verbosity > 0 {
+		return func() {}
+	}
+	runLog, err := sink.AppendMeta(steps.RunLogFile)
+	if err != nil {
+		return func() {}
+	}
+	klogOut.set(runLog)
+	return func() {
+		klogOut.unset(runLog)
+		_ = runLog.Close()
+	}
+}
+
+// switchWriter writes to the writer set last (nowhere when none is).
+type switchWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *switchWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.w == nil {
+		return len(p), nil
+	}
+	return s.w.Write(p)
+}
+
+func (s *switchWriter) set(w io.Writer) {
+	s.mu.Lock()
+	s.w = w
+	s.mu.Unlock()
+}
+
+// unset stops writing to w, if it is still the writer.
+func (s *switchWriter) unset(w io.Writer) {
+	s.mu.Lock()
+	if s.w == w {
+		s.w = nil
+	}
+	s.mu.Unlock()
+}
