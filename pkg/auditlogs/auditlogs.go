@@ -11,6 +11,7 @@ import (
 	"io"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -143,9 +144,22 @@ func viaAgent(ctx context.Context, env *builtin.Env, exec nodes.Exec, node strin
 	return errors.Join(readErr, <-done)
 }
 
-// readAgentStream writes the files of a node agent's tar stream.
-func readAgentStream(env *builtin.Env, r io.Reader, node string, list func(comp, line string)) error {
+// readAgentStream writes the files of a node agent's tar stream. A file
+// comes as consecutive entries of its name (see nodeagent.WriteFiles); only
+// whole entries are written, so when the stream breaks, what arrived of a
+// file is kept as a valid start of it, and the break is the error.
+func readAgentStream(env *builtin.Env, r io.Reader, node string, list func(comp, line string)) (err error) {
 	tr := tar.NewReader(r)
+	var (
+		cur     *output.File
+		curName string
+		buf     []byte
+	)
+	defer func() {
+		if cur != nil {
+			err = errors.Join(err, cur.Close())
+		}
+	}()
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -155,9 +169,9 @@ func readAgentStream(env *builtin.Env, r io.Reader, node string, list func(comp,
 			return fmt.Errorf("reading the node agent's stream from %s: %w", node, err)
 		}
 		if h.Name == nodeagent.ListingName {
-			b, err := io.ReadAll(tr)
+			b, err := io.ReadAll(io.LimitReader(tr, 16<<20))
 			if err != nil {
-				return err
+				return fmt.Errorf("reading the node agent's stream from %s: %w", node, err)
 			}
 			for _, p := range strings.Fields(string(b)) {
 				// var/log/<component>/<file>
@@ -172,11 +186,35 @@ func readAgentStream(env *builtin.Env, r io.Reader, node string, list func(comp,
 		if len(parts) != 4 || !strings.HasSuffix(h.Name, ".gz") {
 			return fmt.Errorf("unexpected entry %q in the node agent's stream from %s", h.Name, node)
 		}
-		if err := copyTo(env.Sink.Create, path.Join("audit_logs", parts[2], node+"-"+parts[3]), tr); err != nil {
-			return fmt.Errorf("%s of %s: %w", h.Name, node, err)
+		if h.Size < 0 || h.Size > maxEntry {
+			return fmt.Errorf("entry %q of %d bytes in the node agent's stream from %s: at most %d expected", h.Name, h.Size, node, maxEntry)
+		}
+		buf = slices.Grow(buf[:0], int(h.Size))[:h.Size]
+		if _, err := io.ReadFull(tr, buf); err != nil {
+			return fmt.Errorf("%s of %s cut short: %w", h.Name, node, err)
+		}
+		if h.Name != curName {
+			if cur != nil {
+				err := cur.Close()
+				cur = nil
+				if err != nil {
+					return err
+				}
+			}
+			if cur, err = env.Sink.Create(path.Join("audit_logs", parts[2], node+"-"+parts[3])); err != nil {
+				return err
+			}
+			curName = h.Name
+		}
+		if _, err := cur.Write(buf); err != nil {
+			return err
 		}
 	}
 }
+
+// maxEntry bounds one entry of the node agent's stream held in memory: a
+// chunk, gzipped (which can grow incompressible data a little).
+const maxEntry = nodeagent.ChunkSize + nodeagent.ChunkSize/8
 
 // fetch copies one audit file, gzipping it on the way unless it already is.
 func fetch(ctx context.Context, env *builtin.Env, proxy nodes.LogProxy, node, comp, name string) error {

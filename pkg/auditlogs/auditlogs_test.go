@@ -1,8 +1,21 @@
 package auditlogs
 
 import (
+	"archive/tar"
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/must-gather/toolkit/pkg/builtin"
+	"github.com/must-gather/toolkit/pkg/output"
 )
 
 func TestEndedBefore(t *testing.T) {
@@ -25,5 +38,128 @@ func TestEndedBefore(t *testing.T) {
 		if got := endedBefore(tc.name, tc.since); got != tc.want {
 			t.Errorf("endedBefore(%q, %v) = %v, want %v", tc.name, tc.since, got, tc.want)
 		}
+	}
+}
+
+// entry is one tar entry of a node agent stream; cut ends the stream
+// inside it.
+type entry struct {
+	name, body string
+	cut        bool
+}
+
+func agentStream(t *testing.T, entries []entry) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	for _, e := range entries {
+		if err := tw.WriteHeader(&tar.Header{Name: e.name, Mode: 0o644, Size: int64(len(e.body)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if e.cut {
+			_, _ = io.WriteString(tw, e.body[:len(e.body)/2])
+			return b.Bytes() // the stream breaks here
+		}
+		if _, err := io.WriteString(tw, e.body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func member(t *testing.T, s string) string {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	_, _ = io.WriteString(zw, s)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// Consecutive entries of one name are one file; when the stream breaks,
+// the whole entries that arrived are kept, as a valid gzip file of the
+// start, and the break is the error.
+func TestReadAgentStream(t *testing.T) {
+	t.Parallel()
+	const dir = "var/log/kube-apiserver/"
+	tests := []struct {
+		name      string
+		entries   []entry
+		wantFiles map[string]string // audit_logs path -> decompressed
+		wantList  []string
+		wantErr   string
+	}{
+		{
+			name: "whole",
+			entries: []entry{
+				{name: ".listing", body: dir + "audit.log\n" + dir + "audit-1.log\n"},
+				{name: dir + "audit.log.gz", body: member(t, "a\n")},
+				{name: dir + "audit.log.gz", body: member(t, "b\n")},
+				{name: dir + "audit-1.log.gz", body: member(t, "c\n")},
+			},
+			wantFiles: map[string]string{"kube-apiserver/n1-audit.log.gz": "a\nb\n", "kube-apiserver/n1-audit-1.log.gz": "c\n"},
+			wantList:  []string{"kube-apiserver: n1 audit.log", "kube-apiserver: n1 audit-1.log"},
+		},
+		{
+			name: "broken in the second member of a file",
+			entries: []entry{
+				{name: ".listing", body: dir + "audit.log\n"},
+				{name: dir + "audit.log.gz", body: member(t, "a\n")},
+				{name: dir + "audit.log.gz", body: member(t, "b\n"), cut: true},
+			},
+			wantFiles: map[string]string{"kube-apiserver/n1-audit.log.gz": "a\n"},
+			wantList:  []string{"kube-apiserver: n1 audit.log"},
+			wantErr:   "var/log/kube-apiserver/audit.log.gz of n1 cut short: unexpected EOF",
+		},
+		{
+			name:    "not a file of a log directory",
+			entries: []entry{{name: "etc/shadow.gz", body: member(t, "x")}},
+			wantErr: `unexpected entry "etc/shadow.gz"`,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sink, err := output.New(t.TempDir(), output.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var listed []string
+			err = readAgentStream(&builtin.Env{Sink: sink}, bytes.NewReader(agentStream(t, tc.entries)), "n1",
+				func(comp, line string) { listed = append(listed, comp+": "+line) })
+			if (err == nil) != (tc.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Errorf("error = %v, want %q", err, tc.wantErr)
+			}
+			got := map[string]string{}
+			_ = filepath.WalkDir(filepath.Join(sink.Root(), "audit_logs"), func(p string, d os.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return nil
+				}
+				rel, _ := filepath.Rel(filepath.Join(sink.Root(), "audit_logs"), p)
+				raw, _ := os.ReadFile(p)
+				zr, zerr := gzip.NewReader(bytes.NewReader(raw))
+				if zerr != nil {
+					t.Errorf("%s: not gzip: %v", rel, zerr)
+					return nil
+				}
+				plain, rerr := io.ReadAll(zr)
+				if rerr != nil {
+					t.Errorf("%s: not a valid gzip file: %v", rel, rerr)
+				}
+				got[filepath.ToSlash(rel)] = string(plain)
+				return nil
+			})
+			if diff := cmp.Diff(tc.wantFiles, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("files (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantList, listed); diff != "" {
+				t.Errorf("listing (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

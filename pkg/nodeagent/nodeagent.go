@@ -7,6 +7,7 @@ package nodeagent
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -27,12 +28,27 @@ import (
 // left out.
 const ListingName = ".listing"
 
+// ChunkSize is how much of a file one tar entry carries (before
+// compression): what the agent holds in memory at once.
+const ChunkSize = 8 << 20
+
 // WriteFiles writes a tar stream of the regular files directly in each of
 // dirs (paths below root): the listing first, then every file that was
 // still written to at or after since (by modification time: a file that
-// ended before the window is left out whole, never cut), gzipped on the way
-// as NAME.gz unless it already ends in .gz. A missing directory is skipped.
+// ended before the window is left out whole, never cut), as NAME.gz unless
+// it already ends in .gz. A missing directory is skipped.
+//
+// A file comes as one or more consecutive entries of the same name, each
+// with at most ChunkSize bytes of it: a complete gzip member (concatenated,
+// they are one valid gzip file of the whole), or, for a file already
+// gzipped, the next piece of it. So the agent needs no disk (the node's may
+// be full) and little memory, and a receiver that keeps only whole entries
+// keeps a valid start of each file when the stream breaks.
 func WriteFiles(w io.Writer, root string, dirs []string, since time.Time) error {
+	return writeFiles(w, root, dirs, since, ChunkSize)
+}
+
+func writeFiles(w io.Writer, root string, dirs []string, since time.Time, chunk int64) error {
 	type file struct{ rel, abs string }
 	var listing []string
 	var files []file
@@ -70,62 +86,75 @@ func WriteFiles(w io.Writer, root string, dirs []string, since time.Time) error 
 	if _, err := io.WriteString(tw, body); err != nil {
 		return err
 	}
+	buf := new(bytes.Buffer)
+	var unread []error
 	for _, f := range files {
-		if err := addFile(tw, f.rel, f.abs); err != nil {
+		if err := addFile(tw, buf, f.rel, f.abs, chunk, func(err error) { unread = append(unread, err) }); err != nil {
 			return err
 		}
 	}
-	return tw.Close()
+	// A file that could not be read is reported, after all the others.
+	return errors.Join(append(unread, tw.Close())...)
 }
 
-// addFile adds one file, gzipped unless it is already. The size of a
-// gzipped entry is only known once compressed, so it goes through a
-// temporary file in $TMPDIR (the debug pod mounts an emptyDir there), never
-// through memory; a file still being written is read up to where it was.
-func addFile(tw *tar.Writer, rel, abs string) error {
+// addFile adds one file as entries of at most chunk bytes of it each,
+// gzipped unless it already is. A file still being written is read up to
+// where it was when opened; one that shrank meanwhile, up to its new end.
+// A file that cannot be read goes to unread (what was sent of it stays
+// whole); the error returned is the stream's.
+func addFile(tw *tar.Writer, buf *bytes.Buffer, rel, abs string, chunk int64, unread func(error)) error {
 	src, err := os.Open(abs)
 	if err != nil {
-		return err
+		unread(err)
+		return nil
 	}
 	defer src.Close()
 	info, err := src.Stat()
 	if err != nil {
-		return err
+		unread(err)
+		return nil
 	}
+	name, zip := rel+".gz", true
 	if strings.HasSuffix(rel, ".gz") {
-		hdr := &tar.Header{Name: rel, Mode: 0o644, Size: info.Size(), ModTime: info.ModTime(), Typeflag: tar.TypeReg}
+		name, zip = rel, false
+	}
+	// An empty file is one empty entry.
+	left := info.Size()
+	for first := true; first || left > 0; first = false {
+		n := min(left, chunk)
+		buf.Reset()
+		var read int64
+		var err error
+		if zip {
+			zw := gzip.NewWriter(buf)
+			read, err = io.CopyN(zw, src, n)
+			if cerr := zw.Close(); cerr != nil {
+				return cerr
+			}
+		} else {
+			read, err = io.CopyN(buf, src, n)
+		}
+		shrank := errors.Is(err, io.EOF)
+		if err != nil && !shrank {
+			unread(fmt.Errorf("reading %s: %w", rel, err))
+			return nil
+		}
+		if read == 0 && !first {
+			return nil // it shrank to where the last entry ended
+		}
+		hdr := &tar.Header{Name: name, Mode: 0o644, Size: int64(buf.Len()), ModTime: info.ModTime(), Typeflag: tar.TypeReg}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return err
 		}
-		_, err := io.CopyN(tw, src, info.Size())
-		return err
+		if _, err := buf.WriteTo(tw); err != nil {
+			return err
+		}
+		if shrank {
+			return nil
+		}
+		left -= n
 	}
-	tmp, err := os.CreateTemp("", "nodeagent-*.gz")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	zw := gzip.NewWriter(tmp)
-	if _, err := io.CopyN(zw, src, info.Size()); err != nil {
-		return err
-	}
-	if err := zw.Close(); err != nil {
-		return err
-	}
-	size, err := tmp.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	hdr := &tar.Header{Name: rel + ".gz", Mode: 0o644, Size: size, ModTime: info.ModTime(), Typeflag: tar.TypeReg}
-	if err := tw.WriteHeader(hdr); err != nil {
-		return err
-	}
-	_, err = io.Copy(tw, tmp)
-	return err
+	return nil
 }
 
 // HasJournal reports whether the host under root keeps a systemd journal:

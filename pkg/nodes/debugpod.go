@@ -165,11 +165,12 @@ func (d *DebugPods) On(ctx context.Context, node string, fn func(Exec) error) er
 				ImagePullPolicy: corev1.PullIfNotPresent,
 				Command:         []string{"/usr/bin/gather", "node-agent", "wait"},
 				SecurityContext: &corev1.SecurityContext{Privileged: new(true)},
-				VolumeMounts:    []corev1.VolumeMount{{Name: "host", MountPath: "/host"}, {Name: "tmp", MountPath: "/tmp"}},
+				VolumeMounts:    []corev1.VolumeMount{{Name: "host", MountPath: "/host"}},
 			}},
+			// Nothing else: the agent writes nowhere (the node's disk may be
+			// full), it streams.
 			Volumes: []corev1.Volume{
 				{Name: "host", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}},
-				{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 			},
 		},
 	}

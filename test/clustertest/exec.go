@@ -41,6 +41,8 @@ func Exec(t testing.TB, ns, pod, container string, command ...string) []byte {
 }
 
 // Untar reads the regular files of a tar stream, by name (without "./").
+// Consecutive entries of one name are one file, in order (the node agent
+// sends a big file so).
 func Untar(t testing.TB, data []byte) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
@@ -60,6 +62,7 @@ func Untar(t testing.TB, data []byte) map[string][]byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out[strings.TrimPrefix(h.Name, "./")] = b
+		name := strings.TrimPrefix(h.Name, "./")
+		out[name] = append(out[name], b...)
 	}
 }

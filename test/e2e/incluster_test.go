@@ -129,12 +129,11 @@ func TestNodeAgentOverExec(t *testing.T) {
 	p.Spec.Containers[0].ImagePullPolicy = corev1.PullNever
 	p.Spec.Containers[0].Command = []string{"/usr/bin/gather", "node-agent", "wait"}
 	p.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Privileged: new(true)}
-	// The agent compresses through a temporary file (a tar entry needs its
-	// size first): the debug pod gives it an emptyDir at /tmp ($TMPDIR).
-	p.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "host", MountPath: "/host"}, {Name: "tmp", MountPath: "/tmp"}}
+	// As the debug pods have it: the host's root, nothing writable else (the
+	// agent streams; it needs no disk).
+	p.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "host", MountPath: "/host"}}
 	p.Spec.Volumes = []corev1.Volume{
 		{Name: "host", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}},
-		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 	}
 	createPod(t, p)
 	clustertest.WaitForPod(t, ns, "agent", 2*time.Minute, clustertest.Running)
