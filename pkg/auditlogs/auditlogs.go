@@ -216,7 +216,9 @@ func readAgentStream(env *builtin.Env, r io.Reader, node string, list func(comp,
 // chunk, gzipped (which can grow incompressible data a little).
 const maxEntry = nodeagent.ChunkSize + nodeagent.ChunkSize/8
 
-// fetch copies one audit file, gzipping it on the way unless it already is.
+// fetch copies one audit file, gzipping it on the way unless it already
+// is. When the read breaks, what arrived of a file gzipped here is kept (a
+// valid gzip file of its start); a partial copy of a gzipped file is not.
 func fetch(ctx context.Context, env *builtin.Env, proxy nodes.LogProxy, node, comp, name string) error {
 	rc, err := proxy.Open(ctx, node, comp+"/"+name)
 	if err != nil {
@@ -224,29 +226,26 @@ func fetch(ctx context.Context, env *builtin.Env, proxy nodes.LogProxy, node, co
 	}
 	defer rc.Close()
 	rel := path.Join("audit_logs", comp, node+"-"+name)
-	create := env.Sink.CreateGzip
-	if strings.HasSuffix(name, ".gz") {
-		create = env.Sink.Create
+	gz := strings.HasSuffix(name, ".gz")
+	var f *output.File
+	if gz {
+		f, err = env.Sink.Create(rel)
 	} else {
-		rel += ".gz"
+		f, err = env.Sink.CreateGzip(rel + ".gz")
 	}
-	if err := copyTo(create, rel, rc); err != nil {
-		return fmt.Errorf("%s of %s: %w", name, node, err)
-	}
-	return nil
-}
-
-// copyTo writes r to a new file of the sink; a failed copy leaves nothing.
-func copyTo(create func(string) (*output.File, error), rel string, r io.Reader) error {
-	f, err := create(rel)
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(f, r); err != nil {
+	n, err := io.Copy(f, rc)
+	switch {
+	case err == nil:
+		return f.Close()
+	case gz || n == 0:
 		f.Abort()
-		return fmt.Errorf("copying: %w", err)
+		return fmt.Errorf("%s of %s: %w", name, node, err)
+	default:
+		return errors.Join(fmt.Errorf("%s of %s cut after %d bytes (kept): %w", name, node, n, err), f.Close())
 	}
-	return f.Close()
 }
 
 // Command is the audit-logs built-in.

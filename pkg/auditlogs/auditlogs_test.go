@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,8 +15,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/klauspost/compress/gzip"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/must-gather/toolkit/pkg/builtin"
+	"github.com/must-gather/toolkit/pkg/nodes"
 	"github.com/must-gather/toolkit/pkg/output"
 )
 
@@ -161,5 +166,54 @@ func TestReadAgentStream(t *testing.T) {
 				t.Errorf("listing (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// Through the node log proxy, a read that breaks keeps what arrived of a
+// file gzipped here (a valid gzip file of its start) and says so; a partial
+// copy of an already gzipped file is dropped.
+func TestFetchKeepsWhatArrived(t *testing.T) {
+	t.Parallel()
+	const body = "line 1\nline 2\n"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Promise more than is sent, then hang up: the client sees the
+		// stream break after the body.
+		w.Header().Set("Content-Length", "1000")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	cs, err := kubernetes.NewForConfig(&rest.Config{Host: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink, err := output.New(t.TempDir(), output.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &builtin.Env{Sink: sink}
+	proxy := nodes.LogProxy{CS: cs}
+
+	err = fetch(t.Context(), env, proxy, "n1", "kube-apiserver", "audit.log")
+	if err == nil || !strings.Contains(err.Error(), "audit.log of n1 cut after 14 bytes (kept)") {
+		t.Errorf("plain file: error = %v", err)
+	}
+	raw, err := os.ReadFile(filepath.Join(sink.Root(), "audit_logs/kube-apiserver/n1-audit.log.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain, err := io.ReadAll(zr); err != nil || string(plain) != body {
+		t.Errorf("kept file = %q, %v; want %q, a valid gzip file", plain, err, body)
+	}
+
+	if err := fetch(t.Context(), env, proxy, "n1", "kube-apiserver", "audit-1.log.gz"); err == nil {
+		t.Error("gzipped file: no error")
+	}
+	if _, err := os.Stat(filepath.Join(sink.Root(), "audit_logs/kube-apiserver/n1-audit-1.log.gz")); err == nil {
+		t.Error("a partial copy of a gzipped file was kept")
 	}
 }
