@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -52,7 +53,15 @@ type DebugPods struct {
 	runID   string
 	tempNS  bool
 	prepped bool
+	// noPriority is set once the cluster refused a critical debug pod.
+	noPriority atomic.Bool
 }
+
+// debugPodPriority makes a debug pod critical: the kubelet admits a critical
+// pod on a node under disk or PID pressure, where it refuses any other
+// (a full disk is a common reason to gather). `oc adm must-gather` gives
+// its own pod the same class.
+const debugPodPriority = "system-cluster-critical"
 
 // Prepare makes the namespace when needed and sweeps what earlier runs
 // left: expired temporary namespaces, or, in the gather's own namespace,
@@ -177,7 +186,7 @@ func (d *DebugPods) On(ctx context.Context, node string, fn func(Exec) error) er
 	if d.Owner != nil {
 		pod.OwnerReferences = []metav1.OwnerReference{*d.Owner}
 	}
-	created, err := d.CS.CoreV1().Pods(d.Namespace).Create(ctx, pod, metav1.CreateOptions{})
+	created, err := d.create(ctx, pod)
 	if err != nil {
 		return fmt.Errorf("%w: creating a debug pod on %s: %v", ErrCannotRun, node, err)
 	}
@@ -192,6 +201,25 @@ func (d *DebugPods) On(ctx context.Context, node string, fn func(Exec) error) er
 	return fn(func(ctx context.Context, command []string, stdout io.Writer) error {
 		return d.exec(ctx, created.Name, command, stdout)
 	})
+}
+
+// create creates a debug pod, critical unless the cluster refuses that (a
+// quota on critical priority classes, as some clusters have outside their
+// system namespaces): then it and later pods of the run go without.
+func (d *DebugPods) create(ctx context.Context, pod *corev1.Pod) (*corev1.Pod, error) {
+	if !d.noPriority.Load() {
+		critical := pod.DeepCopy()
+		critical.Spec.PriorityClassName = debugPodPriority
+		created, err := d.CS.CoreV1().Pods(d.Namespace).Create(ctx, critical, metav1.CreateOptions{})
+		if !apierrors.IsForbidden(err) {
+			return created, err
+		}
+		d.noPriority.Store(true)
+		if d.Logf != nil {
+			d.Logf("debug pods go without priority class %s: %v", debugPodPriority, err)
+		}
+	}
+	return d.CS.CoreV1().Pods(d.Namespace).Create(ctx, pod, metav1.CreateOptions{})
 }
 
 // startTimeout bounds how long a debug pod may take to start.

@@ -2,14 +2,19 @@ package nodes
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 )
 
 // Only temporary namespaces of earlier runs whose time has passed are
@@ -61,5 +66,51 @@ func TestExpires(t *testing.T) {
 	}
 	if got := d.expires(context.Background()); got.Before(time.Now().Add(24 * time.Hour)) {
 		t.Errorf("without a deadline expires %v, want a day or more from now", got)
+	}
+}
+
+// Debug pods are critical (admitted on a node under disk pressure) unless
+// the cluster refuses critical pods here; then the run goes without.
+func TestCreateCriticalElseNot(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		refuse       bool
+		wantPriority []string // of each pod that was created
+		wantAttempts int
+	}{
+		{name: "critical allowed", wantPriority: []string{debugPodPriority, debugPodPriority}, wantAttempts: 2},
+		{name: "critical refused", refuse: true, wantPriority: []string{"", ""}, wantAttempts: 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cs := fake.NewClientset()
+			attempts := 0
+			cs.PrependReactor("create", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
+				attempts++
+				p := a.(k8stesting.CreateAction).GetObject().(*corev1.Pod)
+				if tc.refuse && p.Spec.PriorityClassName != "" {
+					return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, p.Name,
+						errors.New(`exceeded quota: critical-pods, requested: pods=1, used: pods=0, limited: pods=0`))
+				}
+				return false, nil, nil
+			})
+			d := &DebugPods{CS: cs, Namespace: "ns"}
+			var got []string
+			for _, name := range []string{"a", "b"} {
+				p, err := d.create(t.Context(), &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, p.Spec.PriorityClassName)
+			}
+			if diff := cmp.Diff(tc.wantPriority, got); diff != "" {
+				t.Errorf("priority classes (-want +got):\n%s", diff)
+			}
+			if attempts != tc.wantAttempts {
+				t.Errorf("%d create calls, want %d (a refusal is asked once per run)", attempts, tc.wantAttempts)
+			}
+		})
 	}
 }

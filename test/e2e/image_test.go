@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -9,6 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/must-gather/toolkit/pkg/nodes"
+	"github.com/must-gather/toolkit/pkg/steps"
 	"github.com/must-gather/toolkit/test/clustertest"
 )
 
@@ -61,12 +64,20 @@ func TestImageAsOcMustGather(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "must-gather", Namespace: ns},
 		Spec: corev1.PodSpec{
 			NodeName:                      clustertest.NodeName,
+			PriorityClassName:             "system-cluster-critical",
 			RestartPolicy:                 corev1.RestartPolicyNever,
 			ServiceAccountName:            clustertest.ServiceAccount(t, ns),
 			TerminationGracePeriodSeconds: new(int64),
 			Volumes:                       []corev1.Volume{{Name: "must-gather-output", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}},
 			Containers: []corev1.Container{
-				{Name: "gather", Image: ref, ImagePullPolicy: corev1.PullIfNotPresent, Command: []string{"/bin/bash", "-c", ocGatherCommand}, VolumeMounts: vol},
+				{Name: "gather", Image: ref, ImagePullPolicy: corev1.PullIfNotPresent, Command: []string{"/bin/bash", "-c", ocGatherCommand}, VolumeMounts: vol,
+					// oc tells the gather its node and pod name: the node
+					// collectors find their image in the pod's spec.
+					Env: []corev1.EnvVar{
+						{Name: "NODE_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "spec.nodeName"}}},
+						{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
+					},
+					TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError},
 				{Name: "copy", Image: ref, ImagePullPolicy: corev1.PullIfNotPresent, Command: []string{"/bin/bash", "-c", "trap : TERM INT; sleep infinity & wait"}, VolumeMounts: vol},
 			},
 		},
@@ -103,6 +114,18 @@ func TestImageAsOcMustGather(t *testing.T) {
 	}
 	if m := string(got["gather-manifest.json"]); !strings.Contains(m, `"status": "ok"`) || !strings.Contains(m, `"gatherDir": "installed /usr/share/gather/gather.d"`) {
 		t.Errorf("copied manifest: %.600s", m)
+	}
+	// The node collectors ran their debug pods on the gather's own image.
+	var m steps.Manifest
+	if err := json.Unmarshal(got["gather-manifest.json"], &m); err != nil {
+		t.Fatalf("copied manifest: %v", err)
+	}
+	for _, st := range m.Steps {
+		if strings.Contains(st.Command, "audit-logs") || strings.Contains(st.Command, "node-logs") {
+			if len(st.Nodes) != 1 || st.Nodes[0].Path != nodes.PathDebugPod {
+				t.Errorf("%s: nodes %+v, want %s read through a debug pod", st.Command, st.Nodes, clustertest.NodeName)
+			}
+		}
 	}
 	if !strings.Contains(string(got["namespaces/kube-system/core/secrets.yaml"]), "planted-") {
 		t.Error("the planted Secret (redacted) is not in the copied kube-system secrets.yaml: the leak check proves nothing")

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/must-gather/toolkit/test/clustertest"
 )
@@ -84,6 +86,21 @@ func TestGatherInAPod(t *testing.T) {
 	clustertest.RequireNode(t)
 	ns := clustertest.Namespace(t)
 	ref := gatherImage(t)
+	// Some clusters allow no critical pods outside their system namespaces:
+	// the debug pods then go without their priority class.
+	quota := &corev1.ResourceQuota{
+		ObjectMeta: metav1.ObjectMeta{Name: "no-critical-pods", Namespace: ns},
+		Spec: corev1.ResourceQuotaSpec{
+			Hard: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("0")},
+			ScopeSelector: &corev1.ScopeSelector{MatchExpressions: []corev1.ScopedResourceSelectorRequirement{{
+				ScopeName: corev1.ResourceQuotaScopePriorityClass, Operator: corev1.ScopeSelectorOpIn,
+				Values: []string{"system-node-critical", "system-cluster-critical"},
+			}}},
+		},
+	}
+	if _, err := clustertest.Client(t).CoreV1().ResourceQuotas(ns).Create(t.Context(), quota, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 
 	p := clustertest.TestPod(ns, "gather")
 	p.Spec.ServiceAccountName = clustertest.ServiceAccount(t, ns)
@@ -106,6 +123,7 @@ func TestGatherInAPod(t *testing.T) {
 		"30-node-logs:3: ok in",
 		"audit-logs: " + clustertest.NodeName + ": read through a debug pod",
 		"node-logs: " + clustertest.NodeName + ": read through a debug pod",
+		"debug pods go without priority class system-cluster-critical",
 		": ok (",
 		"result in /must-gather",
 	} {

@@ -77,6 +77,10 @@ func checkAuditLogs(t *testing.T, cfg auditlogs.Config, wantLog string) {
 	if cfg.NoDebugPods != (len(runs) == 0) {
 		t.Errorf("debug pod runs %v with --no-debug-pods=%v", runs, cfg.NoDebugPods)
 	}
+	// Here nothing refuses critical pods: the debug pods had their class.
+	if strings.Contains(log, "without priority class") {
+		t.Errorf("debug pods went without their priority class:\n%s", log)
+	}
 	if left := leftBehind(t, runs); len(left) > 0 {
 		t.Errorf("left behind: %v", left)
 	}
