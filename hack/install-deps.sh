@@ -5,8 +5,10 @@
 set -euo pipefail
 
 packages=(
-  # the test cluster's node tier
+  # the test cluster's node tier (systemd-journal-remote writes its journal;
+  # journalctl comes with systemd)
   containerd runc containernetworking-plugins iproute2 iptables util-linux
+  systemd systemd-journal-remote
   # images: build and run them without a registry
   podman buildah skopeo busybox-static bash-static
   # used by the scripts and tests

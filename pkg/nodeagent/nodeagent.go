@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -178,16 +179,26 @@ func HasJournal(root string) bool {
 	return false
 }
 
-// ServiceLog writes the log of a host service: the journal of the unit when
-// the host has one (journalctl run chrooted into root), else
-// root/var/log/<unit>.log. It reports which source it used.
+// ServiceLog writes the log of a host service, found as the kubelet's node
+// log query finds it: the journal of the unit when the host's journal has
+// it (the host's journalctl run chrooted into root, in UTC and the
+// kubelet's output format), else the first of root/var/log/UNIT, UNIT.log, UNIT/UNIT.log. It
+// reports which source it used ("journal", "file", "none").
 func ServiceLog(ctx context.Context, w io.Writer, root, unit string, since time.Time) (string, error) {
-	if HasJournal(root) {
-		args := []string{root, "journalctl", "--no-pager", "-u", unit}
+	inJournal, err := journalHas(ctx, root, unit)
+	if err != nil {
+		return "journal", err
+	}
+	if inJournal {
+		// -q: no "-- No entries --" or boot markers in the log.
+		args := []string{"--utc", "--no-pager", "--output=short-precise", "-q", "-u", unit}
 		if !since.IsZero() {
-			args = append(args, "--since", since.Local().Format("2006-01-02 15:04:05"))
+			args = append(args, "--since", since.UTC().Format("2006-01-02 15:04:05")+" UTC")
 		}
-		cmd := exec.CommandContext(ctx, "chroot", args...)
+		cmd, err := hostCommand(ctx, root, "journalctl", args...)
+		if err != nil {
+			return "journal", err
+		}
 		cmd.Stdout = w
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
@@ -196,17 +207,65 @@ func ServiceLog(ctx context.Context, w io.Writer, root, unit string, since time.
 		}
 		return "journal", nil
 	}
-	f, err := os.Open(filepath.Join(root, "var/log", unit+".log"))
-	if errors.Is(err, fs.ErrNotExist) {
-		return "none", nil
+	for _, name := range []string{unit, unit + ".log", unit + "/" + unit + ".log"} {
+		f, err := os.Open(filepath.Join(root, "var/log", name))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return "file", err
+		}
+		defer f.Close()
+		if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
+			continue
+		}
+		bw := bufio.NewWriter(w)
+		if _, err := io.Copy(bw, f); err != nil {
+			return "file", err
+		}
+		return "file", bw.Flush()
 	}
+	return "none", nil
+}
+
+// journalHas reports whether the host's journal has entries of unit (as
+// UNIT.service, or by that exact name).
+func journalHas(ctx context.Context, root, unit string) (bool, error) {
+	if !HasJournal(root) {
+		return false, nil
+	}
+	cmd, err := hostCommand(ctx, root, "journalctl", "--field", "_SYSTEMD_UNIT")
 	if err != nil {
-		return "file", err
+		return false, err
 	}
-	defer f.Close()
-	bw := bufio.NewWriter(w)
-	if _, err := io.Copy(bw, f); err != nil {
-		return "file", err
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return false, fmt.Errorf("journalctl --field _SYSTEMD_UNIT: %w: %s", err, strings.TrimSpace(stderr.String()))
 	}
-	return "file", bw.Flush()
+	for _, u := range strings.Fields(string(out)) {
+		if u == unit || u == unit+".service" {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// hostCommand prepares a program of the host under root to run chrooted
+// into root, the host's own programs and libraries: the image needs no
+// chroot tool (nor anything but this binary).
+func hostCommand(ctx context.Context, root, name string, args ...string) (*exec.Cmd, error) {
+	for _, dir := range []string{"/usr/bin", "/bin", "/usr/sbin", "/sbin"} {
+		path := filepath.Join(dir, name)
+		// Lstat: a link on the host points into the host's tree, which
+		// only the chrooted program sees.
+		if _, err := os.Lstat(filepath.Join(root, path)); err == nil {
+			cmd := exec.CommandContext(ctx, path, args...)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root}
+			cmd.Dir = "/"
+			return cmd, nil
+		}
+	}
+	return nil, fmt.Errorf("%s not found on the host under %s", name, root)
 }

@@ -222,3 +222,29 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	*c += countingWriter(len(p))
 	return len(p), nil
 }
+
+// Without a journal, a service's log is the first of /var/log/UNIT,
+// UNIT.log and UNIT/UNIT.log, as the kubelet's log query looks for it.
+func TestServiceLogFiles(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	now := time.Now()
+	write(t, filepath.Join(root, "var/log/plain"), "plain\n", now)
+	write(t, filepath.Join(root, "var/log/dotlog.log"), "dotlog\n", now)
+	write(t, filepath.Join(root, "var/log/nested/nested.log"), "nested\n", now)
+	write(t, filepath.Join(root, "var/log/emptydir/other.log"), "not it\n", now)
+	tests := []struct{ unit, src, log string }{
+		{"plain", "file", "plain\n"},
+		{"dotlog", "file", "dotlog\n"},
+		{"nested", "file", "nested\n"},
+		{"emptydir", "none", ""},
+		{"absent", "none", ""},
+	}
+	for _, tc := range tests {
+		var out bytes.Buffer
+		src, err := ServiceLog(t.Context(), &out, root, tc.unit, time.Time{})
+		if err != nil || src != tc.src || out.String() != tc.log {
+			t.Errorf("%s: source %q, log %q, %v; want %q, %q", tc.unit, src, out.String(), err, tc.src, tc.log)
+		}
+	}
+}

@@ -70,30 +70,11 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 			return errors.Join(errs...)
 		},
 		func(ctx context.Context, node nodes.Node, proxy nodes.LogProxy) error {
-			// The query answers "log not found" in a 200 for a service the
-			// node has neither in a journal nor in /var/log: ask only for
-			// those it can have.
-			has, err := proxyHas(ctx, proxy, node.Name)
-			if err != nil {
-				return err
-			}
 			var errs []error
 			for _, unit := range cfg.Units {
-				if !has(unit) {
-					continue
-				}
-				rc, err := proxy.Query(ctx, node.Name, unit)
-				if apierrors.IsNotFound(err) || apierrors.IsBadRequest(err) {
-					continue // no such service on this node
-				}
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				if err := copySince(out(node.Name, unit), rc, since, now(), prefix(node)); err != nil {
+				if err := viaProxy(ctx, proxy, node.Name, unit, out(node.Name, unit), since, now(), prefix(node)); err != nil {
 					errs = append(errs, fmt.Errorf("%s log: %w", unit, err))
 				}
-				rc.Close()
 			}
 			return errors.Join(errs...)
 		})}
@@ -150,24 +131,26 @@ func (p *pieces) join(units []string) error {
 	return errors.Join(errs...)
 }
 
-// proxyHas reports, from the node's /var/log listing, which services the
-// log query can serve: any, when the node keeps a journal (a non-empty
-// journal/ directory); else those with a /var/log/<unit>.log.
-func proxyHas(ctx context.Context, proxy nodes.LogProxy, node string) (func(unit string) bool, error) {
-	entries, err := proxy.List(ctx, node, "")
+// viaProxy copies one unit's log through the node log query (the journal
+// of the unit, else its file under /var/log, as the kubelet finds them). It
+// sends no options, which the kubelet refuses for a file; the since-window
+// is applied here. A service the node has no log of is answered, with 200,
+// by the kubelet's "log not found" line: that is no log, not a file.
+func viaProxy(ctx context.Context, proxy nodes.LogProxy, node, unit string, w io.Writer, since, now time.Time, prefix string) error {
+	rc, err := proxy.Query(ctx, node, unit)
+	if apierrors.IsNotFound(err) || apierrors.IsBadRequest(err) {
+		return nil // no such service on this node
+	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	files := map[string]bool{}
-	journal := false
-	for _, e := range entries {
-		files[e] = true
-		if e == "journal/" {
-			j, err := proxy.List(ctx, node, "journal/")
-			journal = err == nil && len(j) > 0
-		}
+	defer rc.Close()
+	br := bufio.NewReader(rc)
+	notFound := "\nlog not found for " + unit + "\n"
+	if head, _ := br.Peek(len(notFound) + 1); string(head) == notFound {
+		return nil
 	}
-	return func(unit string) bool { return journal || files[unit+".log"] }, nil
+	return copySince(w, br, since, now, prefix)
 }
 
 // viaAgent streams one unit's log from the node agent (journal, else
@@ -208,27 +191,31 @@ func (l *lazyFile) Write(p []byte) (int, error) {
 var (
 	// klog: I1126 15:32:39.931570 ...
 	klogTime = regexp.MustCompile(`^[IWEF](\d{4} \d{2}:\d{2}:\d{2})`)
-	// journal short format: Nov 26 15:32:39 host unit[pid]: ...
-	journalTime = regexp.MustCompile(`^([A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}) `)
+	// journal short and short-precise formats, in UTC (both paths ask for
+	// --utc): Nov 26 15:32:39[.123456] host unit[pid]: ...
+	journalTime = regexp.MustCompile(`^([A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2})(\.\d+)? `)
 )
 
 // lineTime reads the time a log line starts with; the formats carry no
-// year, so it is the latest year that puts the time not after now.
+// year, so it is the latest year that puts the time not after now. Journal
+// lines are in UTC; klog lines in the node's local time, taken to be ours.
 func lineTime(line string, now time.Time) (time.Time, bool) {
 	var t time.Time
 	var err error
+	loc := now.Location()
 	switch {
 	case klogTime.MatchString(line):
 		t, err = time.Parse("0102 15:04:05", klogTime.FindStringSubmatch(line)[1])
 	case journalTime.MatchString(line):
 		t, err = time.Parse("Jan _2 15:04:05", journalTime.FindStringSubmatch(line)[1])
+		loc = time.UTC
 	default:
 		return time.Time{}, false
 	}
 	if err != nil {
 		return time.Time{}, false
 	}
-	t = time.Date(now.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, now.Location())
+	t = time.Date(now.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, loc)
 	if t.After(now.Add(24 * time.Hour)) {
 		t = t.AddDate(-1, 0, 0)
 	}

@@ -86,3 +86,26 @@ func TestPiecesJoin(t *testing.T) {
 		t.Errorf("files (-want +got):\n%s", diff)
 	}
 }
+
+// Journal lines (short-precise, as the kubelet's log query and the node
+// agent ask for) are in UTC whatever our zone; klog lines in local time.
+func TestCopySinceJournalInUTC(t *testing.T) {
+	t.Parallel()
+	est := time.FixedZone("EST", -5*3600)
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, est) // 17:00 UTC
+	since := now.Add(-time.Hour)                     // 11:00 EST = 16:00 UTC
+	in := strings.Join([]string{
+		"Nov 26 15:59:59.999999 host crio[42]: before the window",
+		"Nov 26 16:00:00.000001 host crio[42]: in the window",
+		"I1126 10:59:00.000000   1 x.go:1] local, before",
+		"I1126 11:01:00.000000   1 x.go:1] local, in",
+	}, "\n") + "\n"
+	var out bytes.Buffer
+	if err := copySince(&out, strings.NewReader(in), since, now, ""); err != nil {
+		t.Fatal(err)
+	}
+	want := "Nov 26 16:00:00.000001 host crio[42]: in the window\nI1126 11:01:00.000000   1 x.go:1] local, in\n"
+	if diff := cmp.Diff(want, out.String()); diff != "" {
+		t.Errorf("kept (-want +got):\n%s", diff)
+	}
+}

@@ -43,6 +43,10 @@ type Config struct {
 	// collectors look; the harness owns them only while it runs.
 	AuditLogDir    string
 	KubeletLogFile string
+	// JournalDir gets a systemd journal with entries of a crio unit (the
+	// volatile journal directory, read by journalctl on the host: by the
+	// kubelet's log query and in debug pods); "none": no journal.
+	JournalDir string
 
 	// Node is set by up: whether the node tier runs.
 	Node bool
@@ -69,6 +73,7 @@ func defaultConfig() Config {
 		CgroupRoot:     "/mgtk-testcluster",
 		AuditLogDir:    "/var/log/kube-apiserver",
 		KubeletLogFile: "/var/log/kubelet.log",
+		JournalDir:     "/run/log/journal",
 	}
 }
 
@@ -98,6 +103,7 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 		{&c.CgroupRoot, "cgroup-root", "TESTCLUSTER_CGROUP_ROOT", "private cgroup root of the node"},
 		{&c.AuditLogDir, "audit-log-dir", "TESTCLUSTER_AUDIT_LOG_DIR", "where the apiserver writes audit.log"},
 		{&c.KubeletLogFile, "kubelet-log-file", "TESTCLUSTER_KUBELET_LOG_FILE", "where the kubelet's output goes"},
+		{&c.JournalDir, "journal-dir", "TESTCLUSTER_JOURNAL_DIR", "journal directory that gets the node's crio entries (none: no journal)"},
 	}
 	for _, s := range strs {
 		if v := os.Getenv(s.env); v != "" {

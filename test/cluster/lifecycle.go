@@ -157,7 +157,11 @@ func (c *Config) exclusivePaths() []string {
 	if !c.Node {
 		return []string{c.AuditLogDir}
 	}
-	return []string{c.AuditLogDir, c.KubeletLogFile, "/var/log/pods", "/var/log/containers"}
+	paths := []string{c.AuditLogDir, c.KubeletLogFile, "/var/log/pods", "/var/log/containers"}
+	if c.JournalDir != "none" {
+		paths = append(paths, c.JournalDir)
+	}
+	return paths
 }
 
 // Directories other programs share, fixed in containerd and iproute2: taken
@@ -178,6 +182,9 @@ func (c *Config) claimHostPaths() error {
 	for _, p := range c.exclusivePaths() {
 		// Ours from an earlier run, or new: start empty.
 		if err := os.RemoveAll(p); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
 		}
 		if err := c.claim(p, markOf(p)); err != nil {
@@ -400,6 +407,9 @@ func startNode(ctx context.Context, c *Config, cs kubernetes.Interface, self str
 		return err == nil, nil
 	}); err != nil {
 		return fmt.Errorf("containerd did not start (see %s): %w", filepath.Join(c.LogDir(), "containerd.log"), err)
+	}
+	if err := c.writeJournal(time.Now()); err != nil {
+		return fmt.Errorf("writing the node's journal: %w", err)
 	}
 	archive := c.path("testimage.tar")
 	if err := writeImageArchive(filepath.Join(filepath.Dir(self), "testimage"), "testimage", TestImage, archive); err != nil {

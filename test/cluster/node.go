@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
@@ -283,4 +284,60 @@ func (c *Config) removePodSandboxes(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// JournalUnit is the unit whose entries the node's journal holds, and
+// JournalEntries those entries: message and age at the cluster's start.
+// One is older than the node collectors' default window of 7 days.
+const JournalUnit = "crio"
+
+var JournalEntries = []struct {
+	Message string
+	Age     time.Duration
+}{
+	{"mgtk journal entry from ten days ago", 10 * 24 * time.Hour},
+	{"mgtk journal entry from an hour ago", time.Hour},
+	{"mgtk journal entry from a minute ago", time.Minute},
+}
+
+// writeJournal gives the node a systemd journal (the host's, as the node is
+// this host): a file of JournalEntries of the crio unit in JournalDir/<the
+// host's machine ID>/, where journalctl finds it, written by
+// systemd-journal-remote from the journal export format.
+func (c *Config) writeJournal(now time.Time) error {
+	if c.JournalDir == "none" {
+		return nil
+	}
+	tool := "/lib/systemd/systemd-journal-remote"
+	if _, err := os.Stat(tool); err != nil {
+		return fmt.Errorf("%s not found (package systemd-journal-remote; hack/install-deps.sh installs it): %w", tool, err)
+	}
+	machineID, err := os.ReadFile("/etc/machine-id")
+	if err != nil {
+		return err
+	}
+	bootID, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return err
+	}
+	boot := strings.ReplaceAll(strings.TrimSpace(string(bootID)), "-", "")
+	var export strings.Builder
+	for i, e := range JournalEntries {
+		fmt.Fprintf(&export, "__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n_BOOT_ID=%s\n_MACHINE_ID=%s\n_HOSTNAME=%s\n"+
+			"_SYSTEMD_UNIT=%s.service\nSYSLOG_IDENTIFIER=%s\n_PID=4242\nPRIORITY=6\nMESSAGE=%s\n\n",
+			now.Add(-e.Age).UnixMicro(), i+1, boot, strings.TrimSpace(string(machineID)), c.NodeName, JournalUnit, JournalUnit, e.Message)
+	}
+	src := c.path("journal.export")
+	if err := os.WriteFile(src, []byte(export.String()), 0o600); err != nil {
+		return err
+	}
+	dir := filepath.Join(c.JournalDir, strings.TrimSpace(string(machineID)))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	out, err := exec.Command(tool, "--output="+filepath.Join(dir, "mgtk-testcluster.journal"), src).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s: %w: %s", tool, err, out)
+	}
+	return nil
 }

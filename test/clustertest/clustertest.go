@@ -41,7 +41,17 @@ const (
 	// TestImage is loaded on the node; it also is the pod sandbox image.
 	// See test/cluster/testimage for its modes.
 	TestImage = "localhost/mgtk/testimage:v1"
+
+	// JournalUnit has entries in the node's systemd journal (the harness
+	// writes it, test/cluster JournalEntries): JournalOld from ten days
+	// before the cluster started, JournalRecent from an hour and a minute
+	// before.
+	JournalUnit = "crio"
+	JournalOld  = "mgtk journal entry from ten days ago"
 )
+
+// JournalRecent are the node's journal entries within the last 7 days.
+var JournalRecent = []string{"mgtk journal entry from an hour ago", "mgtk journal entry from a minute ago"}
 
 var (
 	once    sync.Once

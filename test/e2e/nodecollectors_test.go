@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -118,20 +119,23 @@ func checkAuditLogs(t *testing.T, cfg auditlogs.Config, wantLog string) {
 	}
 }
 
-// The kubelet service log is the node's real kubelet output, through a
-// debug pod and through the node log proxy.
-func TestKubeletLogFromTheNode(t *testing.T) {
+// The kubelet service log is the node's real kubelet output (a file: the
+// kubelet is not in the node's journal), and crio's is its journal entries
+// of the last 7 days in the kubelet's journal format, through a debug pod
+// and through the node log proxy; containerd, in neither, leaves no file.
+func TestServiceLogsFromTheNode(t *testing.T) {
 	t.Parallel()
+	units := []string{"kubelet", clustertest.JournalUnit, "containerd"}
 	tests := []struct {
 		name    string
 		cfg     func(t *testing.T) nodelogs.Config
 		wantLog string
 	}{
 		{name: "debug pod", cfg: func(t *testing.T) nodelogs.Config {
-			return nodelogs.Config{Units: []string{"kubelet", "crio"}, Reaching: nodes.Reaching{Image: gatherImage(t)}}
+			return nodelogs.Config{Units: units, Reaching: nodes.Reaching{Image: gatherImage(t)}}
 		}, wantLog: "read through a debug pod"},
 		{name: "node log proxy", cfg: func(*testing.T) nodelogs.Config {
-			return nodelogs.Config{Units: []string{"kubelet", "crio"}, Reaching: nodes.Reaching{NoDebugPods: true}}
+			return nodelogs.Config{Units: units, Reaching: nodes.Reaching{NoDebugPods: true}}
 		}, wantLog: "reading through the node log proxy"},
 	}
 	for _, tc := range tests {
@@ -145,7 +149,8 @@ func TestKubeletLogFromTheNode(t *testing.T) {
 			if log := env.Log.(*syncBuffer).String(); !strings.Contains(log, tc.wantLog) {
 				t.Errorf("log lacks %q:\n%s", tc.wantLog, log)
 			}
-			got := read(t, filepath.Join(dest, "host_service_logs/masters/kubelet_service.log"))
+			dir := filepath.Join(dest, "host_service_logs/masters")
+			got := read(t, filepath.Join(dir, "kubelet_service.log"))
 			// The harness writes the kubelet's output to this host file; the
 			// gathered log is what it held then (it only grows since).
 			real, err := os.ReadFile("/var/log/kubelet.log")
@@ -155,10 +160,23 @@ func TestKubeletLogFromTheNode(t *testing.T) {
 			if len(got) < 1024 || !strings.HasPrefix(string(real), got) {
 				t.Errorf("gathered kubelet log (%d bytes) is not the start of /var/log/kubelet.log (%d bytes)", len(got), len(real))
 			}
-			// This node has no crio (no journal, no /var/log/crio.log): on
-			// either path that leaves no file.
-			if _, err := os.Stat(filepath.Join(dest, "host_service_logs/masters/crio_service.log")); err == nil {
-				t.Error("a crio log file for a node without crio")
+			journal := read(t, filepath.Join(dir, clustertest.JournalUnit+"_service.log"))
+			lines := strings.Split(strings.TrimSuffix(journal, "\n"), "\n")
+			if len(lines) != len(clustertest.JournalRecent) {
+				t.Errorf("%s log has %d lines, want the %d of the last 7 days:\n%s", clustertest.JournalUnit, len(lines), len(clustertest.JournalRecent), journal)
+			}
+			// short-precise, UTC: "Nov 26 17:52:21.000000 mgtk-node crio[4242]: ..."
+			linePattern := regexp.MustCompile(`^[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}\.\d{6} ` + clustertest.NodeName + ` ` + clustertest.JournalUnit + `\[4242\]: `)
+			for i, want := range clustertest.JournalRecent {
+				if i < len(lines) && (!strings.HasSuffix(lines[i], want) || !linePattern.MatchString(lines[i])) {
+					t.Errorf("%s log line %d = %q, want the journal line of %q", clustertest.JournalUnit, i+1, lines[i], want)
+				}
+			}
+			if strings.Contains(journal, clustertest.JournalOld) {
+				t.Errorf("%s log has the entry from before the 7-day window", clustertest.JournalUnit)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "containerd_service.log")); err == nil {
+				t.Errorf("a containerd log for a node without one: %q", read(t, filepath.Join(dir, "containerd_service.log")))
 			}
 		})
 	}
