@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -225,4 +227,50 @@ func startEtcd(cfg *Config) (*embed.Etcd, error) {
 		e.Close()
 		return nil, fmt.Errorf("etcd not ready after 60s")
 	}
+}
+
+// RotatedAuditLogs are the backups, as the apiserver names them (the time
+// they were closed, in UTC), that the harness puts next to the live
+// audit.log: one closed ten days before the start, plain, and one an hour
+// before, gzipped; each file's modification time is its close time. Their
+// events carry the auditID prefix of their age.
+var RotatedAuditLogs = []struct {
+	Age    time.Duration
+	Gzip   bool
+	Prefix string
+}{
+	{10 * 24 * time.Hour, false, "mgtk-rotated-old"},
+	{time.Hour, true, "mgtk-rotated-recent"},
+}
+
+func (c *Config) writeRotatedAuditLogs(now time.Time) error {
+	for _, r := range RotatedAuditLogs {
+		closed := now.Add(-r.Age).UTC()
+		var body bytes.Buffer
+		for i := range 2 {
+			fmt.Fprintf(&body, `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"%s-%d","stage":"ResponseComplete","requestURI":"/api","verb":"get","requestReceivedTimestamp":"%s"}`+"\n",
+				r.Prefix, i, closed.Add(-time.Minute).Format(time.RFC3339Nano))
+		}
+		name := "audit-" + closed.Format("2006-01-02T15-04-05.000") + ".log"
+		data := body.Bytes()
+		if r.Gzip {
+			var zb bytes.Buffer
+			zw := gzip.NewWriter(&zb)
+			if _, err := zw.Write(data); err != nil {
+				return err
+			}
+			if err := zw.Close(); err != nil {
+				return err
+			}
+			name, data = name+".gz", zb.Bytes()
+		}
+		path := filepath.Join(c.AuditLogDir, name)
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			return err
+		}
+		if err := os.Chtimes(path, closed, closed); err != nil {
+			return err
+		}
+	}
+	return nil
 }

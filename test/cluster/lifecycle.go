@@ -298,6 +298,9 @@ func up(ctx context.Context, c *Config, withNode bool, progress io.Writer) (err 
 	if err := c.claimHostPaths(); err != nil {
 		return err
 	}
+	if err := c.writeRotatedAuditLogs(time.Now()); err != nil {
+		return fmt.Errorf("writing rotated audit logs: %w", err)
+	}
 	p, err := writePKI(c)
 	if err != nil {
 		return fmt.Errorf("writing PKI: %w", err)

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/client-go/rest"
 
@@ -180,4 +182,80 @@ func TestServiceLogsFromTheNode(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Rotated audit files (the harness puts two backups next to audit.log: one
+// closed ten days ago, plain; one an hour ago, gzipped) are all listed;
+// the since-window drops the old one whole, through a debug pod (by
+// modification time) and through the proxy (by the close time in the
+// name); a gzipped backup is copied as it is.
+func TestAuditLogsSinceWindow(t *testing.T) {
+	t.Parallel()
+	type path struct {
+		name string
+		cfg  func(t *testing.T) nodes.Reaching
+	}
+	paths := []path{
+		{"debug pod", func(t *testing.T) nodes.Reaching { return nodes.Reaching{Image: gatherImage(t)} }},
+		{"node log proxy", func(*testing.T) nodes.Reaching { return nodes.Reaching{NoDebugPods: true} }},
+	}
+	for _, p := range paths {
+		for _, window := range []time.Duration{0, 7 * 24 * time.Hour} {
+			t.Run(fmt.Sprintf("%s, since %s", p.name, window), func(t *testing.T) {
+				t.Parallel()
+				node := clustertest.RequireNode(t)
+				env, dest := collectorEnv(t)
+				cfg := auditlogs.Config{Reaching: p.cfg(t), Components: []string{"kube-apiserver"}}
+				if window > 0 {
+					cfg.Since = time.Now().Add(-window)
+				}
+				if err := auditlogs.Run(t.Context(), env, cfg); err != nil {
+					t.Fatalf("audit-logs: %v", err)
+				}
+				var old, recent string
+				for _, l := range strings.Split(read(t, filepath.Join(dest, "audit_logs/kube-apiserver.audit_logs_listing")), "\n") {
+					name := strings.TrimPrefix(l, node+" ")
+					switch {
+					case strings.HasPrefix(name, "audit-") && strings.HasSuffix(name, ".log"):
+						old = name
+					case strings.HasPrefix(name, "audit-") && strings.HasSuffix(name, ".log.gz"):
+						recent = name
+					}
+				}
+				if old == "" || recent == "" {
+					t.Fatalf("the listing lacks the rotated files (old %q, recent %q)", old, recent)
+				}
+				dir := filepath.Join(dest, "audit_logs/kube-apiserver")
+				if got := gunzip(t, filepath.Join(dir, node+"-"+recent)); !strings.Contains(got, `"auditID":"mgtk-rotated-recent-1"`) {
+					t.Errorf("recent backup = %.200q", got)
+				}
+				_, err := os.Stat(filepath.Join(dir, node+"-"+old+".gz"))
+				switch {
+				case window > 0 && err == nil:
+					t.Errorf("%s, which ended before the window, was gathered", old)
+				case window == 0 && err != nil:
+					t.Errorf("%s not gathered without a window: %v", old, err)
+				case window == 0 && !strings.Contains(gunzip(t, filepath.Join(dir, node+"-"+old+".gz")), `"auditID":"mgtk-rotated-old-1"`):
+					t.Errorf("old backup lacks its events")
+				}
+			})
+		}
+	}
+}
+
+func gunzip(t *testing.T, path string) string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("%s: not gzip: %v", path, err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return string(b)
 }
