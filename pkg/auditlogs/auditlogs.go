@@ -26,9 +26,10 @@ import (
 	"github.com/must-gather/toolkit/pkg/output"
 )
 
-// DefaultComponents are the API servers whose audit logs are gathered, by
-// their directory under /var/log.
-var DefaultComponents = []string{"kube-apiserver", "openshift-apiserver", "oauth-apiserver"}
+// DefaultComponents are the directories under /var/log gathered: those of
+// the API servers' audit logs, and, as the OpenShift must-gather scripts
+// gather them along, etcd's and the OAuth server's.
+var DefaultComponents = []string{"kube-apiserver", "openshift-apiserver", "oauth-apiserver", "etcd", "oauth-server"}
 
 // Config is what to gather.
 type Config struct {

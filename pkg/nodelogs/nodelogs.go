@@ -22,8 +22,12 @@ import (
 	"github.com/must-gather/toolkit/pkg/output"
 )
 
-// DefaultUnits are the services whose logs are gathered.
-var DefaultUnits = []string{"kubelet", "crio", "containerd"}
+// DefaultUnits are the services whose logs are gathered: the kubelet, the
+// container runtimes, and what the OpenShift must-gather scripts gather
+// (a service a node does not have costs a query and leaves no file).
+var DefaultUnits = []string{"kubelet", "crio", "containerd",
+	"NetworkManager", "openvswitch", "ovs-configuration", "ovsdb-server", "ovs-vswitchd",
+	"machine-config-daemon-firstboot", "machine-config-daemon-host"}
 
 // DefaultSince is the since-window when none is given, as the OpenShift
 // must-gather scripts use.
@@ -65,62 +69,63 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 		func(ctx context.Context, node nodes.Node, exec nodes.Exec) error {
 			var errs []error
 			for _, unit := range cfg.Units {
-				errs = append(errs, viaAgent(ctx, exec, out(node.Name, unit), unit, since, now(), prefix(node)))
+				errs = append(errs, viaAgent(ctx, exec, out(node, unit), unit, since, now(), prefix(node)))
 			}
 			return errors.Join(errs...)
 		},
 		func(ctx context.Context, node nodes.Node, proxy nodes.LogProxy) error {
 			var errs []error
 			for _, unit := range cfg.Units {
-				if err := viaProxy(ctx, proxy, node.Name, unit, out(node.Name, unit), since, now(), prefix(node)); err != nil {
+				if err := viaProxy(ctx, proxy, node.Name, unit, out(node, unit), since, now(), prefix(node)); err != nil {
 					errs = append(errs, fmt.Errorf("%s log: %w", unit, err))
 				}
 			}
 			return errors.Join(errs...)
 		})}
-	errs = append(errs, parts.join(cfg.Units))
+	errs = append(errs, parts.join())
 	return errors.Join(errs...)
 }
 
-// pieces holds each node's piece of each unit's file while the nodes are
-// read side by side.
+// pieces holds each node's piece of each file while the nodes are read
+// side by side.
 type pieces struct {
 	sink *output.Sink
 	mu   sync.Mutex
-	m    map[string]map[string]*lazyFile // node -> unit -> piece
+	m    map[string]map[string]*lazyFile // file -> node -> piece
 }
 
 // of returns node's piece of unit's file; it is made on the first line, so
 // a service without a log leaves no file.
-func (p *pieces) of(node, unit string) *lazyFile {
+func (p *pieces) of(node nodes.Node, unit string) *lazyFile {
+	rel := LogPath(node, unit)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.m == nil {
 		p.m = map[string]map[string]*lazyFile{}
 	}
-	if p.m[node] == nil {
-		p.m[node] = map[string]*lazyFile{}
+	if p.m[rel] == nil {
+		p.m[rel] = map[string]*lazyFile{}
 	}
-	if p.m[node][unit] == nil {
-		p.m[node][unit] = &lazyFile{sink: p.sink, rel: path.Join("host_service_logs", "masters", unit+"_service.log")}
+	if p.m[rel][node.Name] == nil {
+		p.m[rel][node.Name] = &lazyFile{sink: p.sink, rel: rel}
 	}
-	return p.m[node][unit]
+	return p.m[rel][node.Name]
 }
 
-// join writes one file per unit: the nodes' pieces in node order.
-func (p *pieces) join(units []string) error {
+// join writes each file: the nodes' pieces in node order.
+func (p *pieces) join() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	names := make([]string, 0, len(p.m))
-	for n := range p.m {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	var errs []error
-	for _, unit := range units {
+	for _, byNode := range p.m {
+		names := make([]string, 0, len(byNode))
+		for n := range byNode {
+			names = append(names, n)
+		}
+		sort.Strings(names)
 		var files []*output.File
 		for _, n := range names {
-			if l := p.m[n][unit]; l != nil && l.f != nil {
+			if l := byNode[n]; l.f != nil {
 				files = append(files, l.f)
 			}
 		}
@@ -129,6 +134,17 @@ func (p *pieces) join(units []string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// LogPath is where a unit's log of a node goes, as the OpenShift
+// must-gather scripts lay it out: host_service_logs/masters/ for
+// control-plane nodes, host_service_logs/workers/ for the others.
+func LogPath(node nodes.Node, unit string) string {
+	dir := "workers"
+	if node.ControlPlane {
+		dir = "masters"
+	}
+	return path.Join("host_service_logs", dir, unit+"_service.log")
 }
 
 // viaProxy copies one unit's log through the node log query (the journal
@@ -258,7 +274,7 @@ func New() builtin.Builtin { return &Command{} }
 
 // Short is the one-line help.
 func (c *Command) Short() string {
-	return "Gather host service logs (kubelet, crio, containerd) from the control-plane nodes"
+	return "Gather host service logs (kubelet, container runtime, network and machine-config services) from the control-plane nodes"
 }
 
 // AddFlags registers the flags.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/must-gather/toolkit/pkg/nodes"
 	"github.com/must-gather/toolkit/pkg/output"
 )
 
@@ -42,8 +43,9 @@ func TestCopySince(t *testing.T) {
 	}
 }
 
-// Pieces of the nodes, written in any order, become one file per unit in
-// node order; a unit no node had leaves no file.
+// Pieces of the nodes, written in any order, become one file per unit and
+// role directory (masters for control-plane nodes, workers for the others),
+// in node order; a unit no node had leaves no file.
 func TestPiecesJoin(t *testing.T) {
 	t.Parallel()
 	sink, err := output.New(t.TempDir(), output.Options{})
@@ -51,36 +53,46 @@ func TestPiecesJoin(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := &pieces{sink: sink}
-	for _, w := range []struct{ node, unit, text string }{
-		{"master-2", "kubelet", "master-2 k1\n"},
-		{"master-0", "kubelet", "master-0 k1\n"},
-		{"master-0", "crio", "master-0 c1\n"},
-		{"master-2", "kubelet", "master-2 k2\n"},
-		{"master-1", "kubelet", "master-1 k1\n"},
+	m0 := nodes.Node{Name: "master-0", ControlPlane: true}
+	m1 := nodes.Node{Name: "master-1", ControlPlane: true}
+	m2 := nodes.Node{Name: "master-2", ControlPlane: true}
+	w0 := nodes.Node{Name: "worker-0"}
+	for _, w := range []struct {
+		node       nodes.Node
+		unit, text string
+	}{
+		{m2, "kubelet", "master-2 k1\n"},
+		{m0, "kubelet", "master-0 k1\n"},
+		{m0, "crio", "master-0 c1\n"},
+		{w0, "kubelet", "worker-0 k1\n"},
+		{m2, "kubelet", "master-2 k2\n"},
+		{m1, "kubelet", "master-1 k1\n"},
 	} {
 		if _, err := p.of(w.node, w.unit).Write([]byte(w.text)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	p.of("master-1", "containerd") // asked for, never written
-	if err := p.join([]string{"kubelet", "crio", "containerd"}); err != nil {
+	p.of(m1, "containerd") // asked for, never written
+	if err := p.join(); err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]string{}
-	entries, err := os.ReadDir(filepath.Join(sink.Root(), "host_service_logs/masters"))
+	err = filepath.WalkDir(sink.Root(), func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		rel, _ := filepath.Rel(sink.Root(), path)
+		got[filepath.ToSlash(rel)] = string(b)
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(sink.Root(), "host_service_logs/masters", e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got[e.Name()] = string(b)
-	}
 	want := map[string]string{
-		"kubelet_service.log": "master-0 k1\nmaster-1 k1\nmaster-2 k1\nmaster-2 k2\n",
-		"crio_service.log":    "master-0 c1\n",
+		"host_service_logs/masters/kubelet_service.log": "master-0 k1\nmaster-1 k1\nmaster-2 k1\nmaster-2 k2\n",
+		"host_service_logs/masters/crio_service.log":    "master-0 c1\n",
+		"host_service_logs/workers/kubelet_service.log": "worker-0 k1\n",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("files (-want +got):\n%s", diff)

@@ -58,6 +58,8 @@ type Node struct {
 	// included (collectors that merge nodes into one file mark lines with
 	// their node when there are several).
 	Selected int
+	// ControlPlane: the node has the control-plane (or master) role.
+	ControlPlane bool
 }
 
 // ViaPod reads one node through the node agent in a debug pod on it.
@@ -138,7 +140,7 @@ func (v *visit) run(ctx context.Context, viaPod ViaPod, viaProxy ViaProxy) error
 			fail(fmt.Errorf("skipping node %s: %s", t.Name, t.SkipReason))
 			continue
 		}
-		node := Node{Name: t.Name, Selected: len(v.targets)}
+		node := Node{Name: t.Name, Selected: len(v.targets), ControlPlane: t.ControlPlane}
 		wg.Go(func() {
 			select {
 			case sem <- struct{}{}:

@@ -26,6 +26,8 @@ type Selection struct {
 type Target struct {
 	Name       string
 	SkipReason string
+	// ControlPlane: the node has the control-plane (or master) role.
+	ControlPlane bool
 }
 
 var controlPlaneLabels = []string{"node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master"}
@@ -47,7 +49,7 @@ func Targets(ctx context.Context, cs kubernetes.Interface, sel Selection) ([]Tar
 		if !selected(n, sel, names) {
 			continue
 		}
-		out = append(out, Target{Name: n.Name, SkipReason: notReadyReason(n)})
+		out = append(out, Target{Name: n.Name, SkipReason: notReadyReason(n), ControlPlane: hasAny(n.Labels, controlPlaneLabels)})
 		delete(names, n.Name)
 	}
 	for n := range names {
@@ -73,10 +75,17 @@ func selected(n *corev1.Node, sel Selection, names map[string]bool) bool {
 		if r == "master" || r == "control-plane" {
 			keys = controlPlaneLabels
 		}
-		for _, k := range keys {
-			if _, ok := n.Labels[k]; ok {
-				return true
-			}
+		if hasAny(n.Labels, keys) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasAny(labels map[string]string, keys []string) bool {
+	for _, k := range keys {
+		if _, ok := labels[k]; ok {
+			return true
 		}
 	}
 	return false

@@ -34,10 +34,10 @@ func TestTargets(t *testing.T) {
 		sel  Selection
 		want []Target
 	}{
-		{name: "control plane by default", want: []Target{{Name: "cp-1"}, {Name: "cp-2", SkipReason: notReady}}},
-		{name: "role master is control plane", sel: Selection{Roles: []string{"master"}}, want: []Target{{Name: "cp-1"}, {Name: "cp-2", SkipReason: notReady}}},
+		{name: "control plane by default", want: []Target{{Name: "cp-1", ControlPlane: true}, {Name: "cp-2", SkipReason: notReady, ControlPlane: true}}},
+		{name: "role master is control plane", sel: Selection{Roles: []string{"master"}}, want: []Target{{Name: "cp-1", ControlPlane: true}, {Name: "cp-2", SkipReason: notReady, ControlPlane: true}}},
 		{name: "other roles", sel: Selection{Roles: []string{"worker", "infra"}}, want: []Target{{Name: "infra-1", SkipReason: notReady}, {Name: "worker-1"}}},
-		{name: "names", sel: Selection{Names: []string{"worker-1", "gone"}}, want: []Target{{Name: "gone", SkipReason: "no such node"}, {Name: "worker-1"}}},
+		{name: "names", sel: Selection{Names: []string{"worker-1", "gone", "cp-1"}}, want: []Target{{Name: "cp-1", ControlPlane: true}, {Name: "gone", SkipReason: "no such node"}, {Name: "worker-1"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
