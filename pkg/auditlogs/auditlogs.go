@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -140,25 +141,44 @@ func viaAgent(ctx context.Context, env *builtin.Env, exec nodes.Exec, node strin
 		pw.CloseWithError(err)
 		done <- err
 	}()
-	readErr := readAgentStream(env, pr, node, list)
+	readErr := readAgentStream(env, pr, node, cfg.Components, list)
 	pr.CloseWithError(readErr)
 	return errors.Join(readErr, <-done)
 }
 
-// readAgentStream writes the files of a node agent's tar stream. A file
-// comes as consecutive entries of its name (see nodeagent.WriteFiles); only
-// whole entries are written, so when the stream breaks, what arrived of a
-// file is kept as a valid start of it, and the break is the error.
-func readAgentStream(env *builtin.Env, r io.Reader, node string, list func(comp, line string)) (err error) {
+// readAgentStream writes the files of a node agent's tar stream (see
+// nodeagent.WriteFiles) for the components asked for. A file's entries are
+// held one at a time and written whole. A file that does not arrive whole
+// keeps its whole gzip members, a valid start of it, unless it was gzipped
+// already (its pieces are valid only all together): then it is dropped.
+// Either way the break is the error, as is a stream without its end mark.
+func readAgentStream(env *builtin.Env, r io.Reader, node string, comps []string, list func(comp, line string)) (err error) {
 	tr := tar.NewReader(r)
 	var (
-		cur     *output.File
-		curName string
-		buf     []byte
+		cur    *output.File
+		curRaw bool
+		name   string // of the file being written
+		next   int    // its next part
+		buf    []byte
+		ended  bool
 	)
+	// unfinished ends the file being written when it did not arrive whole.
+	unfinished := func() error {
+		if cur == nil {
+			return nil
+		}
+		f := cur
+		cur = nil
+		if curRaw {
+			f.Abort()
+			return fmt.Errorf("%s of %s did not arrive whole: dropped", name, node)
+		}
+		return errors.Join(fmt.Errorf("%s of %s did not arrive whole: kept its first %d parts", name, node, next), f.Close())
+	}
 	defer func() {
-		if cur != nil {
-			err = errors.Join(err, cur.Close())
+		err = errors.Join(err, unfinished())
+		if err == nil && !ended {
+			err = fmt.Errorf("the node agent's stream from %s ended early", node)
 		}
 	}()
 	for {
@@ -169,7 +189,11 @@ func readAgentStream(env *builtin.Env, r io.Reader, node string, list func(comp,
 		if err != nil {
 			return fmt.Errorf("reading the node agent's stream from %s: %w", node, err)
 		}
-		if h.Name == nodeagent.ListingName {
+		switch h.Name {
+		case nodeagent.EndName:
+			ended = true
+			continue
+		case nodeagent.ListingName:
 			b, err := io.ReadAll(io.LimitReader(tr, 16<<20))
 			if err != nil {
 				return fmt.Errorf("reading the node agent's stream from %s: %w", node, err)
@@ -183,34 +207,57 @@ func readAgentStream(env *builtin.Env, r io.Reader, node string, list func(comp,
 			}
 			continue
 		}
-		parts := strings.Split(h.Name, "/")
-		if len(parts) != 4 || !strings.HasSuffix(h.Name, ".gz") {
+		comp, file, ok := agentEntry(h.Name, comps)
+		if !ok {
 			return fmt.Errorf("unexpected entry %q in the node agent's stream from %s", h.Name, node)
 		}
 		if h.Size < 0 || h.Size > maxEntry {
 			return fmt.Errorf("entry %q of %d bytes in the node agent's stream from %s: at most %d expected", h.Name, h.Size, node, maxEntry)
 		}
+		part, _ := strconv.Atoi(h.PAXRecords[nodeagent.RecordPart])
+		if part == 0 {
+			if err := unfinished(); err != nil {
+				return err
+			}
+		} else if cur == nil || h.Name != name || part != next {
+			return fmt.Errorf("entry %q part %d out of order in the node agent's stream from %s", h.Name, part, node)
+		}
 		buf = slices.Grow(buf[:0], int(h.Size))[:h.Size]
 		if _, err := io.ReadFull(tr, buf); err != nil {
 			return fmt.Errorf("%s of %s cut short: %w", h.Name, node, err)
 		}
-		if h.Name != curName {
-			if cur != nil {
-				err := cur.Close()
-				cur = nil
-				if err != nil {
-					return err
-				}
-			}
-			if cur, err = env.Sink.Create(path.Join("audit_logs", parts[2], node+"-"+parts[3])); err != nil {
+		if part == 0 {
+			if cur, err = env.Sink.Create(path.Join("audit_logs", comp, node+"-"+file)); err != nil {
 				return err
 			}
-			curName = h.Name
+			name, curRaw = h.Name, h.PAXRecords[nodeagent.RecordRaw] != ""
 		}
 		if _, err := cur.Write(buf); err != nil {
+			cur.Abort()
+			cur = nil
 			return err
 		}
+		next = part + 1
+		if h.PAXRecords[nodeagent.RecordLast] != "" {
+			f := cur
+			cur = nil
+			if err := f.Close(); err != nil {
+				return err
+			}
+		}
 	}
+}
+
+// agentEntry splits a file entry of the node agent's stream,
+// var/log/<component>/<file>.gz, refusing any other name (only components
+// asked for; a name of four parts cannot climb out of them).
+func agentEntry(name string, comps []string) (comp, file string, ok bool) {
+	parts := strings.Split(name, "/")
+	if len(parts) != 4 || parts[0] != "var" || parts[1] != "log" || !slices.Contains(comps, parts[2]) ||
+		!strings.HasSuffix(parts[3], ".gz") {
+		return "", "", false
+	}
+	return parts[2], parts[3], true
 }
 
 // maxEntry bounds one entry of the node agent's stream held in memory: a

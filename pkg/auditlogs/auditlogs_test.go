@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/must-gather/toolkit/pkg/builtin"
+	"github.com/must-gather/toolkit/pkg/nodeagent"
 	"github.com/must-gather/toolkit/pkg/nodes"
 	"github.com/must-gather/toolkit/pkg/output"
 )
@@ -46,10 +48,12 @@ func TestEndedBefore(t *testing.T) {
 	}
 }
 
-// entry is one tar entry of a node agent stream; cut ends the stream
-// inside it.
+// entry is one tar entry of a node agent stream: a file's part (see
+// nodeagent.WriteFiles) when part >= 0; cut ends the stream inside it.
 type entry struct {
 	name, body string
+	part       int
+	last, raw  bool
 	cut        bool
 }
 
@@ -58,7 +62,17 @@ func agentStream(t *testing.T, entries []entry) []byte {
 	var b bytes.Buffer
 	tw := tar.NewWriter(&b)
 	for _, e := range entries {
-		if err := tw.WriteHeader(&tar.Header{Name: e.name, Mode: 0o644, Size: int64(len(e.body)), Typeflag: tar.TypeReg}); err != nil {
+		h := &tar.Header{Name: e.name, Mode: 0o644, Size: int64(len(e.body)), Typeflag: tar.TypeReg}
+		if e.part >= 0 {
+			h.Format, h.PAXRecords = tar.FormatPAX, map[string]string{nodeagent.RecordPart: strconv.Itoa(e.part)}
+			if e.last {
+				h.PAXRecords[nodeagent.RecordLast] = "1"
+			}
+			if e.raw {
+				h.PAXRecords[nodeagent.RecordRaw] = "1"
+			}
+		}
+		if err := tw.WriteHeader(h); err != nil {
 			t.Fatal(err)
 		}
 		if e.cut {
@@ -86,12 +100,23 @@ func member(t *testing.T, s string) string {
 	return b.String()
 }
 
-// Consecutive entries of one name are one file; when the stream breaks,
-// the whole entries that arrived are kept, as a valid gzip file of the
-// start, and the break is the error.
+// A file's parts are one file; when the stream breaks, the whole members
+// that arrived are kept, as a valid gzip file of the start (a file gzipped
+// already is dropped: its pieces are valid only all together), and the
+// break is the error; so is a stream without its end mark, or an entry
+// outside the components asked for.
 func TestReadAgentStream(t *testing.T) {
 	t.Parallel()
 	const dir = "var/log/kube-apiserver/"
+	listing := func(files ...string) entry {
+		var b strings.Builder
+		for _, f := range files {
+			b.WriteString(dir + f + "\n")
+		}
+		return entry{name: ".listing", body: b.String(), part: -1}
+	}
+	end := entry{name: ".end", part: -1}
+	rotated := member(t, "r1\nr2\n")
 	tests := []struct {
 		name      string
 		entries   []entry
@@ -102,29 +127,56 @@ func TestReadAgentStream(t *testing.T) {
 		{
 			name: "whole",
 			entries: []entry{
-				{name: ".listing", body: dir + "audit.log\n" + dir + "audit-1.log\n"},
+				listing("audit.log", "audit-1.log.gz"),
 				{name: dir + "audit.log.gz", body: member(t, "a\n")},
-				{name: dir + "audit.log.gz", body: member(t, "b\n")},
-				{name: dir + "audit-1.log.gz", body: member(t, "c\n")},
+				{name: dir + "audit.log.gz", body: member(t, "b\n"), part: 1, last: true},
+				{name: dir + "audit-1.log.gz", body: rotated[:10], raw: true},
+				{name: dir + "audit-1.log.gz", body: rotated[10:], part: 1, last: true, raw: true},
+				end,
 			},
-			wantFiles: map[string]string{"kube-apiserver/n1-audit.log.gz": "a\nb\n", "kube-apiserver/n1-audit-1.log.gz": "c\n"},
-			wantList:  []string{"kube-apiserver: n1 audit.log", "kube-apiserver: n1 audit-1.log"},
+			wantFiles: map[string]string{"kube-apiserver/n1-audit.log.gz": "a\nb\n", "kube-apiserver/n1-audit-1.log.gz": "r1\nr2\n"},
+			wantList:  []string{"kube-apiserver: n1 audit.log", "kube-apiserver: n1 audit-1.log.gz"},
 		},
 		{
 			name: "broken in the second member of a file",
 			entries: []entry{
-				{name: ".listing", body: dir + "audit.log\n"},
+				listing("audit.log"),
 				{name: dir + "audit.log.gz", body: member(t, "a\n")},
-				{name: dir + "audit.log.gz", body: member(t, "b\n"), cut: true},
+				{name: dir + "audit.log.gz", body: member(t, "b\n"), part: 1, last: true, cut: true},
 			},
 			wantFiles: map[string]string{"kube-apiserver/n1-audit.log.gz": "a\n"},
 			wantList:  []string{"kube-apiserver: n1 audit.log"},
 			wantErr:   "var/log/kube-apiserver/audit.log.gz of n1 cut short: unexpected EOF",
 		},
 		{
+			name: "broken between the pieces of a gzipped file",
+			entries: []entry{
+				listing("audit-1.log.gz"),
+				{name: dir + "audit-1.log.gz", body: rotated[:10], raw: true},
+				end, // no last part before it
+			},
+			wantList: []string{"kube-apiserver: n1 audit-1.log.gz"},
+			wantErr:  "var/log/kube-apiserver/audit-1.log.gz of n1 did not arrive whole: dropped",
+		},
+		{
+			name: "no end mark",
+			entries: []entry{
+				listing("audit.log"),
+				{name: dir + "audit.log.gz", body: member(t, "a\n"), last: true},
+			},
+			wantFiles: map[string]string{"kube-apiserver/n1-audit.log.gz": "a\n"},
+			wantList:  []string{"kube-apiserver: n1 audit.log"},
+			wantErr:   "the node agent's stream from n1 ended early",
+		},
+		{
 			name:    "not a file of a log directory",
 			entries: []entry{{name: "etc/shadow.gz", body: member(t, "x")}},
 			wantErr: `unexpected entry "etc/shadow.gz"`,
+		},
+		{
+			name:    "out of the components",
+			entries: []entry{{name: "var/log/../x.gz", body: member(t, "x")}},
+			wantErr: `unexpected entry "var/log/../x.gz"`,
 		},
 	}
 	for _, tc := range tests {
@@ -135,13 +187,13 @@ func TestReadAgentStream(t *testing.T) {
 				t.Fatal(err)
 			}
 			var listed []string
-			err = readAgentStream(&builtin.Env{Sink: sink}, bytes.NewReader(agentStream(t, tc.entries)), "n1",
+			err = readAgentStream(&builtin.Env{Sink: sink}, bytes.NewReader(agentStream(t, tc.entries)), "n1", []string{"kube-apiserver"},
 				func(comp, line string) { listed = append(listed, comp+": "+line) })
 			if (err == nil) != (tc.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
 				t.Errorf("error = %v, want %q", err, tc.wantErr)
 			}
 			got := map[string]string{}
-			_ = filepath.WalkDir(filepath.Join(sink.Root(), "audit_logs"), func(p string, d os.DirEntry, err error) error {
+			_ = filepath.WalkDir(sink.Root(), func(p string, d os.DirEntry, err error) error {
 				if err != nil || d.IsDir() {
 					return nil
 				}

@@ -16,7 +16,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -29,6 +31,21 @@ import (
 // left out.
 const ListingName = ".listing"
 
+// EndName is the tar entry, last in the stream, that says it is complete:
+// a stream cut between two entries is otherwise a valid tar stream.
+const EndName = ".end"
+
+// PAX records of a file's entries (see WriteFiles).
+const (
+	// RecordPart numbers a file's entries from 0: a new file starts at 0.
+	RecordPart = "MGTK.part"
+	// RecordLast marks a file's last entry.
+	RecordLast = "MGTK.last"
+	// RecordRaw marks pieces of a file that was gzipped already (not gzip
+	// members of their own: only the whole file is valid).
+	RecordRaw = "MGTK.raw"
+)
+
 // ChunkSize is how much of a file one tar entry carries (before
 // compression): what the agent holds in memory at once.
 const ChunkSize = 8 << 20
@@ -37,22 +54,33 @@ const ChunkSize = 8 << 20
 // dirs (paths below root): the listing first, then every file that was
 // still written to at or after since (by modification time: a file that
 // ended before the window is left out whole, never cut), as NAME.gz unless
-// it already ends in .gz. A missing directory is skipped.
+// it already ends in .gz, then EndName. A missing directory is skipped.
 //
-// A file comes as one or more consecutive entries of the same name, each
-// with at most ChunkSize bytes of it: a complete gzip member (concatenated,
-// they are one valid gzip file of the whole), or, for a file already
-// gzipped, the next piece of it. So the agent needs no disk (the node's may
-// be full) and little memory, and a receiver that keeps only whole entries
-// keeps a valid start of each file when the stream breaks.
+// A file comes as consecutive entries of its name, numbered by RecordPart,
+// the last marked RecordLast, each with at most ChunkSize bytes of it: a
+// complete gzip member (concatenated, they are one valid gzip file of the
+// whole), or, marked RecordRaw, the next piece of a file already gzipped.
+// So the agent needs no disk (the node's may be full) and little memory,
+// and a receiver keeping whole members keeps a valid start of a file when
+// the stream breaks. The files are opened as soon as they are listed, so a
+// log rotated meanwhile is still read whole.
 func WriteFiles(w io.Writer, root string, dirs []string, since time.Time) error {
 	return writeFiles(w, root, dirs, since, ChunkSize)
 }
 
 func writeFiles(w io.Writer, root string, dirs []string, since time.Time, chunk int64) error {
-	type file struct{ rel, abs string }
+	type file struct {
+		rel string
+		f   *os.File
+	}
 	var listing []string
 	var files []file
+	defer func() {
+		for _, f := range files {
+			f.f.Close()
+		}
+	}()
+	var unread []error
 	for _, d := range dirs {
 		abs := filepath.Join(root, filepath.Clean("/"+d))
 		entries, err := os.ReadDir(abs)
@@ -72,7 +100,15 @@ func writeFiles(w io.Writer, root string, dirs []string, since time.Time, chunk 
 			if !since.IsZero() && info.ModTime().Before(since) {
 				continue
 			}
-			files = append(files, file{rel: rel, abs: filepath.Join(abs, e.Name())})
+			f, err := os.Open(filepath.Join(abs, e.Name()))
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // gone since the listing (a pruned backup)
+			}
+			if err != nil {
+				unread = append(unread, fmt.Errorf("opening %s: %w", rel, err))
+				continue
+			}
+			files = append(files, file{rel: rel, f: f})
 		}
 	}
 	sort.Strings(listing)
@@ -88,28 +124,24 @@ func writeFiles(w io.Writer, root string, dirs []string, since time.Time, chunk 
 		return err
 	}
 	buf := new(bytes.Buffer)
-	var unread []error
 	for _, f := range files {
-		if err := addFile(tw, buf, f.rel, f.abs, chunk, func(err error) { unread = append(unread, err) }); err != nil {
+		if err := addFile(tw, buf, f.rel, f.f, chunk, func(err error) { unread = append(unread, err) }); err != nil {
 			return err
 		}
+	}
+	if err := tw.WriteHeader(&tar.Header{Name: EndName, Mode: 0o644, Typeflag: tar.TypeReg}); err != nil {
+		return err
 	}
 	// A file that could not be read is reported, after all the others.
 	return errors.Join(append(unread, tw.Close())...)
 }
 
-// addFile adds one file as entries of at most chunk bytes of it each,
+// addFile adds one open file as entries of at most chunk bytes of it each,
 // gzipped unless it already is. A file still being written is read up to
-// where it was when opened; one that shrank meanwhile, up to its new end.
-// A file that cannot be read goes to unread (what was sent of it stays
-// whole); the error returned is the stream's.
-func addFile(tw *tar.Writer, buf *bytes.Buffer, rel, abs string, chunk int64, unread func(error)) error {
-	src, err := os.Open(abs)
-	if err != nil {
-		unread(err)
-		return nil
-	}
-	defer src.Close()
+// where it was; one that shrank meanwhile, up to its new end. A read error
+// goes to unread (the entries sent stay whole, the last one is not marked
+// RecordLast); the error returned is the stream's.
+func addFile(tw *tar.Writer, buf *bytes.Buffer, rel string, src *os.File, chunk int64, unread func(error)) error {
 	info, err := src.Stat()
 	if err != nil {
 		unread(err)
@@ -121,7 +153,7 @@ func addFile(tw *tar.Writer, buf *bytes.Buffer, rel, abs string, chunk int64, un
 	}
 	// An empty file is one empty entry.
 	left := info.Size()
-	for first := true; first || left > 0; first = false {
+	for part := 0; part == 0 || left > 0; part++ {
 		n := min(left, chunk)
 		buf.Reset()
 		var read int64
@@ -140,20 +172,37 @@ func addFile(tw *tar.Writer, buf *bytes.Buffer, rel, abs string, chunk int64, un
 			unread(fmt.Errorf("reading %s: %w", rel, err))
 			return nil
 		}
-		if read == 0 && !first {
-			return nil // it shrank to where the last entry ended
+		left -= n
+		last := shrank || left <= 0
+		if read == 0 && part > 0 {
+			// It shrank to where the last entry ended: end the file with
+			// an empty entry (an empty gzip member, or no bytes).
+			buf.Reset()
+			if zip {
+				zw := gzip.NewWriter(buf)
+				if err := zw.Close(); err != nil {
+					return err
+				}
+			}
 		}
-		hdr := &tar.Header{Name: name, Mode: 0o644, Size: int64(buf.Len()), ModTime: info.ModTime(), Typeflag: tar.TypeReg}
+		records := map[string]string{RecordPart: strconv.Itoa(part)}
+		if last {
+			records[RecordLast] = "1"
+		}
+		if !zip {
+			records[RecordRaw] = "1"
+		}
+		hdr := &tar.Header{Name: name, Mode: 0o644, Size: int64(buf.Len()), ModTime: info.ModTime(), Typeflag: tar.TypeReg,
+			Format: tar.FormatPAX, PAXRecords: records}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return err
 		}
 		if _, err := buf.WriteTo(tw); err != nil {
 			return err
 		}
-		if shrank {
+		if last {
 			return nil
 		}
-		left -= n
 	}
 	return nil
 }
@@ -185,11 +234,12 @@ func HasJournal(root string) bool {
 // kubelet's output format), else the first of root/var/log/UNIT, UNIT.log, UNIT/UNIT.log. It
 // reports which source it used ("journal", "file", "none").
 func ServiceLog(ctx context.Context, w io.Writer, root, unit string, since time.Time) (string, error) {
-	inJournal, err := journalHas(ctx, root, unit)
-	if err != nil {
-		return "journal", err
+	if err := ValidUnit(unit); err != nil {
+		return "none", err
 	}
-	if inJournal {
+	// A journal that cannot be asked is no journal: try the files, as the
+	// kubelet does.
+	if inJournal, _ := journalHas(ctx, root, unit); inJournal {
 		// -q: no "-- No entries --" or boot markers in the log.
 		args := []string{"--utc", "--no-pager", "--output=short-precise", "-q", "-u", unit}
 		if !since.IsZero() {
@@ -228,6 +278,19 @@ func ServiceLog(ctx context.Context, w io.Writer, root, unit string, since time.
 	return "none", nil
 }
 
+// unitName is what a service name may be made of (the kubelet's node log
+// query allows the same).
+var unitName = regexp.MustCompile(`^[a-zA-Z0-9_@.:-]+$`)
+
+// ValidUnit refuses a service name that is not one, or that would name a
+// path outside /var/log.
+func ValidUnit(unit string) error {
+	if !unitName.MatchString(unit) || unit == "." || unit == ".." {
+		return fmt.Errorf("invalid service name %q: letters, digits and -_.:@ only", unit)
+	}
+	return nil
+}
+
 // journalHas reports whether the host's journal has entries of unit (as
 // UNIT.service, or by that exact name).
 func journalHas(ctx context.Context, root, unit string) (bool, error) {
@@ -262,8 +325,10 @@ func hostCommand(ctx context.Context, root, name string, args ...string) (*exec.
 		// only the chrooted program sees.
 		if _, err := os.Lstat(filepath.Join(root, path)); err == nil {
 			cmd := exec.CommandContext(ctx, path, args...)
-			cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root}
-			cmd.Dir = "/"
+			if filepath.Clean(root) != "/" {
+				cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root}
+				cmd.Dir = "/"
+			}
 			return cmd, nil
 		}
 	}

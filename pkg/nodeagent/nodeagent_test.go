@@ -70,7 +70,7 @@ func TestWriteFiles(t *testing.T) {
 		}
 		b, _ := io.ReadAll(tr)
 		order = append(order, h.Name)
-		if h.Name == ListingName {
+		if h.Name == ListingName || h.Name == EndName {
 			got[h.Name] = string(b)
 			continue
 		}
@@ -85,12 +85,13 @@ func TestWriteFiles(t *testing.T) {
 		ListingName:                                   "var/log/kube-apiserver/audit-old.log\nvar/log/kube-apiserver/audit-rotated.log.gz\nvar/log/kube-apiserver/audit.log\n",
 		"var/log/kube-apiserver/audit.log.gz":         "live\n",
 		"var/log/kube-apiserver/audit-rotated.log.gz": "rotated\n",
+		EndName: "",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("stream (-want +got):\n%s", diff)
 	}
-	if order[0] != ListingName {
-		t.Errorf("the listing is not first: %v", order)
+	if order[0] != ListingName || order[len(order)-1] != EndName {
+		t.Errorf("the listing is not first or the end mark not last: %v", order)
 	}
 }
 
@@ -144,6 +145,7 @@ func TestWriteFilesInChunks(t *testing.T) {
 	}
 	joined := map[string][]byte{}
 	entries := map[string]int{}
+	marks := map[string][]string{} // per file: part/last/raw of each entry
 	tr := tar.NewReader(&out)
 	for {
 		h, err := tr.Next()
@@ -156,9 +158,13 @@ func TestWriteFilesInChunks(t *testing.T) {
 		b, _ := io.ReadAll(tr)
 		joined[h.Name] = append(joined[h.Name], b...)
 		entries[h.Name]++
+		if h.Name != ListingName && h.Name != EndName {
+			marks[h.Name] = append(marks[h.Name], h.PAXRecords[RecordPart]+"/"+h.PAXRecords[RecordLast]+"/"+h.PAXRecords[RecordRaw])
+		}
 	}
 	wantEntries := map[string]int{
 		ListingName:                             1,
+		EndName:                                 1,
 		"var/log/kube-apiserver/audit.log.gz":   (plain.Len() + chunk - 1) / chunk,
 		"var/log/kube-apiserver/audit-1.log.gz": (len(rotated) + chunk - 1) / chunk,
 		"var/log/kube-apiserver/empty.log.gz":   1,
@@ -168,6 +174,28 @@ func TestWriteFilesInChunks(t *testing.T) {
 	}
 	if wantEntries["var/log/kube-apiserver/audit.log.gz"] < 2 {
 		t.Fatal("the test file is not bigger than a chunk")
+	}
+	// Parts numbered from 0, the last one marked; pieces of a gzipped
+	// file marked raw.
+	for name, n := range wantEntries {
+		if name == ListingName || name == EndName {
+			continue
+		}
+		raw := ""
+		if name == "var/log/kube-apiserver/audit-1.log.gz" {
+			raw = "1"
+		}
+		var want []string
+		for i := range n {
+			last := ""
+			if i == n-1 {
+				last = "1"
+			}
+			want = append(want, fmt.Sprintf("%d/%s/%s", i, last, raw))
+		}
+		if diff := cmp.Diff(want, marks[name]); diff != "" {
+			t.Errorf("%s: marks (-want +got):\n%s", name, diff)
+		}
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(joined["var/log/kube-apiserver/audit.log.gz"]))
 	if err != nil {
@@ -233,16 +261,25 @@ func TestServiceLogFiles(t *testing.T) {
 	write(t, filepath.Join(root, "var/log/dotlog.log"), "dotlog\n", now)
 	write(t, filepath.Join(root, "var/log/nested/nested.log"), "nested\n", now)
 	write(t, filepath.Join(root, "var/log/emptydir/other.log"), "not it\n", now)
+	write(t, filepath.Join(root, "etc"), "a host file outside /var/log\n", now)
 	tests := []struct{ unit, src, log string }{
 		{"plain", "file", "plain\n"},
 		{"dotlog", "file", "dotlog\n"},
 		{"nested", "file", "nested\n"},
 		{"emptydir", "none", ""},
 		{"absent", "none", ""},
+		{"..", "none", ""},        // refused: outside /var/log
+		{"../../etc", "none", ""}, // refused
 	}
 	for _, tc := range tests {
 		var out bytes.Buffer
 		src, err := ServiceLog(t.Context(), &out, root, tc.unit, time.Time{})
+		if strings.Contains(tc.unit, "..") {
+			if err == nil || out.Len() > 0 {
+				t.Errorf("%s: not refused (%q, %v)", tc.unit, out.String(), err)
+			}
+			continue
+		}
 		if err != nil || src != tc.src || out.String() != tc.log {
 			t.Errorf("%s: source %q, log %q, %v; want %q, %q", tc.unit, src, out.String(), err, tc.src, tc.log)
 		}

@@ -11,6 +11,7 @@ import (
 	"path"
 	"regexp"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/must-gather/toolkit/pkg/builtin"
+	"github.com/must-gather/toolkit/pkg/nodeagent"
 	"github.com/must-gather/toolkit/pkg/nodes"
 	"github.com/must-gather/toolkit/pkg/output"
 )
@@ -48,6 +50,11 @@ type Config struct {
 func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 	if len(cfg.Units) == 0 {
 		cfg.Units = DefaultUnits
+	}
+	for _, u := range cfg.Units {
+		if err := nodeagent.ValidUnit(u); err != nil {
+			return err
+		}
 	}
 	now := time.Now
 	if cfg.Now != nil {
@@ -148,25 +155,37 @@ func LogPath(node nodes.Node, unit string) string {
 }
 
 // viaProxy copies one unit's log through the node log query (the journal
-// of the unit, else its file under /var/log, as the kubelet finds them). It
-// sends no options, which the kubelet refuses for a file; the since-window
-// is applied here. A service the node has no log of is answered, with 200,
-// by the kubelet's "log not found" line: that is no log, not a file.
+// of the unit, else its file under /var/log, as the kubelet finds them).
+// It asks for the window (the kubelet applies it to a journal, and gives a
+// query 30 s: a whole journal may not fit), and without it when the
+// kubelet refuses it for a file; lines are filtered here too. A service the
+// node has no log of is answered, with 200, by the kubelet's "log not
+// found" line: that is no log, not a file.
 func viaProxy(ctx context.Context, proxy nodes.LogProxy, node, unit string, w io.Writer, since, now time.Time, prefix string) error {
-	rc, err := proxy.Query(ctx, node, unit)
-	if apierrors.IsNotFound(err) || apierrors.IsBadRequest(err) {
-		return nil // no such service on this node
-	}
-	if err != nil {
+	for _, window := range []time.Time{since, {}} {
+		rc, err := proxy.Query(ctx, node, unit, window)
+		if apierrors.IsNotFound(err) || apierrors.IsBadRequest(err) {
+			return nil // no such service on this node
+		}
+		if err != nil {
+			return err
+		}
+		br := bufio.NewReader(rc)
+		notFound := "\nlog not found for " + unit + "\n"
+		head, _ := br.Peek(max(len(notFound)+1, len(nodes.OptionsRefused)))
+		switch {
+		case !window.IsZero() && strings.HasPrefix(string(head), nodes.OptionsRefused):
+			rc.Close()
+			continue // a file: ask without the window
+		case string(head) == notFound:
+			rc.Close()
+			return nil
+		}
+		err = copySince(w, br, since, now, prefix)
+		rc.Close()
 		return err
 	}
-	defer rc.Close()
-	br := bufio.NewReader(rc)
-	notFound := "\nlog not found for " + unit + "\n"
-	if head, _ := br.Peek(len(notFound) + 1); string(head) == notFound {
-		return nil
-	}
-	return copySince(w, br, since, now, prefix)
+	return nil
 }
 
 // viaAgent streams one unit's log from the node agent (journal, else

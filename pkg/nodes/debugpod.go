@@ -214,10 +214,15 @@ func (d *DebugPods) create(ctx context.Context, pod *corev1.Pod) (*corev1.Pod, e
 		if !apierrors.IsForbidden(err) {
 			return created, err
 		}
-		d.noPriority.Store(true)
-		if d.Logf != nil {
-			d.Logf("debug pods go without priority class %s: %v", debugPodPriority, err)
+		// Refused: for the class, if the same pod without it is allowed.
+		created, err2 := d.CS.CoreV1().Pods(d.Namespace).Create(ctx, pod, metav1.CreateOptions{})
+		if err2 == nil {
+			d.noPriority.Store(true)
+			if d.Logf != nil {
+				d.Logf("debug pods go without priority class %s: %v", debugPodPriority, err)
+			}
 		}
+		return created, err2
 	}
 	return d.CS.CoreV1().Pods(d.Namespace).Create(ctx, pod, metav1.CreateOptions{})
 }

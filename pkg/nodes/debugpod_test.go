@@ -114,3 +114,26 @@ func TestCreateCriticalElseNot(t *testing.T) {
 		})
 	}
 }
+
+// A refusal that is not about the class (the user may not create pods at
+// all) does not take the class from later pods.
+func TestCreateRefusedForOtherReasons(t *testing.T) {
+	t.Parallel()
+	cs := fake.NewClientset()
+	refuse := true
+	cs.PrependReactor("create", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+		if refuse {
+			return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, "", errors.New("user cannot create pods"))
+		}
+		return false, nil, nil
+	})
+	d := &DebugPods{CS: cs, Namespace: "ns"}
+	if _, err := d.create(t.Context(), &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "a", Namespace: "ns"}}); !apierrors.IsForbidden(err) {
+		t.Fatalf("error = %v, want the refusal", err)
+	}
+	refuse = false
+	p, err := d.create(t.Context(), &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "b", Namespace: "ns"}})
+	if err != nil || p.Spec.PriorityClassName != debugPodPriority {
+		t.Errorf("later pod: class %q, %v; want %s", p.Spec.PriorityClassName, err, debugPodPriority)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
 	"k8s.io/client-go/kubernetes"
 )
@@ -54,13 +55,22 @@ func (p LogProxy) Open(ctx context.Context, node, rel string) (io.ReadCloser, er
 }
 
 // Query streams the log of a service (the node log query: the journal of
-// the unit, or /var/log/<unit>.log when there is none). The kubelet refuses
-// extra options once the query resolves to a file, so none are sent:
-// callers filter by time themselves.
-func (p LogProxy) Query(ctx context.Context, node, unit string) (io.ReadCloser, error) {
-	rc, err := p.CS.CoreV1().RESTClient().Get().AbsPath(p.path(node, "")).Param("query", unit).Stream(ctx)
+// the unit, or its file under /var/log when the journal has none), from
+// since when not zero. The kubelet applies since to a journal only: for a
+// file it answers, in a 200, that options are refused (OptionsRefused);
+// ask again without.
+func (p LogProxy) Query(ctx context.Context, node, unit string, since time.Time) (io.ReadCloser, error) {
+	req := p.CS.CoreV1().RESTClient().Get().AbsPath(p.path(node, "")).Param("query", unit)
+	if !since.IsZero() {
+		req = req.Param("sinceTime", since.UTC().Format(time.RFC3339))
+	}
+	rc, err := req.Stream(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("querying the %s log of %s: %w", unit, node, err)
 	}
 	return rc, nil
 }
+
+// OptionsRefused starts the kubelet's answer to a query with options that
+// resolved to a log file.
+const OptionsRefused = "\noptions present and query resolved to log files"

@@ -280,6 +280,11 @@ func up(ctx context.Context, c *Config, withNode bool, progress io.Writer) (err 
 		}
 	}
 	c.Node = withNode
+	if withNode && c.JournalDir != "none" && c.checkOwned(c.JournalDir, markOf(c.JournalDir)) != nil {
+		// A host whose journald keeps a volatile journal: leave it alone.
+		fmt.Fprintf(progress, "%s is in use on this host: the node gets no test journal (TESTCLUSTER_JOURNAL_DIR=none)\n", c.JournalDir)
+		c.JournalDir = "none"
+	}
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -348,6 +349,26 @@ func lockNode(t testing.TB, how int) {
 	if err != nil {
 		t.Fatalf("waiting for the node lock %s: %v", f.Name(), err)
 	}
+}
+
+// NodeJournal reports whether the node has the harness's test journal
+// (JournalUnit's entries): not on a cluster that is not the harness's, nor
+// on a host whose journald keeps its own volatile journal.
+func NodeJournal(t testing.TB) bool {
+	t.Helper()
+	Config(t)
+	if onceDir == "" {
+		return false
+	}
+	b, err := os.ReadFile(filepath.Join(onceDir, "config.json"))
+	if err != nil {
+		t.Fatalf("reading the harness's configuration: %v", err)
+	}
+	var c struct{ JournalDir string }
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatalf("reading the harness's configuration: %v", err)
+	}
+	return c.JournalDir != "" && c.JournalDir != "none"
 }
 
 // LoadImage imports an OCI or docker archive into the node's containerd
