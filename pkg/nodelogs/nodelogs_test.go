@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/must-gather/toolkit/pkg/builtin"
 	"github.com/must-gather/toolkit/pkg/nodes"
 	"github.com/must-gather/toolkit/pkg/output"
 )
@@ -119,5 +120,14 @@ func TestCopySinceJournalInUTC(t *testing.T) {
 	want := "Nov 26 16:00:00.000001 host crio[42]: in the window\nI1126 11:01:00.000000   1 x.go:1] local, in\n"
 	if diff := cmp.Diff(want, out.String()); diff != "" {
 		t.Errorf("kept (-want +got):\n%s", diff)
+	}
+}
+
+// A service name that is not one is refused before any node is asked.
+func TestRunRefusesBadUnit(t *testing.T) {
+	t.Parallel()
+	err := Run(t.Context(), &builtin.Env{}, Config{Units: []string{"kubelet", "../../etc/shadow"}})
+	if err == nil || !strings.Contains(err.Error(), `invalid service name "../../etc/shadow"`) {
+		t.Errorf("error = %v", err)
 	}
 }
