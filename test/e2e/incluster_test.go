@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -16,8 +17,10 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/must-gather/toolkit/test/clustertest"
 )
@@ -98,8 +101,19 @@ func TestGatherInAPod(t *testing.T) {
 			}}},
 		},
 	}
-	if _, err := clustertest.Client(t).CoreV1().ResourceQuotas(ns).Create(t.Context(), quota, metav1.CreateOptions{}); err != nil {
+	cs := clustertest.Client(t)
+	if _, err := cs.CoreV1().ResourceQuotas(ns).Create(t.Context(), quota, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
+	}
+	// The quota binds once the apiserver's admission sees it: until a
+	// critical pod is refused (a dry run).
+	probe := clustertest.TestPod(ns, "critical-probe")
+	probe.Spec.PriorityClassName = "system-cluster-critical"
+	if err := wait.PollUntilContextTimeout(t.Context(), 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		_, err := cs.CoreV1().Pods(ns).Create(ctx, probe, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		return apierrors.IsForbidden(err), nil
+	}); err != nil {
+		t.Fatalf("the quota on critical pods never took effect: %v", err)
 	}
 
 	p := clustertest.TestPod(ns, "gather")
