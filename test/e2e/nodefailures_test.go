@@ -24,6 +24,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -208,7 +209,21 @@ func readOnlyKubeconfig(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return writeKubeconfig(t, cfg, tok.Status.Token)
+	kc := writeKubeconfig(t, cfg, tok.Status.Token)
+	// The binding holds once the apiserver's authorizer sees it.
+	reader := rest.AnonymousClientConfig(cfg)
+	reader.BearerToken = tok.Status.Token
+	rcs, err := kubernetes.NewForConfig(reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		_, err := rcs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		return err == nil, nil
+	}); err != nil {
+		t.Fatalf("the read-only binding never took effect: %v", err)
+	}
+	return kc
 }
 
 func writeKubeconfig(t *testing.T, cfg *rest.Config, token string) string {
