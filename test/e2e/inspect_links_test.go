@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -14,7 +15,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/must-gather/toolkit/pkg/inspect"
@@ -142,6 +145,18 @@ func TestInspectForbiddenIsRecorded(t *testing.T) {
 	}
 	viewer := rest.AnonymousClientConfig(cfg)
 	viewer.BearerToken = tok.Status.Token
+	// The bindings hold once the apiserver's authorizer sees them.
+	vcs, err := kubernetes.NewForConfig(viewer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		_, nerr := vcs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		_, cerr := vcs.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{})
+		return nerr == nil && cerr == nil, nil
+	}); err != nil {
+		t.Fatalf("the viewer's bindings never took effect: %v", err)
+	}
 
 	dest, log, err := runInspect(t, viewer, inspect.Config{}, "ns/"+ns)
 	if err == nil || !strings.Contains(err.Error(), "listing secrets in "+ns+": forbidden") {
