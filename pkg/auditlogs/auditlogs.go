@@ -151,7 +151,8 @@ func viaAgent(ctx context.Context, env *builtin.Env, exec nodes.Exec, node strin
 // held one at a time and written whole. A file that does not arrive whole
 // keeps its whole gzip members, a valid start of it, unless it was gzipped
 // already (its pieces are valid only all together): then it is dropped.
-// Either way the break is the error, as is a stream without its end mark.
+// Either way that is an error (and the stream goes on), as is a break of
+// the stream or a stream without its end mark.
 func readAgentStream(env *builtin.Env, r io.Reader, node string, comps []string, list func(comp, line string)) (err error) {
 	tr := tar.NewReader(r)
 	var (
@@ -161,6 +162,7 @@ func readAgentStream(env *builtin.Env, r io.Reader, node string, comps []string,
 		next   int    // its next part
 		buf    []byte
 		ended  bool
+		errs   []error // of files that did not arrive whole; the stream goes on
 	)
 	// unfinished ends the file being written when it did not arrive whole.
 	unfinished := func() error {
@@ -176,7 +178,7 @@ func readAgentStream(env *builtin.Env, r io.Reader, node string, comps []string,
 		return errors.Join(fmt.Errorf("%s of %s did not arrive whole: kept its first %d parts", name, node, next), f.Close())
 	}
 	defer func() {
-		err = errors.Join(err, unfinished())
+		err = errors.Join(append(errs, err, unfinished())...)
 		if err == nil && !ended {
 			err = fmt.Errorf("the node agent's stream from %s ended early", node)
 		}
@@ -216,9 +218,9 @@ func readAgentStream(env *builtin.Env, r io.Reader, node string, comps []string,
 		}
 		part, _ := strconv.Atoi(h.PAXRecords[nodeagent.RecordPart])
 		if part == 0 {
-			if err := unfinished(); err != nil {
-				return err
-			}
+			// The agent goes on with the next file after one it could not
+			// read to its end.
+			errs = append(errs, unfinished())
 		} else if cur == nil || h.Name != name || part != next {
 			return fmt.Errorf("entry %q part %d out of order in the node agent's stream from %s", h.Name, part, node)
 		}

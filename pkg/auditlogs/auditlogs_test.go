@@ -159,6 +159,18 @@ func TestReadAgentStream(t *testing.T) {
 			wantErr:  "var/log/kube-apiserver/audit-1.log.gz of n1 did not arrive whole: dropped",
 		},
 		{
+			name: "a file the agent could not read to its end, then another",
+			entries: []entry{
+				listing("audit-1.log", "audit.log"),
+				{name: dir + "audit-1.log.gz", body: member(t, "a\n")}, // no last part: a read error on the node
+				{name: dir + "audit.log.gz", body: member(t, "b\n"), last: true},
+				end,
+			},
+			wantFiles: map[string]string{"kube-apiserver/n1-audit-1.log.gz": "a\n", "kube-apiserver/n1-audit.log.gz": "b\n"},
+			wantList:  []string{"kube-apiserver: n1 audit-1.log", "kube-apiserver: n1 audit.log"},
+			wantErr:   "var/log/kube-apiserver/audit-1.log.gz of n1 did not arrive whole: kept its first 1 parts",
+		},
+		{
 			name: "no end mark",
 			entries: []entry{
 				listing("audit.log"),
