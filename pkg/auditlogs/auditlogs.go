@@ -134,16 +134,9 @@ func viaAgent(ctx context.Context, env *builtin.Env, exec nodes.Exec, node strin
 	for _, c := range cfg.Components {
 		cmd = append(cmd, "var/log/"+c)
 	}
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := exec(ctx, cmd, pw)
-		pw.CloseWithError(err)
-		done <- err
-	}()
-	readErr := readAgentStream(env, pr, node, cfg.Components, list)
-	pr.CloseWithError(readErr)
-	return errors.Join(readErr, <-done)
+	return exec.Read(ctx, cmd, func(r io.Reader) error {
+		return readAgentStream(env, r, node, cfg.Components, list)
+	})
 }
 
 // readAgentStream writes the files of a node agent's tar stream (see

@@ -191,17 +191,10 @@ func viaProxy(ctx context.Context, proxy nodes.LogProxy, node, unit string, w io
 // viaAgent streams one unit's log from the node agent (journal, else
 // /var/log/<unit>.log; nothing when the node has neither).
 func viaAgent(ctx context.Context, exec nodes.Exec, w io.Writer, unit string, since, now time.Time, prefix string) error {
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		cmd := []string{"/usr/bin/gather", "node-agent", "service-log", unit, "--since-time", since.UTC().Format(time.RFC3339)}
-		err := exec(ctx, cmd, pw)
-		pw.CloseWithError(err)
-		done <- err
-	}()
-	err := copySince(w, pr, since, now, prefix)
-	pr.CloseWithError(err)
-	return errors.Join(err, <-done)
+	cmd := []string{"/usr/bin/gather", "node-agent", "service-log", unit, "--since-time", since.UTC().Format(time.RFC3339)}
+	return exec.Read(ctx, cmd, func(r io.Reader) error {
+		return copySince(w, r, since, now, prefix)
+	})
 }
 
 // lazyFile creates its sink file on the first write, so a service that has

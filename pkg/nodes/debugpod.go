@@ -147,6 +147,22 @@ func (d *DebugPods) cleanup() {
 // Exec runs a command of the node agent in the node's debug pod.
 type Exec func(ctx context.Context, command []string, stdout io.Writer) error
 
+// Read runs command and hands its stdout to read as it streams. It returns
+// both what read and the command say; when read stops early, the stream
+// is closed under the command, which then ends too.
+func (e Exec) Read(ctx context.Context, command []string, read func(io.Reader) error) error {
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := e(ctx, command, pw)
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	readErr := read(pr)
+	pr.CloseWithError(readErr)
+	return errors.Join(readErr, <-done)
+}
+
 // On runs fn with a debug pod on node, and deletes the pod afterwards
 // (also on error, timeout and cancellation). An error wrapping ErrCannotRun
 // means no pod could run there.
