@@ -2,12 +2,10 @@ package e2e
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -174,15 +172,8 @@ func TestNodeAgentOverExec(t *testing.T) {
 	if !strings.Contains(string(files[".listing"]), "var/log/kube-apiserver/audit.log\n") {
 		t.Errorf("listing = %q", files[".listing"])
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(files["var/log/kube-apiserver/audit.log.gz"]))
-	if err != nil {
-		t.Fatalf("audit.log.gz: %v", err)
-	}
-	plain, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, _, _ := strings.Cut(string(plain), "\n")
+	plain := gunzipBytes(t, "audit.log.gz", files["var/log/kube-apiserver/audit.log.gz"])
+	first, _, _ := strings.Cut(plain, "\n")
 	var ev struct{ Kind, AuditID string }
 	if err := json.Unmarshal([]byte(first), &ev); err != nil || ev.Kind != "Event" {
 		t.Errorf("first audit line is not an event (%v): %.200s", err, first)

@@ -6,19 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
-	authenticationv1 "k8s.io/api/authentication/v1"
-	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
 	"github.com/must-gather/toolkit/pkg/inspect"
 	"github.com/must-gather/toolkit/test/clustertest"
@@ -105,58 +100,26 @@ func TestInspectFollowsWebhookServices(t *testing.T) {
 // refusal is recorded, not fatal.
 func TestInspectForbiddenIsRecorded(t *testing.T) {
 	t.Parallel()
-	cfg := clustertest.Config(t)
 	cs := clustertest.Client(t)
-	ctx := t.Context()
 	ns := clustertest.Namespace(t)
-	if _, err := cs.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "viewer"}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	serviceAccount(t, ns, "viewer")
 	// "view" in the namespace (no Secrets), and get on the namespace itself.
-	if _, err := cs.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{
+	if _, err := cs.RbacV1().RoleBindings(ns).Create(t.Context(), &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "viewer"},
 		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "view"},
 		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: "viewer", Namespace: ns}},
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	cr := &rbacv1.ClusterRole{
-		ObjectMeta: metav1.ObjectMeta{Name: ns + "-get"},
-		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"namespaces"}, ResourceNames: []string{ns}, Verbs: []string{"get"}}},
-	}
-	if _, err := cs.RbacV1().ClusterRoles().Create(ctx, cr, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cs.RbacV1().ClusterRoles().Delete(context.Background(), cr.Name, metav1.DeleteOptions{}) })
-	crb := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: ns + "-get"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: cr.Name},
-		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: "viewer", Namespace: ns}},
-	}
-	if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cs.RbacV1().ClusterRoleBindings().Delete(context.Background(), crb.Name, metav1.DeleteOptions{})
+	bindClusterRole(t, ns, "viewer", ns+"-get",
+		[]rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"namespaces"}, ResourceNames: []string{ns}, Verbs: []string{"get"}}})
+	viewer := serviceAccountConfig(t, ns, "viewer", func(ctx context.Context, vcs kubernetes.Interface) error {
+		if _, err := vcs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
+			return err
+		}
+		_, err := vcs.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{})
+		return err
 	})
-	tok, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(ctx, "viewer", &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	viewer := rest.AnonymousClientConfig(cfg)
-	viewer.BearerToken = tok.Status.Token
-	// The bindings hold once the apiserver's authorizer sees them.
-	vcs, err := kubernetes.NewForConfig(viewer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		_, nerr := vcs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
-		_, cerr := vcs.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{})
-		return nerr == nil && cerr == nil, nil
-	}); err != nil {
-		t.Fatalf("the viewer's bindings never took effect: %v", err)
-	}
 
 	dest, log, err := runInspect(t, viewer, inspect.Config{}, "ns/"+ns)
 	if err == nil || !strings.Contains(err.Error(), "listing secrets in "+ns+": forbidden") {

@@ -91,19 +91,8 @@ func checkAuditLogs(t *testing.T, cfg auditlogs.Config, wantLog string) {
 	if !strings.Contains(listing, node+" audit.log\n") {
 		t.Errorf("listing = %q", listing)
 	}
-	raw, err := os.ReadFile(filepath.Join(dest, "audit_logs/kube-apiserver", node+"-audit.log.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatalf("not gzip: %v", err)
-	}
-	plain, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(plain)), "\n")
+	plain := gunzip(t, filepath.Join(dest, "audit_logs/kube-apiserver", node+"-audit.log.gz"))
+	lines := strings.Split(strings.TrimSpace(plain), "\n")
 	for _, l := range lines {
 		var ev struct{ Kind, AuditID string }
 		if err := json.Unmarshal([]byte(l), &ev); err != nil || ev.Kind != "Event" || ev.AuditID == "" {
@@ -247,19 +236,26 @@ func TestAuditLogsSinceWindow(t *testing.T) {
 	}
 }
 
+// gunzip reads a gzip file, whole.
 func gunzip(t *testing.T, path string) string {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return gunzipBytes(t, path, raw)
+}
+
+// gunzipBytes decompresses name's content, whole.
+func gunzipBytes(t *testing.T, name string, raw []byte) string {
+	t.Helper()
 	zr, err := gzip.NewReader(bytes.NewReader(raw))
 	if err != nil {
-		t.Fatalf("%s: not gzip: %v", path, err)
+		t.Fatalf("%s: not gzip: %v", name, err)
 	}
 	b, err := io.ReadAll(zr)
 	if err != nil {
-		t.Fatalf("%s: %v", path, err)
+		t.Fatalf("%s: %v", name, err)
 	}
 	return string(b)
 }

@@ -2,12 +2,10 @@ package e2e
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +17,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -156,19 +153,7 @@ func TestNodeCollectorsFallBack(t *testing.T) {
 // events.
 func checkAuditGz(t *testing.T, path string) {
 	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatalf("%s: not gzip: %v", path, err)
-	}
-	plain, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, _, _ := strings.Cut(string(plain), "\n")
+	first, _, _ := strings.Cut(gunzip(t, path), "\n")
 	var ev struct{ Kind, AuditID string }
 	if err := json.Unmarshal([]byte(first), &ev); err != nil || ev.Kind != "Event" || ev.AuditID == "" {
 		t.Errorf("%s: not an audit event (%v): %.200s", path, err, first)
@@ -179,51 +164,15 @@ func checkAuditGz(t *testing.T, path string) {
 // everything (node logs included) but create nothing: no namespace, no pod.
 func readOnlyKubeconfig(t *testing.T) string {
 	t.Helper()
-	cfg := clustertest.Config(t)
-	cs := clustertest.Client(t)
-	ctx := t.Context()
 	ns := clustertest.Namespace(t)
-	if _, err := cs.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "reader"}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	cr := &rbacv1.ClusterRole{
-		ObjectMeta: metav1.ObjectMeta{Name: ns + "-read"},
-		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"get", "list", "watch"}}},
-	}
-	if _, err := cs.RbacV1().ClusterRoles().Create(ctx, cr, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cs.RbacV1().ClusterRoles().Delete(context.Background(), cr.Name, metav1.DeleteOptions{}) })
-	crb := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: ns + "-read"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: cr.Name},
-		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: "reader", Namespace: ns}},
-	}
-	if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cs.RbacV1().ClusterRoleBindings().Delete(context.Background(), crb.Name, metav1.DeleteOptions{})
+	serviceAccount(t, ns, "reader")
+	bindClusterRole(t, ns, "reader", ns+"-read",
+		[]rbacv1.PolicyRule{{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"get", "list", "watch"}}})
+	reader := serviceAccountConfig(t, ns, "reader", func(ctx context.Context, cs kubernetes.Interface) error {
+		_, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		return err
 	})
-	tok, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(ctx, "reader", &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kc := writeKubeconfig(t, cfg, tok.Status.Token)
-	// The binding holds once the apiserver's authorizer sees it.
-	reader := rest.AnonymousClientConfig(cfg)
-	reader.BearerToken = tok.Status.Token
-	rcs, err := kubernetes.NewForConfig(reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		_, err := rcs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-		return err == nil, nil
-	}); err != nil {
-		t.Fatalf("the read-only binding never took effect: %v", err)
-	}
-	return kc
+	return writeKubeconfig(t, clustertest.Config(t), reader.BearerToken)
 }
 
 func writeKubeconfig(t *testing.T, cfg *rest.Config, token string) string {
