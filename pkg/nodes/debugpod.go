@@ -71,7 +71,7 @@ func (d *DebugPods) Prepare(ctx context.Context) (func(), error) {
 	_, _ = rand.Read(b)
 	d.runID = hex.EncodeToString(b)
 	if d.Budget == 0 {
-		d.Budget = 5 * time.Minute
+		d.Budget = DefaultNodeBudget
 	}
 	if d.Namespace == "" {
 		d.sweepNamespaces(ctx)

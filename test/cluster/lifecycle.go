@@ -468,18 +468,17 @@ func (c *Config) startKubelet(ctx context.Context, cs kubernetes.Interface, self
 			last = err.Error()
 			return false, nil
 		}
-		last = "no Ready condition"
-		for _, cond := range n.Status.Conditions {
-			if cond.Type == corev1.NodeReady {
-				last = fmt.Sprintf("Ready=%s: %s", cond.Status, cond.Message)
-				// Ready, and the node controller has taken back the taints
-				// of its absence (a restarted kubelet), so pods schedule.
-				return cond.Status == corev1.ConditionTrue && !slices.ContainsFunc(n.Spec.Taints, func(t corev1.Taint) bool {
-					return t.Key == corev1.TaintNodeUnreachable || t.Key == corev1.TaintNodeNotReady
-				}), nil
-			}
+		cond := readyCondition(n)
+		if cond == nil {
+			last = "no Ready condition"
+			return false, nil
 		}
-		return false, nil
+		last = fmt.Sprintf("Ready=%s: %s", cond.Status, cond.Message)
+		// Ready, and the node controller has taken back the taints of its
+		// absence (a restarted kubelet), so pods schedule.
+		return cond.Status == corev1.ConditionTrue && !slices.ContainsFunc(n.Spec.Taints, func(t corev1.Taint) bool {
+			return t.Key == corev1.TaintNodeUnreachable || t.Key == corev1.TaintNodeNotReady
+		}), nil
 	})
 	if err != nil {
 		return fmt.Errorf("node %s not ready (%s): %w", c.NodeName, last, err)
@@ -520,13 +519,19 @@ func (c *Config) stopKubelet(ctx context.Context, cs kubernetes.Interface, unrea
 		if err != nil {
 			return false, nil
 		}
-		for _, cond := range n.Status.Conditions {
-			if cond.Type == corev1.NodeReady {
-				return cond.Status != corev1.ConditionTrue, nil
-			}
-		}
-		return false, nil
+		cond := readyCondition(n)
+		return cond != nil && cond.Status != corev1.ConditionTrue, nil
 	})
+}
+
+// readyCondition is the node's Ready condition, or nil.
+func readyCondition(n *corev1.Node) *corev1.NodeCondition {
+	for i := range n.Status.Conditions {
+		if n.Status.Conditions[i].Type == corev1.NodeReady {
+			return &n.Status.Conditions[i]
+		}
+	}
+	return nil
 }
 
 // down stops everything up started and removes what it left on the host:
