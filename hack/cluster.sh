@@ -39,9 +39,17 @@ build() {
   if [ -x "$bin/testcluster" ] && [ -x "$bin/testimage" ]; then
     return
   fi
+  # One build at a time (tests in parallel packages may ask together): a
+  # second one waits, then finds the first one's result.
+  mkdir -p "$cache_root"
+  exec 9>"$cache_root/.lock"
+  flock 9
+  if [ -x "$bin/testcluster" ] && [ -x "$bin/testimage" ]; then
+    exec 9>&-
+    return
+  fi
   echo "building the test cluster harness into $bin (a cold build takes several minutes)" >&2
   local start=$SECONDS tmp
-  mkdir -p "$cache_root"
   tmp=$(mktemp -d "$cache_root/.build-XXXXXX")
   # No -trimpath: the same flags as `go vet` in `make verify`, so a cold CI
   # compiles Kubernetes once, not twice.
@@ -51,7 +59,8 @@ build() {
   rm -rf "$bin"
   mv "$tmp" "$bin"
   # Keep only this build: each one is a few hundred MB.
-  find "$cache_root" -mindepth 1 -maxdepth 1 ! -name "$key" -exec rm -rf {} +
+  find "$cache_root" -mindepth 1 -maxdepth 1 ! -name "$key" ! -name .lock -exec rm -rf {} +
+  exec 9>&-
   echo "built the harness in $((SECONDS - start))s" >&2
 }
 
