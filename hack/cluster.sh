@@ -48,14 +48,40 @@ build() {
     exec 9>&-
     return
   fi
-  echo "building the test cluster harness into $bin (a cold build takes several minutes)" >&2
+  # A cold build compiles Kubernetes: say so before it starts, and show
+  # that it moves, so nobody takes it for a hang.
+  echo "building the test cluster harness (Kubernetes $k8s) into $bin" >&2
+  echo "  the first build on a machine compiles Kubernetes: about 9 minutes on 2 cores (measured); later builds take seconds" >&2
   local start=$SECONDS tmp
   tmp=$(mktemp -d "$cache_root/.build-XXXXXX")
+  # go build -v names each package as it compiles it: count them while it runs.
+  # (It holds neither stdout, which a caller may be reading to its end, nor
+  # the lock, and its sleep goes with it.)
+  (
+    trap 'kill "$s" 2>/dev/null; exit 0' TERM
+    while :; do
+      sleep 30 &
+      s=$!
+      wait "$s"
+      echo "  ... still building: $((SECONDS - start))s, $(wc -l <"$tmp/build.log" 2>/dev/null || echo 0) packages compiled" >&2
+    done
+  ) >/dev/null 9>&- &
+  local ticker=$! rc=0
   # No -trimpath: the same flags as `go vet` in `make verify`, so a cold CI
   # compiles Kubernetes once, not twice.
   (cd "$root/test/cluster" &&
-    go build -buildvcs=false -ldflags "$ldflags" -o "$tmp/testcluster" . &&
-    go build -buildvcs=false -ldflags "-s -w" -o "$tmp/testimage" ./testimage)
+    go build -v -buildvcs=false -ldflags "$ldflags" -o "$tmp/testcluster" . 2>"$tmp/build.log" &&
+    go build -buildvcs=false -ldflags "-s -w" -o "$tmp/testimage" ./testimage) || rc=$?
+  kill "$ticker" 2>/dev/null || true
+  wait "$ticker" 2>/dev/null || true
+  if [ "$rc" -ne 0 ]; then
+    # -v mixes package names into the errors: show only the errors.
+    grep -v -E '^[[:alnum:]._/-]+$' "$tmp/build.log" >&2 || true
+    rm -rf "$tmp"
+    echo "building the test cluster harness failed (exit $rc)" >&2
+    exit "$rc"
+  fi
+  rm -f "$tmp/build.log"
   rm -rf "$bin"
   mv "$tmp" "$bin"
   # Keep only this build: each one is a few hundred MB.

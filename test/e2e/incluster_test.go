@@ -131,8 +131,8 @@ func TestGatherInAPod(t *testing.T) {
 	for _, want := range []string{
 		"gathering from https://10.0.0.1:443 (Kubernetes v1.37.2) into /must-gather",
 		"10-inspect:7: ok in",
-		"20-audit-logs:4: ok in",
-		"30-node-logs:3: ok in",
+		"20-audit-logs:5: ok in",
+		"30-node-logs:6: ok in",
 		"audit-logs: " + clustertest.NodeName + ": read through a debug pod",
 		"node-logs: " + clustertest.NodeName + ": read through a debug pod",
 		"debug pods go without priority class system-cluster-critical",
