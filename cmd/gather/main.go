@@ -2,17 +2,12 @@
 package main
 
 import (
-	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/must-gather/toolkit/pkg/app"
+	"github.com/must-gather/toolkit/pkg/cli"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := app.Main(ctx, app.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}, app.Args(os.Args[0], os.Args[1:]))
-	stop()
-	os.Exit(code)
+	os.Exit(cli.Main(app.Run, app.Args(os.Args[0], os.Args[1:])))
 }

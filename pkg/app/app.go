@@ -3,20 +3,13 @@ package app
 import (
 	"context"
 	"fmt"
-	"io"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/must-gather/toolkit/pkg/cli"
 	"github.com/must-gather/toolkit/pkg/version"
 )
-
-// IOStreams are the standard streams of a command; tests pass buffers.
-type IOStreams struct {
-	In     io.Reader
-	Out    io.Writer
-	ErrOut io.Writer
-}
 
 // Args maps the program's name to its arguments: the same binary installed
 // as /usr/bin/gather_audit_logs gathers audit logs alone into /must-gather,
@@ -28,36 +21,18 @@ func Args(argv0 string, args []string) []string {
 	return args
 }
 
-// Main runs the command and prints a failure as one line on ErrOut. It
-// returns the process exit code.
-func Main(ctx context.Context, streams IOStreams, args []string) int {
-	err := Run(ctx, streams, args)
-	if err != nil {
-		fmt.Fprintf(streams.ErrOut, "error: %v\n", err)
-	}
-	return ExitCode(err)
+// Main runs gather and prints a failure as one line on ErrOut. It returns
+// the process exit code.
+func Main(ctx context.Context, streams cli.IOStreams, args []string) int {
+	return cli.Run(ctx, streams, args, Run)
 }
 
 // Run runs gather with args (without the program name).
-func Run(ctx context.Context, streams IOStreams, args []string) error {
-	cmd := newRootCommand(streams)
-	cmd.SetArgs(args)
-	cmd.SetIn(streams.In)
-	cmd.SetOut(streams.Out)
-	cmd.SetErr(streams.ErrOut)
-	cmd.SilenceErrors = true
-	cmd.SilenceUsage = true
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	return cmd.ExecuteContext(ctx)
+func Run(ctx context.Context, streams cli.IOStreams, args []string) error {
+	return cli.Execute(ctx, newRootCommand(streams), streams, args)
 }
 
-const exitCodesHelp = `Exit codes:
-  0  every step succeeded
-  1  fatal: nothing could be gathered (for example no usable cluster access)
-  2  usage error
-  3  partial: data was written, but some steps failed or timed out`
-
-func newRootCommand(streams IOStreams) *cobra.Command {
+func newRootCommand(streams cli.IOStreams) *cobra.Command {
 	o := newGatherOptions(streams)
 	cmd := &cobra.Command{
 		Use:   "gather",
@@ -71,10 +46,10 @@ going when one fails, and records every step in gather-manifest.json.
 The gather.d folder is --gather-dir, else $GATHER_DIR, else ` + InstalledGatherDir + `
 when it exists, else the copy built into this binary.
 
-` + exitCodesHelp,
+` + cli.ExitCodesHelp,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usageErrorf("unknown command %q", args[0])
+				return cli.Usagef("unknown command %q", args[0])
 			}
 			return nil
 		},
@@ -97,7 +72,7 @@ when it exists, else the copy built into this binary.
 	return cmd
 }
 
-func newVersionCommand(streams IOStreams) *cobra.Command {
+func newVersionCommand(streams cli.IOStreams) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the product name and version",

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/must-gather/toolkit/pkg/cli"
 	"github.com/must-gather/toolkit/pkg/version"
 	"github.com/must-gather/toolkit/test/clustertest"
 )
@@ -17,7 +18,7 @@ import (
 func runApp(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code = Main(context.Background(), IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, args)
+	code = Main(context.Background(), cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, args)
 	return out.String(), errOut.String(), code
 }
 
@@ -25,7 +26,7 @@ func TestVersionCommand(t *testing.T) {
 	out, _, code := runApp(t, "version")
 	i := version.Get()
 	want := i.Product + " " + i.Version + " (commit " + i.GitCommit + ")\n"
-	if code != ExitOK {
+	if code != cli.ExitOK {
 		t.Fatalf("exit code %d", code)
 	}
 	if diff := cmp.Diff(want, out); diff != "" {
@@ -60,16 +61,27 @@ current-context: c
 		wantCode    int
 		wantErr     string // substring of the one-line error
 		wantVersion bool   // the version file is written before anything can fail
+		env         map[string]string
 	}{
-		{name: "unknown command", args: []string{"frobnicate"}, wantCode: ExitUsage, wantErr: `unknown command "frobnicate"`},
-		{name: "unknown flag", args: []string{"--nope"}, wantCode: ExitUsage, wantErr: "unknown flag: --nope"},
-		{name: "empty dest dir", args: []string{"--dest-dir", ""}, wantCode: ExitUsage, wantErr: "--dest-dir must not be empty"},
-		{name: "no cluster access", args: []string{"--dest-dir", "DEST"}, wantCode: ExitFatal, wantErr: "no cluster access", wantVersion: true},
-		{name: "malformed kubeconfig", args: []string{"--dest-dir", "DEST", "--kubeconfig", badKubeconfig}, wantCode: ExitFatal, wantErr: "loading kubeconfig", wantVersion: true},
-		{name: "unreachable server", args: []string{"--dest-dir", "DEST", "--kubeconfig", unreachable}, wantCode: ExitFatal, wantErr: "reaching the API server at https://127.0.0.1:1", wantVersion: true},
+		{name: "unknown command", args: []string{"frobnicate"}, wantCode: cli.ExitUsage, wantErr: `unknown command "frobnicate"`},
+		{name: "unknown flag", args: []string{"--nope"}, wantCode: cli.ExitUsage, wantErr: "unknown flag: --nope"},
+		{name: "empty dest dir", args: []string{"--dest-dir", ""}, wantCode: cli.ExitUsage, wantErr: "--dest-dir must not be empty"},
+		{name: "no cluster access", args: []string{"--dest-dir", "DEST"}, wantCode: cli.ExitFatal, wantErr: "no cluster access", wantVersion: true},
+		{name: "malformed kubeconfig", args: []string{"--dest-dir", "DEST", "--kubeconfig", badKubeconfig}, wantCode: cli.ExitFatal, wantErr: "loading kubeconfig", wantVersion: true},
+		{name: "unreachable server", args: []string{"--dest-dir", "DEST", "--kubeconfig", unreachable}, wantCode: cli.ExitFatal, wantErr: "reaching the API server at https://127.0.0.1:1", wantVersion: true},
+		// One since-window, one set of rules, for gather and every built-in.
+		{name: "negative since", args: []string{"--dest-dir", "DEST", "--since=-1h"}, wantCode: cli.ExitUsage, wantErr: "--since -1h0m0s is negative"},
+		{name: "negative MUST_GATHER_SINCE", args: []string{"--dest-dir", "DEST"}, env: map[string]string{"MUST_GATHER_SINCE": "-5m"}, wantCode: cli.ExitUsage, wantErr: "$MUST_GATHER_SINCE -5m0s is negative"},
+		{name: "unparsable MUST_GATHER_SINCE_TIME", args: []string{"--dest-dir", "DEST"}, env: map[string]string{"MUST_GATHER_SINCE_TIME": "today"}, wantCode: cli.ExitUsage, wantErr: `$MUST_GATHER_SINCE_TIME "today" is not an RFC3339 time`},
+		{name: "inspect: negative since", args: []string{"inspect", "--dest-dir", "DEST", "--since=-1h", "ns/default"}, wantCode: cli.ExitUsage, wantErr: "--since -1h0m0s is negative"},
+		{name: "audit-logs: unparsable MUST_GATHER_SINCE", args: []string{"audit-logs", "--dest-dir", "DEST"}, env: map[string]string{"MUST_GATHER_SINCE": "two hours"}, wantCode: cli.ExitUsage, wantErr: `MUST_GATHER_SINCE="two hours" is not a duration`},
+		{name: "node-logs: since and since-time", args: []string{"node-logs", "--dest-dir", "DEST", "--since=1h", "--since-time=2026-11-26T15:00:00Z"}, wantCode: cli.ExitUsage, wantErr: "--since and --since-time cannot be used together"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
 			dest := filepath.Join(t.TempDir(), "out")
 			args := make([]string, len(tc.args))
 			for i, a := range tc.args {
@@ -105,7 +117,7 @@ func TestGatherFromRealCluster(t *testing.T) {
 	}
 	dest := filepath.Join(t.TempDir(), "must-gather")
 	stdout, stderr, code := runApp(t, "--dest-dir", dest, "--kubeconfig", kubeconfig)
-	if code != ExitOK {
+	if code != cli.ExitOK {
 		t.Fatalf("exit code %d: %s", code, stderr)
 	}
 	if diff := cmp.Diff(dest+"\n", stdout); diff != "" {

@@ -2,16 +2,19 @@ package app
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/must-gather/toolkit/pkg/auditlogs"
 	"github.com/must-gather/toolkit/pkg/builtin"
+	"github.com/must-gather/toolkit/pkg/cli"
 	"github.com/must-gather/toolkit/pkg/cluster"
 	"github.com/must-gather/toolkit/pkg/inspect"
 	"github.com/must-gather/toolkit/pkg/nodelogs"
 	"github.com/must-gather/toolkit/pkg/output"
+	"github.com/must-gather/toolkit/pkg/since"
 )
 
 // Builtins are the built-in commands gather.d lines may call; each is also
@@ -27,31 +30,21 @@ func Builtins() builtin.Registry {
 // builtinCommand runs one built-in by hand, outside a gather run: it gets
 // its own destination (like `oc adm inspect`, ./<name>.local.<time> by
 // default) and writes the root files a gather run would otherwise write.
-func builtinCommand(name string, newBuiltin func() builtin.Builtin, streams IOStreams) *cobra.Command {
+func builtinCommand(name string, newBuiltin func() builtin.Builtin, streams cli.IOStreams) *cobra.Command {
 	b := newBuiltin()
 	var (
-		destDir   string
-		since     time.Duration
-		sinceTime string
-		volume    int
-		flags     cluster.Flags
+		destDir string
+		sf      since.Flags
+		volume  int
+		flags   cluster.Flags
 	)
 	cmd := &cobra.Command{
 		Use:   name,
 		Short: b.Short(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if since != 0 && sinceTime != "" {
-				return usageErrorf("--since and --since-time cannot be used together")
-			}
-			var from time.Time
-			if since > 0 {
-				from = time.Now().Add(-since)
-			} else if sinceTime != "" {
-				t, err := time.Parse(time.RFC3339, sinceTime)
-				if err != nil {
-					return usageErrorf("--since-time %q is not an RFC3339 time", sinceTime)
-				}
-				from = t
+			w, err := sf.Resolve(os.Getenv, time.Now())
+			if err != nil {
+				return err
 			}
 			if destDir == "" {
 				destDir = fmt.Sprintf("%s.local.%s", name, time.Now().UTC().Format("20060102-150405"))
@@ -60,9 +53,9 @@ func builtinCommand(name string, newBuiltin func() builtin.Builtin, streams IOSt
 			if err != nil {
 				return err
 			}
-			env := &builtin.Env{Sink: sink, Cluster: cluster.NewAccess(flags.RESTConfig), Since: from, Log: streams.ErrOut}
+			env := &builtin.Env{Sink: sink, Cluster: cluster.NewAccess(flags.RESTConfig), Since: w.From, Log: streams.ErrOut}
 			if err := b.Run(cmd.Context(), env, args); err != nil {
-				return PartialError{err}
+				return cli.PartialError{Err: err}
 			}
 			fmt.Fprintln(streams.Out, destDir)
 			return nil
@@ -73,8 +66,7 @@ func builtinCommand(name string, newBuiltin func() builtin.Builtin, streams IOSt
 	if fs.Lookup("dest-dir") == nil {
 		fs.StringVar(&destDir, "dest-dir", "", "directory to write into (default ./"+name+".local.<time>)")
 	}
-	fs.DurationVar(&since, "since", 0, "only gather logs newer than this relative duration")
-	fs.StringVar(&sinceTime, "since-time", "", "only gather logs after this RFC3339 time")
+	sf.AddFlags(fs)
 	fs.IntVar(&volume, "volume-percentage", 70, "stop writing once the destination's filesystem is used above this percentage")
 	flags.AddFlags(fs)
 	return cmd

@@ -13,9 +13,11 @@ import (
 
 	toolkit "github.com/must-gather/toolkit"
 	"github.com/must-gather/toolkit/pkg/builtin"
+	"github.com/must-gather/toolkit/pkg/cli"
 	"github.com/must-gather/toolkit/pkg/cluster"
 	"github.com/must-gather/toolkit/pkg/inspect"
 	"github.com/must-gather/toolkit/pkg/output"
+	"github.com/must-gather/toolkit/pkg/since"
 	"github.com/must-gather/toolkit/pkg/steps"
 	"github.com/must-gather/toolkit/pkg/version"
 )
@@ -30,28 +32,26 @@ const DefaultTimeout = 8 * time.Minute
 
 // gatherOptions are the options of the default gathering.
 type gatherOptions struct {
-	streams IOStreams
+	streams cli.IOStreams
 	cluster cluster.Flags
+	since   since.Flags
 
 	destDir          string
 	gatherDir        string
 	timeout          time.Duration
-	since            time.Duration
-	sinceTime        string
 	volumePercentage int
 	verbosity        int
 
 	// derived by complete
-	sinceFrom  time.Time
-	stepsFS    fs.FS
-	stepsFrom  string // where the steps came from, for the manifest
-	stepsExec  func(fs.DirEntry) (string, bool)
-	registry   builtin.Registry
-	getenv     func(string) string
-	sinceIsSet bool
+	window    since.Window
+	stepsFS   fs.FS
+	stepsFrom string // where the steps came from, for the manifest
+	stepsExec func(fs.DirEntry) (string, bool)
+	registry  builtin.Registry
+	getenv    func(string) string
 }
 
-func newGatherOptions(streams IOStreams) *gatherOptions {
+func newGatherOptions(streams cli.IOStreams) *gatherOptions {
 	return &gatherOptions{streams: streams, getenv: os.Getenv, registry: Builtins()}
 }
 
@@ -59,42 +59,18 @@ func (o *gatherOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.destDir, "dest-dir", "/must-gather", "directory to write the gathered data into")
 	fs.StringVar(&o.gatherDir, "gather-dir", "", "folder of gather.d steps (default: $GATHER_DIR, "+InstalledGatherDir+", or the built-in copy)")
 	fs.DurationVar(&o.timeout, "timeout", DefaultTimeout, "time limit of the whole run; each step gets an equal share of what is left unless its line says otherwise")
-	fs.DurationVar(&o.since, "since", 0, "only gather logs newer than this relative duration, like 5s, 2m or 3h (default: $MUST_GATHER_SINCE)")
-	fs.StringVar(&o.sinceTime, "since-time", "", "only gather logs after this RFC3339 time (default: $MUST_GATHER_SINCE_TIME)")
+	o.since.AddFlags(fs)
 	fs.IntVar(&o.volumePercentage, "volume-percentage", 70, "stop writing new data once the destination's filesystem is used above this percentage (100: never)")
 	fs.IntVarP(&o.verbosity, "v", "v", 0, "log level of the Kubernetes client libraries")
 }
 
 // complete derives what the flags leave open, from the environment.
 func (o *gatherOptions) complete() error {
-	if o.since == 0 {
-		if v := o.getenv("MUST_GATHER_SINCE"); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				return usageErrorf("MUST_GATHER_SINCE=%q is not a duration like 2h: %v", v, err)
-			}
-			o.since = d
-		}
+	w, err := o.since.Resolve(o.getenv, time.Now())
+	if err != nil {
+		return err
 	}
-	if o.sinceTime == "" {
-		o.sinceTime = o.getenv("MUST_GATHER_SINCE_TIME")
-	}
-	switch {
-	case o.since != 0 && o.sinceTime != "":
-		return usageErrorf("--since and --since-time (or MUST_GATHER_SINCE and MUST_GATHER_SINCE_TIME) cannot be used together")
-	case o.since < 0:
-		return usageErrorf("--since must be positive")
-	case o.since > 0:
-		o.sinceFrom = time.Now().Add(-o.since)
-		o.sinceIsSet = true
-	case o.sinceTime != "":
-		t, err := time.Parse(time.RFC3339, o.sinceTime)
-		if err != nil {
-			return usageErrorf("--since-time %q is not an RFC3339 time like 2026-11-26T15:00:00Z", o.sinceTime)
-		}
-		o.sinceFrom = t
-		o.sinceIsSet = true
-	}
+	o.window = w
 
 	dir, from := o.gatherDir, "--gather-dir"
 	if dir == "" {
@@ -114,7 +90,7 @@ func (o *gatherOptions) complete() error {
 		return nil
 	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return usageErrorf("gather.d folder %s (%s) is not a readable directory", dir, from)
+		return cli.Usagef("gather.d folder %s (%s) is not a readable directory", dir, from)
 	}
 	o.stepsFS, o.stepsFrom, o.stepsExec = os.DirFS(dir), from+" "+dir, steps.ExecutableIn(dir)
 	return nil
@@ -123,16 +99,16 @@ func (o *gatherOptions) complete() error {
 func (o *gatherOptions) validate() error {
 	var errs []error
 	if o.destDir == "" {
-		errs = append(errs, usageErrorf("--dest-dir must not be empty"))
+		errs = append(errs, cli.Usagef("--dest-dir must not be empty"))
 	}
 	if o.timeout <= 0 {
-		errs = append(errs, usageErrorf("--timeout must be positive"))
+		errs = append(errs, cli.Usagef("--timeout must be positive"))
 	}
 	if o.volumePercentage < 1 || o.volumePercentage > 100 {
-		errs = append(errs, usageErrorf("--volume-percentage must be between 1 and 100"))
+		errs = append(errs, cli.Usagef("--volume-percentage must be between 1 and 100"))
 	}
 	if len(errs) > 0 {
-		return usageError{errors.Join(errs...)}
+		return cli.UsageError{Err: errors.Join(errs...)}
 	}
 	return nil
 }
@@ -171,9 +147,9 @@ func (o *gatherOptions) run(ctx context.Context) error {
 	}
 
 	access := cluster.NewAccess(o.cluster.RESTConfig)
-	mo := manifestOptions{DestDir: o.destDir, GatherDir: o.stepsFrom, Timeout: o.timeout.String(), VolumePercentage: o.volumePercentage, SinceTime: o.sinceFrom}
-	if o.since > 0 {
-		mo.Since = o.since.String()
+	mo := manifestOptions{DestDir: o.destDir, GatherDir: o.stepsFrom, Timeout: o.timeout.String(), VolumePercentage: o.volumePercentage, SinceTime: o.window.From}
+	if o.window.Since > 0 {
+		mo.Since = o.window.Since.String()
 	}
 	if cfg, err := access.Config(); err != nil {
 		mo.ClusterError = err.Error()
@@ -200,20 +176,19 @@ func (o *gatherOptions) run(ctx context.Context) error {
 	if self, err := os.Executable(); err == nil {
 		programEnv = append(programEnv, "GATHER_BIN="+self)
 	}
-	if o.since > 0 {
-		vars["MUST_GATHER_SINCE"] = o.since.String()
-		programEnv = append(programEnv, "MUST_GATHER_SINCE="+o.since.String())
-	} else if o.sinceTime != "" {
-		vars["MUST_GATHER_SINCE_TIME"] = o.sinceTime
-		programEnv = append(programEnv, "MUST_GATHER_SINCE_TIME="+o.sinceTime)
+	// Steps see the window this run resolved, not the variables as given.
+	vars[since.EnvSince], vars[since.EnvSinceTime] = "", o.window.SinceTime
+	if o.window.Since > 0 {
+		vars[since.EnvSince] = o.window.Since.String()
 	}
+	programEnv = append(programEnv, o.window.Env()...)
 	list, warnings, err := steps.Load(o.stepsFS, vars, o.stepsExec)
 	if err != nil {
 		return fmt.Errorf("reading gather.d (%s): %w", o.stepsFrom, err)
 	}
 	m, err := steps.Run(ctx, sink, list, steps.Options{
 		Registry:   o.registry,
-		Env:        builtin.Env{Cluster: access, Since: o.sinceFrom},
+		Env:        builtin.Env{Cluster: access, Since: o.window.From},
 		Timeout:    o.timeout,
 		Progress:   o.streams.ErrOut,
 		Options:    mo,
@@ -268,7 +243,7 @@ func outcome(m *steps.Manifest, clusterErr string) error {
 	case steps.RunFailed:
 		return fmt.Errorf("nothing gathered: %s %s: %s", firstBad.Name, firstBad.Status, firstBad.Error)
 	default:
-		return PartialError{fmt.Errorf("%d of %d steps did not succeed, first %s %s: %s (see %s)",
+		return cli.PartialError{Err: fmt.Errorf("%d of %d steps did not succeed, first %s %s: %s (see %s)",
 			bad, len(m.Steps), firstBad.Name, firstBad.Status, firstBad.Error, steps.ManifestFile)}
 	}
 }

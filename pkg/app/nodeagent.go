@@ -9,29 +9,30 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/must-gather/toolkit/pkg/cli"
 	"github.com/must-gather/toolkit/pkg/nodeagent"
+	"github.com/must-gather/toolkit/pkg/since"
 )
 
 // newNodeAgentCommand is the node side of the node collectors, run inside a
 // privileged debug pod (the host's root at --root); not for people.
-func newNodeAgentCommand(streams IOStreams) *cobra.Command {
-	var root, sinceTime string
+func newNodeAgentCommand(streams cli.IOStreams) *cobra.Command {
+	var (
+		root string
+		sf   since.Flags
+	)
 	cmd := &cobra.Command{
 		Use:    "node-agent",
 		Short:  "The node side of the node collectors (runs in a debug pod)",
 		Hidden: true,
 	}
 	cmd.PersistentFlags().StringVar(&root, "root", "/host", "where the host's root is mounted")
-	cmd.PersistentFlags().StringVar(&sinceTime, "since-time", "", "start of the since-window (RFC3339)")
-	since := func() (time.Time, error) {
-		if sinceTime == "" {
-			return time.Time{}, nil
-		}
-		t, err := time.Parse(time.RFC3339, sinceTime)
-		if err != nil {
-			return t, usageErrorf("--since-time %q is not RFC3339", sinceTime)
-		}
-		return t, nil
+	sf.AddFlags(cmd.PersistentFlags())
+	// The gather hands the agent its resolved window as --since-time; the
+	// pod's own variables are not the gather's.
+	window := func() (time.Time, error) {
+		w, err := sf.Resolve(nil, time.Now())
+		return w.From, err
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "wait",
@@ -48,7 +49,7 @@ func newNodeAgentCommand(streams IOStreams) *cobra.Command {
 		Short: "Write a tar stream of the files of DIRs (below --root) to stdout",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(_ *cobra.Command, dirs []string) error {
-			s, err := since()
+			s, err := window()
 			if err != nil {
 				return err
 			}
@@ -59,7 +60,7 @@ func newNodeAgentCommand(streams IOStreams) *cobra.Command {
 		Short: "Write a host service's log (journal, else /var/log/UNIT.log) to stdout",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := since()
+			s, err := window()
 			if err != nil {
 				return err
 			}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/must-gather/toolkit/pkg/cli"
 	"github.com/must-gather/toolkit/pkg/steps"
 )
 
@@ -22,7 +23,7 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv("GATHER_TEST_MAIN") == "1" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		code := Main(ctx, IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}, os.Args[1:])
+		code := Main(ctx, cli.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}, os.Args[1:])
 		stop()
 		os.Exit(code)
 	}
@@ -72,8 +73,8 @@ func TestSIGTERMFinishesTheRecord(t *testing.T) {
 	}
 	err = cmd.Wait()
 	var exitErr *exec.ExitError
-	if !errors.As(err, &exitErr) || exitErr.ExitCode() != ExitPartial {
-		t.Fatalf("exit: %v, want code %d\n%s", err, ExitPartial, stderr.String())
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != cli.ExitPartial {
+		t.Fatalf("exit: %v, want code %d\n%s", err, cli.ExitPartial, stderr.String())
 	}
 	b, err := os.ReadFile(filepath.Join(dest, steps.ManifestFile))
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/must-gather/toolkit/pkg/app"
+	"github.com/must-gather/toolkit/pkg/cli"
 	"github.com/must-gather/toolkit/pkg/steps"
 	"github.com/must-gather/toolkit/pkg/version"
 	"github.com/must-gather/toolkit/test/clustertest"
@@ -45,10 +46,10 @@ func TestGatherKeepsGoing(t *testing.T) {
 	}
 	dest := filepath.Join(t.TempDir(), "must-gather")
 	var out, errOut bytes.Buffer
-	code := app.Main(context.Background(), app.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+	code := app.Main(context.Background(), cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
 		[]string{"--dest-dir", dest, "--gather-dir", gd, "--kubeconfig", kubeconfigPath(t), "--volume-percentage", "100"})
-	if code != app.ExitPartial {
-		t.Fatalf("exit code %d, want %d\n%s", code, app.ExitPartial, errOut.String())
+	if code != cli.ExitPartial {
+		t.Fatalf("exit code %d, want %d\n%s", code, cli.ExitPartial, errOut.String())
 	}
 	i := version.Get()
 	if diff := cmp.Diff(i.Product+"\n"+i.Version+"\n", read(t, filepath.Join(dest, "version"))); diff != "" {

@@ -28,6 +28,7 @@ import (
 
 	"github.com/must-gather/toolkit/pkg/app"
 	"github.com/must-gather/toolkit/pkg/builtin"
+	"github.com/must-gather/toolkit/pkg/cli"
 	"github.com/must-gather/toolkit/pkg/nodes"
 	"github.com/must-gather/toolkit/pkg/steps"
 	"github.com/must-gather/toolkit/test/clustertest"
@@ -44,7 +45,7 @@ func gatherRun(t *testing.T, kubeconfig string, lines ...string) (string, int, *
 	}
 	dest := filepath.Join(t.TempDir(), "must-gather")
 	var out, errOut bytes.Buffer
-	code := app.Main(t.Context(), app.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+	code := app.Main(t.Context(), cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
 		[]string{"--dest-dir", dest, "--gather-dir", gd, "--kubeconfig", kubeconfig, "--volume-percentage", "100", "--timeout", "3m"})
 	return dest, code, readManifestFile(t, dest), errOut.String()
 }
@@ -77,8 +78,8 @@ func TestGatherWithDeadNode(t *testing.T) {
 	clustertest.StopKubelet(t, true)
 	// One log at a time, so which logs are tried and which skipped is fixed.
 	dest, code, m, stderr := gatherRun(t, kubeconfigPath(t), "inspect --parallel 1 ns/"+ns, "audit-logs", "node-logs")
-	if code != app.ExitPartial {
-		t.Fatalf("exit code %d, want %d (partial)\n%s", code, app.ExitPartial, stderr)
+	if code != cli.ExitPartial {
+		t.Fatalf("exit code %d, want %d (partial)\n%s", code, cli.ExitPartial, stderr)
 	}
 	type rec struct{ Name, Status string }
 	var got []rec
@@ -133,7 +134,7 @@ func TestNodeCollectorsFallBack(t *testing.T) {
 			node := clustertest.RequireNode(t)
 			image := " --image " + tc.image(t)
 			dest, code, m, stderr := gatherRun(t, tc.kubeconfig(t), "audit-logs"+image, "node-logs"+image)
-			if code != app.ExitOK {
+			if code != cli.ExitOK {
 				t.Fatalf("exit code %d, want 0\n%s", code, stderr)
 			}
 			for _, s := range m.Steps {
@@ -257,8 +258,8 @@ func TestNoDebugPodAfterTimeout(t *testing.T) {
 	ns := clustertest.Namespace(t)
 	image := hangingAgentImage(t)
 	_, code, m, stderr := gatherRun(t, kubeconfigPath(t), "inspect ns/"+ns, "timeout 20s audit-logs --image "+image)
-	if code != app.ExitPartial {
-		t.Fatalf("exit code %d, want %d\n%s", code, app.ExitPartial, stderr)
+	if code != cli.ExitPartial {
+		t.Fatalf("exit code %d, want %d\n%s", code, cli.ExitPartial, stderr)
 	}
 	s := m.Steps[1]
 	if s.Status != steps.StatusTimedOut {
@@ -311,8 +312,8 @@ func TestNoDebugPodAfterSIGTERM(t *testing.T) {
 	}
 	err := cmd.Wait()
 	var exitErr *exec.ExitError
-	if !errors.As(err, &exitErr) || exitErr.ExitCode() != app.ExitPartial {
-		t.Fatalf("gather after SIGTERM: %v, want exit code %d\n%s", err, app.ExitPartial, stderr.String())
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != cli.ExitPartial {
+		t.Fatalf("gather after SIGTERM: %v, want exit code %d\n%s", err, cli.ExitPartial, stderr.String())
 	}
 	if left := leftBehind(t, debugRuns(stderr.String())); len(left) > 0 {
 		t.Errorf("left behind after SIGTERM: %v", left)
@@ -354,7 +355,7 @@ func TestExpiredDebugNamespaceIsSwept(t *testing.T) {
 	}
 	expired, live := mk(time.Now().Add(-time.Minute)), mk(time.Now().Add(time.Hour))
 	_, code, m, stderr := gatherRun(t, kubeconfigPath(t), "audit-logs --image "+gatherImage(t))
-	if code != app.ExitOK {
+	if code != cli.ExitOK {
 		t.Fatalf("exit code %d\n%s", code, stderr)
 	}
 	checkNodeRecord(t, m.Steps[0].Nodes, nodes.PathDebugPod, "")

@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// IOStreams are the standard streams of a command; tests pass buffers.
+// Out carries the command's result (a path, a report), ErrOut progress and
+// errors.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// Std returns the process's standard streams.
+func Std() IOStreams { return IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr} }
+
+// RunFunc runs a command with its arguments (without the program name).
+type RunFunc func(ctx context.Context, streams IOStreams, args []string) error
+
+// Main is the body of a binary's main: it runs run with a context that
+// SIGINT and SIGTERM cancel, on the process's streams, and returns the exit
+// code for os.Exit.
+func Main(run RunFunc, args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, Std(), args, run)
+}
+
+// Run runs run and prints its failure as one line on ErrOut. It returns the
+// exit code.
+func Run(ctx context.Context, streams IOStreams, args []string, run RunFunc) int {
+	err := run(ctx, streams, args)
+	if err != nil {
+		fmt.Fprintf(streams.ErrOut, "error: %v\n", err)
+	}
+	return ExitCode(err)
+}
+
+// Execute runs a cobra command tree: its output goes to streams, errors
+// are returned rather than printed (Run prints them once), and a flag the
+// command does not know is a usage error.
+func Execute(ctx context.Context, cmd *cobra.Command, streams IOStreams, args []string) error {
+	cmd.SetArgs(args)
+	cmd.SetIn(streams.In)
+	cmd.SetOut(streams.Out)
+	cmd.SetErr(streams.ErrOut)
+	cmd.SilenceErrors = true
+	cmd.SilenceUsage = true
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return UsageError{Err: err} })
+	return cmd.ExecuteContext(ctx)
+}
+
+// Exit codes, the same for every binary; documented in the README and in
+// each command's --help.
+const (
+	ExitOK      = 0 // everything succeeded
+	ExitFatal   = 1 // nothing could be done (for example no usable cluster access)
+	ExitUsage   = 2 // bad flags, arguments or environment
+	ExitPartial = 3 // data written, but some of the work failed or timed out
+)
+
+// ExitCodesHelp is the table of exit codes for a command's --help.
+const ExitCodesHelp = `Exit codes:
+  0  every step succeeded
+  1  fatal: nothing could be gathered (for example no usable cluster access)
+  2  usage error
+  3  partial: data was written, but some steps failed or timed out`
+
+// UsageError marks an error in the command line or the environment that
+// configures it (exit code 2).
+type UsageError struct{ Err error }
+
+func (e UsageError) Error() string { return e.Err.Error() }
+func (e UsageError) Unwrap() error { return e.Err }
+
+// Usagef returns a UsageError.
+func Usagef(format string, args ...any) error {
+	return UsageError{fmt.Errorf(format, args...)}
+}
+
+// PartialError reports a run that wrote data but in which some work failed
+// (exit code 3).
+type PartialError struct{ Err error }
+
+func (e PartialError) Error() string { return e.Err.Error() }
+func (e PartialError) Unwrap() error { return e.Err }
+
+// ExitCode maps an error to the process exit code.
+func ExitCode(err error) int {
+	var u UsageError
+	var p PartialError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &u):
+		return ExitUsage
+	case errors.As(err, &p):
+		return ExitPartial
+	default:
+		return ExitFatal
+	}
+}
