@@ -52,6 +52,7 @@ func down(ctx context.Context, c *Config, progress io.Writer) error {
 	}
 	errs = append(errs, os.RemoveAll(c.RunDir), os.RemoveAll(filepath.Join(c.NodeDir())))
 	_ = os.Remove(c.Kubeconfig())
+	_ = os.Remove(c.infoFile())
 	if rest := residue(c); len(rest) > 0 {
 		errs = append(errs, fmt.Errorf("left behind after stopping:\n  %s", strings.Join(rest, "\n  ")))
 	}

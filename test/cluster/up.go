@@ -18,6 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/must-gather/toolkit/test/cluster/clusterinfo"
 )
 
 // E2ENamespace and E2EServiceAccount name the service account whose
@@ -118,6 +120,10 @@ func up(ctx context.Context, c *Config, withNode bool, progress io.Writer) (err 
 			return err
 		}
 		fmt.Fprintf(progress, "node %s ready in %s\n", c.NodeName, time.Since(start).Round(100*time.Millisecond))
+	}
+	// Last: the record says the cluster is up.
+	if err := clusterinfo.Write(c.Dir, c.info()); err != nil {
+		return fmt.Errorf("writing %s: %w", c.infoFile(), err)
 	}
 	fmt.Fprintf(progress, "test cluster up; kubeconfig: %s\n", c.Kubeconfig())
 	return nil
