@@ -75,11 +75,11 @@ func Harness(t testing.TB) *Info {
 	t.Helper()
 	Config(t)
 	if onceDir == "" {
-		t.Fatal("the test cluster is not the harness's (TEST_KUBECONFIG names another): its record is unknown")
+		t.Fatalf("the test cluster is not the harness's: no %s beside TEST_KUBECONFIG (a cluster started by an older harness has none: restart it)", infoFile)
 	}
 	info, err := readInfo(onceDir)
 	if err != nil {
-		t.Fatalf("the harness's record of the test cluster (restart a cluster started by an older harness: `make cluster-down`): %v", err)
+		t.Fatalf("the harness's record of the test cluster: %v", err)
 	}
 	return info
 }

@@ -91,8 +91,9 @@ func RepoRoot() (string, error) {
 func ensure() (*rest.Config, string, error) {
 	if kc := os.Getenv("TEST_KUBECONFIG"); kc != "" {
 		cfg, err := load(kc)
+		// The harness's record is beside its kubeconfig.
 		dir := filepath.Dir(kc)
-		if _, serr := os.Stat(filepath.Join(dir, "config.json")); serr != nil {
+		if _, serr := os.Stat(filepath.Join(dir, infoFile)); serr != nil {
 			dir = "" // not a cluster of the harness
 		}
 		return cfg, dir, err
