@@ -300,6 +300,9 @@ var JournalEntries = []struct {
 	{"mgtk journal entry from a minute ago", time.Minute},
 }
 
+// journalPID is the process ID of JournalEntries.
+const journalPID = 4242
+
 // writeJournal gives the node a systemd journal (the host's, as the node is
 // this host): a file of JournalEntries of the crio unit in JournalDir/<the
 // host's machine ID>/, where journalctl finds it, written by
@@ -324,8 +327,8 @@ func (c *Config) writeJournal(now time.Time) error {
 	var export strings.Builder
 	for i, e := range JournalEntries {
 		fmt.Fprintf(&export, "__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n_BOOT_ID=%s\n_MACHINE_ID=%s\n_HOSTNAME=%s\n"+
-			"_SYSTEMD_UNIT=%s.service\nSYSLOG_IDENTIFIER=%s\n_PID=4242\nPRIORITY=6\nMESSAGE=%s\n\n",
-			now.Add(-e.Age).UnixMicro(), i+1, boot, strings.TrimSpace(string(machineID)), c.NodeName, JournalUnit, JournalUnit, e.Message)
+			"_SYSTEMD_UNIT=%s.service\nSYSLOG_IDENTIFIER=%s\n_PID=%d\nPRIORITY=6\nMESSAGE=%s\n\n",
+			now.Add(-e.Age).UnixMicro(), i+1, boot, strings.TrimSpace(string(machineID)), c.NodeName, JournalUnit, JournalUnit, journalPID, e.Message)
 	}
 	src := c.path("journal.export")
 	if err := os.WriteFile(src, []byte(export.String()), 0o600); err != nil {

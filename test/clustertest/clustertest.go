@@ -3,7 +3,9 @@
 // cluster-up` started, else one it starts itself (once, under a file lock,
 // so packages testing in parallel share it). It never imports
 // k8s.io/kubernetes: the cluster is built and run by hack/cluster.sh from
-// the separate test/cluster module.
+// the separate test/cluster module, and what tests know of it (its
+// kubeconfig, node, test image, journal) comes from the record the harness
+// writes into its state directory (Info), never from copies here.
 //
 // In `go test -short` every test that asks for the cluster is skipped.
 package clustertest
@@ -13,7 +15,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -34,25 +35,6 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
-
-// Names the harness creates (test/cluster).
-const (
-	// NodeName is the test cluster's one node.
-	NodeName = "mgtk-node"
-	// TestImage is loaded on the node; it also is the pod sandbox image.
-	// See test/cluster/testimage for its modes.
-	TestImage = "localhost/mgtk/testimage:v1"
-
-	// JournalUnit has entries in the node's systemd journal (the harness
-	// writes it, test/cluster JournalEntries): JournalOld from ten days
-	// before the cluster started, JournalRecent from an hour and a minute
-	// before.
-	JournalUnit = "crio"
-	JournalOld  = "mgtk journal entry from ten days ago"
-)
-
-// JournalRecent are the node's journal entries within the last 7 days.
-var JournalRecent = []string{"mgtk journal entry from an hour ago", "mgtk journal entry from a minute ago"}
 
 var (
 	once    sync.Once
@@ -109,8 +91,9 @@ func RepoRoot() (string, error) {
 func ensure() (*rest.Config, string, error) {
 	if kc := os.Getenv("TEST_KUBECONFIG"); kc != "" {
 		cfg, err := load(kc)
+		// The harness's record is beside its kubeconfig.
 		dir := filepath.Dir(kc)
-		if _, serr := os.Stat(filepath.Join(dir, "config.json")); serr != nil {
+		if _, serr := os.Stat(filepath.Join(dir, infoFile)); serr != nil {
 			dir = "" // not a cluster of the harness
 		}
 		return cfg, dir, err
@@ -123,8 +106,7 @@ func ensure() (*rest.Config, string, error) {
 	if dir == "" {
 		dir = filepath.Join(root, "_output", "cluster")
 	}
-	kc := filepath.Join(dir, "kubeconfig")
-	if cfg, err := load(kc); err == nil {
+	if cfg, err := loadHarness(dir); err == nil {
 		return cfg, dir, nil
 	}
 	// Start one, once across every test process of this run.
@@ -140,7 +122,7 @@ func ensure() (*rest.Config, string, error) {
 		return nil, "", fmt.Errorf("locking %s: %w", lock.Name(), err)
 	}
 	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) //nolint:errcheck // closing releases it too
-	if cfg, err := load(kc); err == nil {
+	if cfg, err := loadHarness(dir); err == nil {
 		return cfg, dir, nil // another test process started it meanwhile
 	}
 	cmd := exec.Command(filepath.Join(root, "hack", "cluster.sh"), "up", "--node")
@@ -150,8 +132,17 @@ func ensure() (*rest.Config, string, error) {
 		return nil, "", fmt.Errorf("starting it with hack/cluster.sh up --node: %w\n%s", err, out)
 	}
 	fmt.Fprintf(os.Stderr, "clustertest: started the test cluster; it keeps running: stop it with `make cluster-down`\n")
-	cfg, err := load(kc)
+	cfg, err := loadHarness(dir)
 	return cfg, dir, err
+}
+
+// loadHarness loads the cluster the harness's record in dir names.
+func loadHarness(dir string) (*rest.Config, error) {
+	info, err := readInfo(dir)
+	if err != nil {
+		return nil, err
+	}
+	return load(info.Kubeconfig)
 }
 
 // load reads a kubeconfig and checks the cluster answers /readyz.
@@ -261,16 +252,17 @@ func RequireNode(t testing.TB) string {
 			lockNode(t, syscall.LOCK_SH)
 		}
 	}
-	n, err := cs.CoreV1().Nodes().Get(t.Context(), NodeName, metav1.GetOptions{})
+	name := NodeName(t)
+	n, err := cs.CoreV1().Nodes().Get(t.Context(), name, metav1.GetOptions{})
 	if err != nil {
-		t.Fatalf("the test cluster has no node %s (start it with `make cluster-up CLUSTER_NODE=1`): %v", NodeName, err)
+		t.Fatalf("the test cluster has no node %s (start it with `make cluster-up CLUSTER_NODE=1`): %v", name, err)
 	}
 	for _, c := range n.Status.Conditions {
 		if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
 			return n.Name
 		}
 	}
-	t.Fatalf("node %s is not Ready", NodeName)
+	t.Fatalf("node %s is not Ready", name)
 	return ""
 }
 
@@ -293,7 +285,7 @@ func TakeNode(t testing.TB) string {
 	lockNode(t, syscall.LOCK_EX)
 	taken.Store(t, true)
 	t.Cleanup(func() { taken.Delete(t) })
-	return NodeName
+	return NodeName(t)
 }
 
 // StopKubelet stops the node's kubelet for the rest of the test and returns
@@ -349,26 +341,6 @@ func lockNode(t testing.TB, how int) {
 	if err != nil {
 		t.Fatalf("waiting for the node lock %s: %v", f.Name(), err)
 	}
-}
-
-// NodeJournal reports whether the node has the harness's test journal
-// (JournalUnit's entries): not on a cluster that is not the harness's, nor
-// on a host whose journald keeps its own volatile journal.
-func NodeJournal(t testing.TB) bool {
-	t.Helper()
-	Config(t)
-	if onceDir == "" {
-		return false
-	}
-	b, err := os.ReadFile(filepath.Join(onceDir, "config.json"))
-	if err != nil {
-		t.Fatalf("reading the harness's configuration: %v", err)
-	}
-	var c struct{ JournalDir string }
-	if err := json.Unmarshal(b, &c); err != nil {
-		t.Fatalf("reading the harness's configuration: %v", err)
-	}
-	return c.JournalDir != "" && c.JournalDir != "none"
 }
 
 // LoadImage imports an OCI or docker archive into the node's containerd

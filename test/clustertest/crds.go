@@ -2,9 +2,10 @@ package clustertest
 
 import (
 	"context"
+	"embed"
 	"fmt"
+	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 	"time"
@@ -20,28 +21,31 @@ import (
 
 var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
-// OpenShiftCRDDir is where the real config.openshift.io CRDs are: the
-// shared test data beside the repository, or $OPENSHIFT_CRDS_DIR.
-func OpenShiftCRDDir() (string, error) {
+// minimalCRDs are the config.openshift.io CRDs of the types the tests use
+// (ClusterOperator, Proxy, Infrastructure), written by hand: real group,
+// names, scope and status subresource, and only the schema the tests touch,
+// so that the repository tests on its own.
+//
+//go:embed crds/*.yaml
+var minimalCRDs embed.FS
+
+// openShiftCRDs returns the config.openshift.io CRDs to install, and where
+// they come from: the files of $OPENSHIFT_CRDS_DIR (the full upstream set,
+// from openshift/api) when set, else minimalCRDs.
+func openShiftCRDs() (fs.FS, string, error) {
 	if d := os.Getenv("OPENSHIFT_CRDS_DIR"); d != "" {
-		return d, nil
+		return os.DirFS(d), d, nil
 	}
-	root, err := RepoRoot()
-	if err != nil {
-		return "", err
-	}
-	d := filepath.Join(filepath.Dir(root), "shared", "testdata", "openshift-crds")
-	if _, err := os.Stat(d); err != nil {
-		return "", fmt.Errorf("the OpenShift CRDs are not at %s (set OPENSHIFT_CRDS_DIR): %w", d, err)
-	}
-	return d, nil
+	sub, err := fs.Sub(minimalCRDs, "crds")
+	return sub, "the minimal CRDs of test/clustertest/crds", err
 }
 
-// InstallOpenShiftCRDs installs every CRD of OpenShiftCRDDir (idempotent)
-// and waits until each is Established. It returns the CRD names.
+// InstallOpenShiftCRDs installs the config.openshift.io CRDs
+// (openShiftCRDs; idempotent) and waits until each is Established. It
+// returns the CRD names.
 func InstallOpenShiftCRDs(t testing.TB) []string {
 	t.Helper()
-	dir, err := OpenShiftCRDDir()
+	fsys, from, err := openShiftCRDs()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,40 +53,54 @@ func InstallOpenShiftCRDs(t testing.TB) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names, err := installCRDs(t.Context(), dc, dir)
+	names, err := installCRDs(t.Context(), dc, fsys, from)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return names
 }
 
-func installCRDs(ctx context.Context, dc dynamic.Interface, dir string) ([]string, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+// readCRDs reads the CustomResourceDefinitions of the YAML files of fsys
+// (from names it in errors), in the order of their file names.
+func readCRDs(fsys fs.FS, from string) ([]*unstructured.Unstructured, error) {
+	files, err := fs.Glob(fsys, "*.yaml")
 	if err != nil {
 		return nil, err
 	}
 	sort.Strings(files)
-	var names []string
+	var crds []*unstructured.Unstructured
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		b, err := fs.ReadFile(fsys, f)
 		if err != nil {
 			return nil, err
 		}
 		obj := &unstructured.Unstructured{}
 		if err := yaml.Unmarshal(b, &obj.Object); err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
+			return nil, fmt.Errorf("%s in %s: %w", f, from, err)
 		}
 		if obj.GetKind() != "CustomResourceDefinition" {
 			continue
 		}
+		crds = append(crds, obj)
+	}
+	if len(crds) == 0 {
+		return nil, fmt.Errorf("no CustomResourceDefinition in %s", from)
+	}
+	return crds, nil
+}
+
+func installCRDs(ctx context.Context, dc dynamic.Interface, fsys fs.FS, from string) ([]string, error) {
+	crds, err := readCRDs(fsys, from)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, obj := range crds {
 		_, err = dc.Resource(crdGVR).Create(ctx, obj, metav1.CreateOptions{})
 		if err != nil && !apierrors.IsAlreadyExists(err) {
-			return nil, fmt.Errorf("creating CRD %s from %s: %w", obj.GetName(), filepath.Base(f), err)
+			return nil, fmt.Errorf("creating CRD %s from %s: %w", obj.GetName(), from, err)
 		}
 		names = append(names, obj.GetName())
-	}
-	if len(names) == 0 {
-		return nil, fmt.Errorf("no CustomResourceDefinition in %s", dir)
 	}
 	for _, n := range names {
 		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {

@@ -17,16 +17,18 @@ import (
 
 // TestPod returns a pod running the test image with args (see
 // test/cluster/testimage), pinned to the node, never restarted.
-func TestPod(ns, name string, args ...string) *corev1.Pod {
+func TestPod(t testing.TB, ns, name string, args ...string) *corev1.Pod {
+	t.Helper()
+	node := harnessNode(t)
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec: corev1.PodSpec{
-			NodeName:                      NodeName,
+			NodeName:                      node.Name,
 			RestartPolicy:                 corev1.RestartPolicyNever,
 			TerminationGracePeriodSeconds: new(int64),
 			Containers: []corev1.Container{{
 				Name:            "main",
-				Image:           TestImage,
+				Image:           node.TestImage,
 				ImagePullPolicy: corev1.PullIfNotPresent,
 				Command:         append([]string{"/testimage"}, args...),
 			}},

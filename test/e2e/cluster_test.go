@@ -31,7 +31,7 @@ func TestPodLogThroughAPIServer(t *testing.T) {
 	t.Parallel()
 	clustertest.RequireNode(t)
 	ns := clustertest.Namespace(t)
-	createPod(t, clustertest.TestPod(ns, "logger", "log", "first line", "second line"))
+	createPod(t, clustertest.TestPod(t, ns, "logger", "log", "first line", "second line"))
 	clustertest.WaitForPod(t, ns, "logger", 2*time.Minute, clustertest.Running)
 	var got string
 	for i := 0; i < 50 && !strings.Contains(got, "second line"); i++ {
@@ -65,7 +65,7 @@ func TestExecTarStreamIsIntact(t *testing.T) {
 	if _, err := cs.CoreV1().ConfigMaps(ns).Create(t.Context(), cm, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	p := clustertest.TestPod(ns, "holder")
+	p := clustertest.TestPod(t, ns, "holder")
 	p.Spec.Volumes = []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 		LocalObjectReference: corev1.LocalObjectReference{Name: "data"}}}}}
 	p.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "data", MountPath: "/data"}}
@@ -112,7 +112,7 @@ func TestPrivilegedPodReadsAuditLog(t *testing.T) {
 	t.Parallel()
 	clustertest.RequireNode(t)
 	ns := clustertest.Namespace(t)
-	p := clustertest.TestPod(ns, "audit-reader", "cat", "/host/var/log/kube-apiserver/audit.log")
+	p := clustertest.TestPod(t, ns, "audit-reader", "cat", "/host/var/log/kube-apiserver/audit.log")
 	p.Spec.HostPID = true
 	p.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Privileged: new(true)}
 	p.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "host", MountPath: "/host"}}
@@ -151,7 +151,7 @@ func TestInClusterConfigFromPod(t *testing.T) {
 	t.Parallel()
 	clustertest.RequireNode(t)
 	ns := clustertest.Namespace(t)
-	p := clustertest.TestPod(ns, "lister", "list-namespaces")
+	p := clustertest.TestPod(t, ns, "lister", "list-namespaces")
 	p.Spec.ServiceAccountName = clustertest.ServiceAccount(t, ns)
 	createPod(t, p)
 	got := clustertest.WaitForPod(t, ns, "lister", 2*time.Minute, clustertest.Finished)
@@ -179,7 +179,7 @@ func TestLoadedImageRuns(t *testing.T) {
 	ref := "localhost/mgtk/loaded:e2e-" + hex.EncodeToString(b)
 	clustertest.LoadImage(t, clustertest.ImageArchive(t, ref))
 
-	p := clustertest.TestPod(ns, "loaded", "exit", "0", "ran from "+ref)
+	p := clustertest.TestPod(t, ns, "loaded", "exit", "0", "ran from "+ref)
 	p.Spec.Containers[0].Image = ref
 	p.Spec.Containers[0].ImagePullPolicy = corev1.PullNever
 	createPod(t, p)

@@ -63,7 +63,7 @@ func TestImageAsOcMustGather(t *testing.T) {
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "must-gather", Namespace: ns},
 		Spec: corev1.PodSpec{
-			NodeName:                      clustertest.NodeName,
+			NodeName:                      clustertest.NodeName(t),
 			PriorityClassName:             "system-cluster-critical",
 			RestartPolicy:                 corev1.RestartPolicyNever,
 			ServiceAccountName:            clustertest.ServiceAccount(t, ns),
@@ -123,7 +123,7 @@ func TestImageAsOcMustGather(t *testing.T) {
 	for _, st := range m.Steps {
 		if strings.Contains(st.Command, "audit-logs") || strings.Contains(st.Command, "node-logs") {
 			if len(st.Nodes) != 1 || st.Nodes[0].Path != nodes.PathDebugPod {
-				t.Errorf("%s: nodes %+v, want %s read through a debug pod", st.Command, st.Nodes, clustertest.NodeName)
+				t.Errorf("%s: nodes %+v, want %s read through a debug pod", st.Command, st.Nodes, clustertest.NodeName(t))
 			}
 		}
 	}

@@ -105,7 +105,7 @@ func TestGatherInAPod(t *testing.T) {
 	}
 	// The quota binds once the apiserver's admission sees it: until a
 	// critical pod is refused (a dry run).
-	probe := clustertest.TestPod(ns, "critical-probe")
+	probe := clustertest.TestPod(t, ns, "critical-probe")
 	probe.Spec.PriorityClassName = "system-cluster-critical"
 	if err := wait.PollUntilContextTimeout(t.Context(), 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 		_, err := cs.CoreV1().Pods(ns).Create(ctx, probe, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
@@ -114,7 +114,7 @@ func TestGatherInAPod(t *testing.T) {
 		t.Fatalf("the quota on critical pods never took effect: %v", err)
 	}
 
-	p := clustertest.TestPod(ns, "gather")
+	p := clustertest.TestPod(t, ns, "gather")
 	p.Spec.ServiceAccountName = clustertest.ServiceAccount(t, ns)
 	p.Spec.Containers[0].Image = ref
 	p.Spec.Containers[0].ImagePullPolicy = corev1.PullNever
@@ -133,8 +133,8 @@ func TestGatherInAPod(t *testing.T) {
 		"10-inspect:7: ok in",
 		"20-audit-logs:5: ok in",
 		"30-node-logs:6: ok in",
-		"audit-logs: " + clustertest.NodeName + ": read through a debug pod",
-		"node-logs: " + clustertest.NodeName + ": read through a debug pod",
+		"audit-logs: " + clustertest.NodeName(t) + ": read through a debug pod",
+		"node-logs: " + clustertest.NodeName(t) + ": read through a debug pod",
 		"debug pods go without priority class system-cluster-critical",
 		": ok (",
 		"result in /must-gather",
@@ -153,7 +153,7 @@ func TestNodeAgentOverExec(t *testing.T) {
 	clustertest.RequireNode(t)
 	ns := clustertest.Namespace(t)
 	ref := gatherImage(t)
-	p := clustertest.TestPod(ns, "agent")
+	p := clustertest.TestPod(t, ns, "agent")
 	p.Spec.HostPID = true
 	p.Spec.Containers[0].Image = ref
 	p.Spec.Containers[0].ImagePullPolicy = corev1.PullNever
@@ -180,11 +180,12 @@ func TestNodeAgentOverExec(t *testing.T) {
 	}
 
 	kubelet := clustertest.Exec(t, ns, "agent", "main", "/usr/bin/gather", "node-agent", "service-log", "kubelet")
-	real, err := os.ReadFile("/var/log/kubelet.log")
+	kubeletLog := clustertest.Harness(t).Node.KubeletLogFile
+	real, err := os.ReadFile(kubeletLog)
 	if err != nil {
 		t.Skipf("the kubelet log of this harness is not readable here: %v", err)
 	}
 	if len(kubelet) < 1024 || !bytes.HasPrefix(real, kubelet) {
-		t.Errorf("kubelet log over exec (%d bytes) is not the start of /var/log/kubelet.log (%d bytes)", len(kubelet), len(real))
+		t.Errorf("kubelet log over exec (%d bytes) is not the start of %s (%d bytes)", len(kubelet), kubeletLog, len(real))
 	}
 }

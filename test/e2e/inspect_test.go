@@ -155,7 +155,7 @@ func TestInspectClusterOperatorTree(t *testing.T) {
 				Template: corev1.PodTemplateSpec{
 					ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
 					Spec: func() corev1.PodSpec {
-						spec := clustertest.TestPod(ns, "x", "log", "web").Spec
+						spec := clustertest.TestPod(t, ns, "x", "log", "web").Spec
 						spec.RestartPolicy = corev1.RestartPolicyAlways
 						return spec
 					}(),
@@ -166,11 +166,11 @@ func TestInspectClusterOperatorTree(t *testing.T) {
 	})
 	// Each run lives 20 s, so once it has restarted, the previous run's
 	// container (and log) is certainly still there while we inspect.
-	crash := clustertest.TestPod(ns, "crasher", "exit-after", "20s", "3", "crash-output")
+	crash := clustertest.TestPod(t, ns, "crasher", "exit-after", "20s", "3", "crash-output")
 	crash.Spec.RestartPolicy = corev1.RestartPolicyAlways
-	withInit := clustertest.TestPod(ns, "with-init", "log", "main-output")
+	withInit := clustertest.TestPod(t, ns, "with-init", "log", "main-output")
 	withInit.Spec.InitContainers = []corev1.Container{{
-		Name: "setup", Image: clustertest.TestImage, ImagePullPolicy: corev1.PullIfNotPresent,
+		Name: "setup", Image: clustertest.TestImage(t), ImagePullPolicy: corev1.PullIfNotPresent,
 		Command: []string{"/testimage", "exit", "0", "init-output"},
 	}}
 	createPod(t, crash)
@@ -324,7 +324,7 @@ func TestInspectPlainClusterDefault(t *testing.T) {
 	cs := clustertest.Client(t)
 	ns := clustertest.Namespace(t)
 	// A failing pod puts its namespace into the default gathering.
-	createPod(t, clustertest.TestPod(ns, "failing", "exit", "1", "failing-output"))
+	createPod(t, clustertest.TestPod(t, ns, "failing", "exit", "1", "failing-output"))
 	clustertest.WaitForPod(t, ns, "failing", 2*time.Minute, clustertest.Finished)
 	// A healthy namespace stays out.
 	quiet := clustertest.Namespace(t)

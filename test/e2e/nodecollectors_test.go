@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -116,25 +117,30 @@ func checkAuditLogs(t *testing.T, cfg auditlogs.Config, wantLog string) {
 // and through the node log proxy; containerd, in neither, leaves no file.
 func TestServiceLogsFromTheNode(t *testing.T) {
 	t.Parallel()
-	units := []string{"kubelet", clustertest.JournalUnit, "containerd"}
 	tests := []struct {
 		name    string
-		cfg     func(t *testing.T) nodelogs.Config
+		cfg     func(t *testing.T, units []string) nodelogs.Config
 		wantLog string
 	}{
-		{name: "debug pod", cfg: func(t *testing.T) nodelogs.Config {
+		{name: "debug pod", cfg: func(t *testing.T, units []string) nodelogs.Config {
 			return nodelogs.Config{Units: units, Reaching: nodes.Reaching{Image: gatherImage(t)}}
 		}, wantLog: "read through a debug pod"},
-		{name: "node log proxy", cfg: func(*testing.T) nodelogs.Config {
+		{name: "node log proxy", cfg: func(_ *testing.T, units []string) nodelogs.Config {
 			return nodelogs.Config{Units: units, Reaching: nodes.Reaching{NoDebugPods: true}}
 		}, wantLog: "reading through the node log proxy"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			clustertest.RequireNode(t)
+			node := clustertest.RequireNode(t)
+			// The unit of the harness's journal (crio) when the node has it.
+			j := clustertest.NodeJournal(t)
+			units := []string{"kubelet", "containerd"}
+			if j != nil {
+				units = append(units, j.Unit)
+			}
 			env, dest := collectorEnv(t)
-			if err := nodelogs.Run(t.Context(), env, tc.cfg(t)); err != nil {
+			if err := nodelogs.Run(t.Context(), env, tc.cfg(t, units)); err != nil {
 				t.Fatalf("node-logs: %v", err)
 			}
 			if log := env.Log.(*syncBuffer).String(); !strings.Contains(log, tc.wantLog) {
@@ -144,34 +150,45 @@ func TestServiceLogsFromTheNode(t *testing.T) {
 			got := read(t, filepath.Join(dir, "kubelet_service.log"))
 			// The harness writes the kubelet's output to this host file; the
 			// gathered log is what it held then (it only grows since).
-			real, err := os.ReadFile("/var/log/kubelet.log")
+			kubeletLog := clustertest.Harness(t).Node.KubeletLogFile
+			real, err := os.ReadFile(kubeletLog)
 			if err != nil {
 				t.Skipf("the kubelet log of this harness is not readable here: %v", err)
 			}
 			if len(got) < 1024 || !strings.HasPrefix(string(real), got) {
-				t.Errorf("gathered kubelet log (%d bytes) is not the start of /var/log/kubelet.log (%d bytes)", len(got), len(real))
+				t.Errorf("gathered kubelet log (%d bytes) is not the start of %s (%d bytes)", len(got), kubeletLog, len(real))
 			}
 			if _, err := os.Stat(filepath.Join(dir, "containerd_service.log")); err == nil {
 				t.Errorf("a containerd log for a node without one: %q", read(t, filepath.Join(dir, "containerd_service.log")))
 			}
-			if !clustertest.NodeJournal(t) {
+			if j == nil {
 				t.Log("the node has no test journal: its journal path is not checked here")
 				return
 			}
-			journal := read(t, filepath.Join(dir, clustertest.JournalUnit+"_service.log"))
-			lines := strings.Split(strings.TrimSuffix(journal, "\n"), "\n")
-			if len(lines) != len(clustertest.JournalRecent) {
-				t.Errorf("%s log has %d lines, want the %d of the last 7 days:\n%s", clustertest.JournalUnit, len(lines), len(clustertest.JournalRecent), journal)
-			}
-			// short-precise, UTC: "Nov 26 17:52:21.000000 mgtk-node crio[4242]: ..."
-			linePattern := regexp.MustCompile(`^[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}\.\d{6} ` + clustertest.NodeName + ` ` + clustertest.JournalUnit + `\[4242\]: `)
-			for i, want := range clustertest.JournalRecent {
-				if i < len(lines) && (!strings.HasSuffix(lines[i], want) || !linePattern.MatchString(lines[i])) {
-					t.Errorf("%s log line %d = %q, want the journal line of %q", clustertest.JournalUnit, i+1, lines[i], want)
+			var recent, old []string
+			for _, e := range j.Entries {
+				if e.Age() < 7*24*time.Hour {
+					recent = append(recent, e.Message)
+				} else {
+					old = append(old, e.Message)
 				}
 			}
-			if strings.Contains(journal, clustertest.JournalOld) {
-				t.Errorf("%s log has the entry from before the 7-day window", clustertest.JournalUnit)
+			journal := read(t, filepath.Join(dir, j.Unit+"_service.log"))
+			lines := strings.Split(strings.TrimSuffix(journal, "\n"), "\n")
+			if len(lines) != len(recent) {
+				t.Errorf("%s log has %d lines, want the %d of the last 7 days:\n%s", j.Unit, len(lines), len(recent), journal)
+			}
+			// short-precise, UTC: "Nov 26 17:52:21.000000 mgtk-node crio[4242]: ..."
+			linePattern := regexp.MustCompile(`^[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}\.\d{6} ` + regexp.QuoteMeta(node) + ` ` + regexp.QuoteMeta(j.Unit) + `\[` + strconv.Itoa(j.PID) + `\]: `)
+			for i, want := range recent {
+				if i < len(lines) && (!strings.HasSuffix(lines[i], want) || !linePattern.MatchString(lines[i])) {
+					t.Errorf("%s log line %d = %q, want the journal line of %q", j.Unit, i+1, lines[i], want)
+				}
+			}
+			for _, o := range old {
+				if strings.Contains(journal, o) {
+					t.Errorf("%s log has the entry from before the 7-day window: %q", j.Unit, o)
+				}
 			}
 		})
 	}

@@ -70,7 +70,7 @@ func TestGatherWithDeadNode(t *testing.T) {
 	ns := clustertest.Namespace(t)
 	const pods = 4
 	for i := range pods {
-		createPod(t, clustertest.TestPod(ns, fmt.Sprintf("p%d", i), "log", "hello"))
+		createPod(t, clustertest.TestPod(t, ns, fmt.Sprintf("p%d", i), "log", "hello"))
 	}
 	for i := range pods {
 		clustertest.WaitForPod(t, ns, fmt.Sprintf("p%d", i), time.Minute, clustertest.Running)
@@ -126,7 +126,7 @@ func TestNodeCollectorsFallBack(t *testing.T) {
 		{name: "pods forbidden", kubeconfig: readOnlyKubeconfig, image: gatherImage, wantWhy: "forbidden"},
 		{name: "image absent", kubeconfig: kubeconfigPath, image: func(*testing.T) string { return "localhost/mgtk/absent:none" }, wantWhy: "ErrImagePull"},
 		// The test image has no /usr/bin/gather: its debug pod fails to start.
-		{name: "no node agent in the image", kubeconfig: kubeconfigPath, image: func(*testing.T) string { return clustertest.TestImage }, wantWhy: "pod ended: StartError"},
+		{name: "no node agent in the image", kubeconfig: kubeconfigPath, image: func(t *testing.T) string { return clustertest.TestImage(t) }, wantWhy: "pod ended: StartError"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -284,7 +284,7 @@ func TestNoDebugPodAfterTimeout(t *testing.T) {
 // pod and no temporary namespace, and its manifest says it was interrupted.
 func TestNoDebugPodAfterSIGTERM(t *testing.T) {
 	t.Parallel()
-	clustertest.RequireNode(t)
+	node := clustertest.RequireNode(t)
 	ns := clustertest.Namespace(t)
 	image := hangingAgentImage(t)
 	bin := gatherBinary(t)
@@ -303,7 +303,7 @@ func TestNoDebugPodAfterSIGTERM(t *testing.T) {
 	// Wait until the gather works through its debug pod (whose agent never
 	// answers).
 	if err := wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
-		return strings.Contains(stderr.String(), clustertest.NodeName+": debug pod running"), nil
+		return strings.Contains(stderr.String(), node+": debug pod running"), nil
 	}); err != nil {
 		t.Fatalf("no debug pod running: %v\n%s", err, stderr.String())
 	}
@@ -327,7 +327,7 @@ func TestNoDebugPodAfterSIGTERM(t *testing.T) {
 
 func checkNodeRecord(t *testing.T, got []builtin.NodeReport, path, reason string) {
 	t.Helper()
-	want := []builtin.NodeReport{{Name: clustertest.NodeName, Path: path, Reason: reason}}
+	want := []builtin.NodeReport{{Name: clustertest.NodeName(t), Path: path, Reason: reason}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("nodes of the step (-want +got):\n%s", diff)
 	}

@@ -1,0 +1,79 @@
+// Package clusterinfo is the record of a test cluster that the harness
+// writes into its state directory at up (FileName), for the tests:
+// test/clustertest reads it instead of keeping copies of the harness's names
+// (the node, the test image, the node's journal). The product module cannot
+// import this module (it requires k8s.io/kubernetes), so clustertest decodes
+// the same JSON with types of its own; testdata/cluster.json is the example
+// both sides are tested against.
+package clusterinfo
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+)
+
+// FileName is the record's name in the harness's state directory.
+const FileName = "cluster.json"
+
+// Info is what the tests may know about the running test cluster.
+type Info struct {
+	// Kubeconfig is the admin kubeconfig (an absolute path; it embeds its
+	// certificates).
+	Kubeconfig string `json:"kubeconfig"`
+	// AuditLogDir is the host directory where the apiserver writes
+	// audit.log, next to the rotated backups the harness puts there.
+	AuditLogDir string `json:"auditLogDir"`
+	// Node is the node tier; nil when only the control plane runs.
+	Node *Node `json:"node,omitempty"`
+}
+
+// Node is the cluster's one node.
+type Node struct {
+	Name string `json:"name"`
+	// TestImage is loaded into the node's containerd (nothing is ever
+	// pulled); it also is the pod sandbox image. See test/cluster/testimage.
+	TestImage string `json:"testImage"`
+	// KubeletLogFile is the host file the kubelet's output goes to.
+	KubeletLogFile string `json:"kubeletLogFile"`
+	// Journal is the node's test journal; nil when it has none.
+	Journal *Journal `json:"journal,omitempty"`
+}
+
+// Journal is what the harness wrote into the node's systemd journal: the
+// entries of one unit, in order, each from a process PID of the node's
+// host name.
+type Journal struct {
+	Unit    string         `json:"unit"`
+	PID     int            `json:"pid"`
+	Entries []JournalEntry `json:"entries"`
+}
+
+// JournalEntry is one entry, written AgeSeconds before the node started.
+type JournalEntry struct {
+	Message    string `json:"message"`
+	AgeSeconds int64  `json:"ageSeconds"`
+}
+
+// Write records info in dir, atomically: a reader sees the whole record or
+// none.
+func Write(dir string, info Info) error {
+	b, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+FileName+"-*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(append(b, '\n'))
+	err = errors.Join(err, f.Chmod(0o640), f.Close())
+	if err == nil {
+		err = os.Rename(f.Name(), filepath.Join(dir, FileName))
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+	}
+	return err
+}
