@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
@@ -66,16 +68,70 @@ type inspector struct {
 	deadNodes deadNodes // nodes whose kubelet did not answer for a log
 }
 
-// Run gathers the targets named by args (see parseArgs) and everything
-// they point at. It returns the aggregate of what could not be gathered;
-// whatever could be gathered is written.
+// Clients are the cluster clients inspect reads through.
+type Clients struct {
+	Dynamic   dynamic.Interface
+	Discovery discovery.DiscoveryInterface
+	// Kube streams pod logs and lists the namespaces and pods --cluster
+	// picks from.
+	Kube kubernetes.Interface
+}
+
+// Run is the built-in: it gathers the targets named by args (see
+// parseArgs) and everything they point at with the clients of env, and
+// writes the root files when it runs alone. It returns the aggregate of
+// what could not be gathered; whatever could be gathered is written.
 func Run(ctx context.Context, env *builtin.Env, cfg Config, args []string) error {
-	targets, err := parseArgs(args)
+	targets, cfg, err := prepare(cfg, args)
 	if err != nil {
 		return err
 	}
+	start := time.Now()
+	var c Clients
+	if c.Dynamic, err = env.Cluster.Dynamic(); err != nil {
+		return err
+	}
+	if c.Kube, err = env.Cluster.Kube(); err != nil {
+		return err
+	}
+	if c.Discovery, err = env.Cluster.Discovery(); err != nil {
+		return err
+	}
+	in, err := newInspector(c, env.Sink, env.Log, cfg)
+	if err != nil {
+		return err
+	}
+	in.run(ctx, targets)
+	if !env.InGatherRun {
+		in.record(WriteRootFiles(ctx, env, start, time.Now()))
+	}
+	return summarize(in.errs)
+}
+
+// Gather gathers the targets named by args and everything they point at
+// into sink, logging progress and warnings to log; it writes no root
+// files. It returns the aggregate of what could not be gathered.
+func Gather(ctx context.Context, c Clients, sink *output.Sink, log io.Writer, cfg Config, args []string) error {
+	targets, cfg, err := prepare(cfg, args)
+	if err != nil {
+		return err
+	}
+	in, err := newInspector(c, sink, log, cfg)
+	if err != nil {
+		return err
+	}
+	in.run(ctx, targets)
+	return summarize(in.errs)
+}
+
+// prepare parses args and fills in the defaults of cfg.
+func prepare(cfg Config, args []string) ([]target, Config, error) {
+	targets, err := parseArgs(args)
+	if err != nil {
+		return nil, cfg, err
+	}
 	if len(targets) == 0 && !cfg.Cluster {
-		return errors.New("nothing to inspect: name resources (e.g. clusteroperators, ns/NAME) or use --cluster")
+		return nil, cfg, errors.New("nothing to inspect: name resources (e.g. clusteroperators, ns/NAME) or use --cluster")
 	}
 	if cfg.Parallel <= 0 {
 		cfg.Parallel = DefaultParallel
@@ -86,45 +142,39 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config, args []string) error
 	if cfg.Namespace == "" {
 		cfg.Namespace = metav1.NamespaceDefault
 	}
-	start := time.Now()
-	dyn, err := env.Cluster.Dynamic()
+	return targets, cfg, nil
+}
+
+// newInspector reads the catalog of served types and sets up a run.
+func newInspector(c Clients, sink *output.Sink, log io.Writer, cfg Config) (*inspector, error) {
+	cat, err := newCatalog(c.Discovery)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	kube, err := env.Cluster.Kube()
-	if err != nil {
-		return err
-	}
-	disc, err := env.Cluster.Discovery()
-	if err != nil {
-		return err
-	}
-	cat, err := newCatalog(disc)
-	if err != nil {
-		return err
-	}
-	in := &inspector{
-		cfg: cfg, sink: env.Sink, logf: env.Logf, dyn: dyn, kube: kube, cat: cat,
+	return &inspector{
+		cfg: cfg, sink: sink, dyn: c.Dynamic, kube: c.Kube, cat: cat,
+		logf:    func(format string, args ...any) { fmt.Fprintf(log, format+"\n", args...) },
 		visited: map[string]bool{}, warned: map[string]bool{},
 		sem: make(chan struct{}, cfg.Parallel),
-	}
-	for _, w := range cat.warnings {
+	}, nil
+}
+
+// run gathers the targets (and the cluster with --cluster), and waits for
+// the logs in flight.
+func (in *inspector) run(ctx context.Context, targets []target) {
+	for _, w := range in.cat.warnings {
 		in.warn(w)
 	}
 	for _, t := range targets {
 		in.gatherTarget(ctx, t)
 	}
-	if cfg.Cluster {
+	if in.cfg.Cluster {
 		in.gatherCluster(ctx)
 	}
 	in.wg.Wait()
 	for _, err := range in.deadNodes.errors() {
 		in.record(err)
 	}
-	if !env.InGatherRun {
-		in.record(WriteRootFiles(ctx, env, start, time.Now()))
-	}
-	return summarize(in.errs)
 }
 
 // maxErrors is how many errors the returned error spells out; every one
