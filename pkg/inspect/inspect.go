@@ -11,11 +11,13 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/pager"
 
 	"github.com/must-gather/toolkit/pkg/builtin"
 	"github.com/must-gather/toolkit/pkg/output"
@@ -261,41 +263,61 @@ func (in *inspector) gatherTarget(ctx context.Context, t target) {
 // gatherAll gathers every object of a type (in ns, or everywhere).
 func (in *inspector) gatherAll(ctx context.Context, r resource, ns string) {
 	if r.gvr.Resource == "namespaces" && r.gvr.Group == "" {
-		in.eachPage(ctx, r, "", func(items []unstructured.Unstructured) {
-			for i := range items {
-				in.gatherNamespace(ctx, items[i].GetName())
-			}
+		in.eachItem(ctx, r, "", func(item *unstructured.Unstructured) error {
+			in.gatherNamespace(ctx, item.GetName())
+			return nil
 		})
 		return
 	}
-	in.eachPage(ctx, r, ns, func(items []unstructured.Unstructured) {
-		for i := range items {
-			in.handleObject(ctx, r, &items[i])
-		}
+	in.eachItem(ctx, r, ns, func(item *unstructured.Unstructured) error {
+		in.handleObject(ctx, r, item)
+		return nil
 	})
 }
 
-// eachPage lists a type page by page.
-func (in *inspector) eachPage(ctx context.Context, r resource, ns string, fn func([]unstructured.Unstructured)) {
-	opts := metav1.ListOptions{Limit: in.cfg.PageSize}
-	for {
-		list, err := in.dyn.Resource(r.gvr).Namespace(ns).List(ctx, opts)
-		if apierrors.IsNotFound(err) && opts.Continue == "" {
-			// The type went away since discovery (a CRD deleted while we
-			// gather): nothing to list, as for a type never served.
-			in.warn(fmt.Sprintf("skipping %s: no longer served", r.gr()))
-			return
+// errStop stops a listing early; what stopped it is recorded already.
+var errStop = errors.New("listing stopped")
+
+// eachItem lists a type page by page and hands each item to fn, which may
+// stop the listing with errStop. It reports whether the listing went
+// through; an error is recorded (a type gone since discovery is a
+// warning).
+func (in *inspector) eachItem(ctx context.Context, r resource, ns string, fn func(*unstructured.Unstructured) error) bool {
+	items := 0
+	err := in.pager(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		return in.dyn.Resource(r.gvr).Namespace(ns).List(ctx, opts)
+	}).EachListItem(ctx, metav1.ListOptions{}, func(obj runtime.Object) error {
+		item, ok := obj.(*unstructured.Unstructured)
+		if !ok {
+			return fmt.Errorf("unexpected item type %T", obj)
 		}
-		if err != nil {
-			in.record(describe("listing", r, ns, "", err))
-			return
-		}
-		fn(list.Items)
-		opts.Continue = list.GetContinue()
-		if opts.Continue == "" {
-			return
-		}
+		items++
+		return fn(item)
+	})
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, errStop):
+	case apierrors.IsNotFound(err) && items == 0:
+		// The type went away since discovery (a CRD deleted while we
+		// gather): nothing to list, as for a type never served.
+		in.warn(fmt.Sprintf("skipping %s: no longer served", r.gr()))
+	default:
+		in.record(describe("listing", r, ns, "", err))
 	}
+	return false
+}
+
+// pager lists in pages of --chunk-size (Config.PageSize), fetching at
+// most one page ahead of the one being written, so a big list is never
+// held whole. A listing whose continue token expired is not retried as a
+// full list: the items handed on already would be handed on twice.
+func (in *inspector) pager(fn pager.ListPageFunc) *pager.ListPager {
+	p := pager.New(fn)
+	p.PageSize = in.cfg.PageSize
+	p.PageBufferSize = 0
+	p.FullListIfExpired = false
+	return p
 }
 
 // describe wraps an API error with what was being done, and says plainly
@@ -429,30 +451,32 @@ func (in *inspector) gatherConfigGroups(ctx context.Context) {
 // writes no file.
 func (in *inspector) writeList(ctx context.Context, r resource, ns, rel string, skipEmpty bool, each func(*unstructured.Unstructured)) {
 	var lw *output.ListWriter
+	start := func() bool {
+		var err error
+		if lw, err = in.sink.CreateList(rel, r.kind+"List"); err != nil {
+			in.record(err)
+			return false
+		}
+		return true
+	}
 	failed := false
-	in.eachPage(ctx, r, ns, func(items []unstructured.Unstructured) {
-		if failed || (lw == nil && len(items) == 0 && skipEmpty) {
-			return
+	listed := in.eachItem(ctx, r, ns, func(item *unstructured.Unstructured) error {
+		if lw == nil && !start() {
+			return errStop
 		}
-		if lw == nil {
-			var err error
-			if lw, err = in.sink.CreateList(rel, r.kind+"List"); err != nil {
-				in.record(err)
-				failed = true
-				return
-			}
+		if err := lw.Add(item.Object); err != nil {
+			in.record(err)
+			failed = true
+			return errStop
 		}
-		for i := range items {
-			if err := lw.Add(items[i].Object); err != nil {
-				in.record(err)
-				failed = true
-				return
-			}
-			if each != nil {
-				each(&items[i])
-			}
+		if each != nil {
+			each(item)
 		}
+		return nil
 	})
+	if lw == nil && listed && !skipEmpty && !start() {
+		return
+	}
 	switch {
 	case lw == nil:
 		// Empty and skipped, or the listing failed (recorded).
