@@ -65,7 +65,7 @@ type inspector struct {
 	warned  map[string]bool
 	nsTypes []nsType // what every namespace lists, resolved once
 
-	sem       chan struct{} // bounds concurrent work (log streams, namespaces)
+	sem       chan struct{} // bounds concurrent log streams (Parallel)
 	wg        sync.WaitGroup
 	deadNodes deadNodes // nodes whose kubelet did not answer for a log
 }
