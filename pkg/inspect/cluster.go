@@ -2,12 +2,14 @@ package inspect
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // clusterStateTypes are the cluster-scoped types --cluster gathers (each
@@ -74,19 +76,18 @@ func (in *inspector) gatherCluster(ctx context.Context) {
 func (in *inspector) clusterNamespaces(ctx context.Context, openshift bool) []string {
 	want := map[string]bool{}
 	var all []string
-	opts := metav1.ListOptions{Limit: in.cfg.PageSize}
-	for {
-		list, err := in.kube.CoreV1().Namespaces().List(ctx, opts)
-		if err != nil {
-			in.record(describe("listing", resource{gvr: corev1.SchemeGroupVersion.WithResource("namespaces")}, "", "", err))
-			break
+	err := in.pager(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		return in.kube.CoreV1().Namespaces().List(ctx, opts)
+	}).EachListItem(ctx, metav1.ListOptions{}, func(obj runtime.Object) error {
+		ns, ok := obj.(*corev1.Namespace)
+		if !ok {
+			return fmt.Errorf("unexpected item type %T", obj)
 		}
-		for _, ns := range list.Items {
-			all = append(all, ns.Name)
-		}
-		if opts.Continue = list.Continue; opts.Continue == "" {
-			break
-		}
+		all = append(all, ns.Name)
+		return nil
+	})
+	if err != nil {
+		in.record(describe("listing", resource{gvr: corev1.SchemeGroupVersion.WithResource("namespaces")}, "", "", err))
 	}
 	for _, ns := range all {
 		switch {
@@ -115,22 +116,22 @@ func (in *inspector) clusterNamespaces(ctx context.Context, openshift bool) []st
 // failingPodNamespaces lists the namespaces that hold a failing pod.
 func (in *inspector) failingPodNamespaces(ctx context.Context) map[string]bool {
 	out := map[string]bool{}
-	opts := metav1.ListOptions{Limit: in.cfg.PageSize}
-	for {
-		list, err := in.kube.CoreV1().Pods(metav1.NamespaceAll).List(ctx, opts)
-		if err != nil {
-			in.record(describe("listing", resource{gvr: corev1.SchemeGroupVersion.WithResource("pods")}, "", "", err))
-			return out
+	err := in.pager(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		return in.kube.CoreV1().Pods(metav1.NamespaceAll).List(ctx, opts)
+	}).EachListItem(ctx, metav1.ListOptions{}, func(obj runtime.Object) error {
+		pod, ok := obj.(*corev1.Pod)
+		if !ok {
+			return fmt.Errorf("unexpected item type %T", obj)
 		}
-		for i := range list.Items {
-			if Failing(&list.Items[i]) {
-				out[list.Items[i].Namespace] = true
-			}
+		if Failing(pod) {
+			out[pod.Namespace] = true
 		}
-		if opts.Continue = list.Continue; opts.Continue == "" {
-			return out
-		}
+		return nil
+	})
+	if err != nil {
+		in.record(describe("listing", resource{gvr: corev1.SchemeGroupVersion.WithResource("pods")}, "", "", err))
 	}
+	return out
 }
 
 // Failing reports a pod that needs a look: failed or unknown, not yet

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"sort"
 
@@ -53,19 +53,20 @@ type eventList struct {
 // filter script and styles are inline, so it works on an offline laptop,
 // and without JavaScript it is still a plain table.
 func WriteEventFilter(sink *output.Sink) error {
-	files, err := filepath.Glob(filepath.Join(sink.Root(), "namespaces", "*", "core", "events.yaml"))
+	fsys := sink.FS()
+	files, err := fs.Glob(fsys, "namespaces/*/core/events.yaml")
 	if err != nil {
 		return err
 	}
 	var rows []eventRow
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		b, err := fs.ReadFile(fsys, f)
 		if err != nil {
 			return fmt.Errorf("event-filter.html: %w", err)
 		}
 		var l eventList
 		if err := yaml.Unmarshal(b, &l); err != nil {
-			return fmt.Errorf("event-filter.html: reading %s: %w", f, err)
+			return fmt.Errorf("event-filter.html: reading %s: %w", filepath.Join(sink.Root(), f), err)
 		}
 		for _, e := range l.Items {
 			t := firstNonEmpty(e.LastTimestamp, e.EventTime, e.Metadata.CreationTimestamp)

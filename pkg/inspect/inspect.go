@@ -4,16 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/pager"
 
 	"github.com/must-gather/toolkit/pkg/builtin"
 	"github.com/must-gather/toolkit/pkg/output"
@@ -61,21 +65,75 @@ type inspector struct {
 	warned  map[string]bool
 	nsTypes []nsType // what every namespace lists, resolved once
 
-	sem       chan struct{} // bounds concurrent work (log streams, namespaces)
+	sem       chan struct{} // bounds concurrent log streams (Parallel)
 	wg        sync.WaitGroup
 	deadNodes deadNodes // nodes whose kubelet did not answer for a log
 }
 
-// Run gathers the targets named by args (see parseArgs) and everything
-// they point at. It returns the aggregate of what could not be gathered;
-// whatever could be gathered is written.
+// Clients are the cluster clients inspect reads through.
+type Clients struct {
+	Dynamic   dynamic.Interface
+	Discovery discovery.DiscoveryInterface
+	// Kube streams pod logs and lists the namespaces and pods --cluster
+	// picks from.
+	Kube kubernetes.Interface
+}
+
+// Run is the built-in: it gathers the targets named by args (see
+// parseArgs) and everything they point at with the clients of env, and
+// writes the root files when it runs alone. It returns the aggregate of
+// what could not be gathered; whatever could be gathered is written.
 func Run(ctx context.Context, env *builtin.Env, cfg Config, args []string) error {
-	targets, err := parseArgs(args)
+	targets, cfg, err := prepare(cfg, args)
 	if err != nil {
 		return err
 	}
+	start := time.Now()
+	var c Clients
+	if c.Dynamic, err = env.Cluster.Dynamic(); err != nil {
+		return err
+	}
+	if c.Kube, err = env.Cluster.Kube(); err != nil {
+		return err
+	}
+	if c.Discovery, err = env.Cluster.Discovery(); err != nil {
+		return err
+	}
+	in, err := newInspector(c, env.Sink, env.Log, cfg)
+	if err != nil {
+		return err
+	}
+	in.run(ctx, targets)
+	if !env.InGatherRun {
+		in.record(WriteRootFiles(ctx, env, start, time.Now()))
+	}
+	return summarize(in.errs)
+}
+
+// Gather gathers the targets named by args and everything they point at
+// into sink, logging progress and warnings to log; it writes no root
+// files. It returns the aggregate of what could not be gathered.
+func Gather(ctx context.Context, c Clients, sink *output.Sink, log io.Writer, cfg Config, args []string) error {
+	targets, cfg, err := prepare(cfg, args)
+	if err != nil {
+		return err
+	}
+	in, err := newInspector(c, sink, log, cfg)
+	if err != nil {
+		return err
+	}
+	in.run(ctx, targets)
+	return summarize(in.errs)
+}
+
+// prepare parses args and fills in the defaults of cfg.
+func prepare(cfg Config, args []string) ([]target, Config, error) {
+	targets, err := parseArgs(args)
+	if err != nil {
+		return nil, cfg, err
+	}
 	if len(targets) == 0 && !cfg.Cluster {
-		return errors.New("nothing to inspect: name resources (e.g. clusteroperators, ns/NAME) or use --cluster")
+		return nil, cfg, errors.New("nothing to inspect: name resources (e.g. clusteroperators, ns/NAME) or use --cluster")
 	}
 	if cfg.Parallel <= 0 {
 		cfg.Parallel = DefaultParallel
@@ -86,45 +144,39 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config, args []string) error
 	if cfg.Namespace == "" {
 		cfg.Namespace = metav1.NamespaceDefault
 	}
-	start := time.Now()
-	dyn, err := env.Cluster.Dynamic()
+	return targets, cfg, nil
+}
+
+// newInspector reads the catalog of served types and sets up a run.
+func newInspector(c Clients, sink *output.Sink, log io.Writer, cfg Config) (*inspector, error) {
+	cat, err := newCatalog(c.Discovery)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	kube, err := env.Cluster.Kube()
-	if err != nil {
-		return err
-	}
-	disc, err := env.Cluster.Discovery()
-	if err != nil {
-		return err
-	}
-	cat, err := newCatalog(disc)
-	if err != nil {
-		return err
-	}
-	in := &inspector{
-		cfg: cfg, sink: env.Sink, logf: env.Logf, dyn: dyn, kube: kube, cat: cat,
+	return &inspector{
+		cfg: cfg, sink: sink, dyn: c.Dynamic, kube: c.Kube, cat: cat,
+		logf:    func(format string, args ...any) { fmt.Fprintf(log, format+"\n", args...) },
 		visited: map[string]bool{}, warned: map[string]bool{},
 		sem: make(chan struct{}, cfg.Parallel),
-	}
-	for _, w := range cat.warnings {
+	}, nil
+}
+
+// run gathers the targets (and the cluster with --cluster), and waits for
+// the logs in flight.
+func (in *inspector) run(ctx context.Context, targets []target) {
+	for _, w := range in.cat.warnings {
 		in.warn(w)
 	}
 	for _, t := range targets {
 		in.gatherTarget(ctx, t)
 	}
-	if cfg.Cluster {
+	if in.cfg.Cluster {
 		in.gatherCluster(ctx)
 	}
 	in.wg.Wait()
 	for _, err := range in.deadNodes.errors() {
 		in.record(err)
 	}
-	if !env.InGatherRun {
-		in.record(WriteRootFiles(ctx, env, start, time.Now()))
-	}
-	return summarize(in.errs)
 }
 
 // maxErrors is how many errors the returned error spells out; every one
@@ -211,41 +263,61 @@ func (in *inspector) gatherTarget(ctx context.Context, t target) {
 // gatherAll gathers every object of a type (in ns, or everywhere).
 func (in *inspector) gatherAll(ctx context.Context, r resource, ns string) {
 	if r.gvr.Resource == "namespaces" && r.gvr.Group == "" {
-		in.eachPage(ctx, r, "", func(items []unstructured.Unstructured) {
-			for i := range items {
-				in.gatherNamespace(ctx, items[i].GetName())
-			}
+		in.eachItem(ctx, r, "", func(item *unstructured.Unstructured) error {
+			in.gatherNamespace(ctx, item.GetName())
+			return nil
 		})
 		return
 	}
-	in.eachPage(ctx, r, ns, func(items []unstructured.Unstructured) {
-		for i := range items {
-			in.handleObject(ctx, r, &items[i])
-		}
+	in.eachItem(ctx, r, ns, func(item *unstructured.Unstructured) error {
+		in.handleObject(ctx, r, item)
+		return nil
 	})
 }
 
-// eachPage lists a type page by page.
-func (in *inspector) eachPage(ctx context.Context, r resource, ns string, fn func([]unstructured.Unstructured)) {
-	opts := metav1.ListOptions{Limit: in.cfg.PageSize}
-	for {
-		list, err := in.dyn.Resource(r.gvr).Namespace(ns).List(ctx, opts)
-		if apierrors.IsNotFound(err) && opts.Continue == "" {
-			// The type went away since discovery (a CRD deleted while we
-			// gather): nothing to list, as for a type never served.
-			in.warn(fmt.Sprintf("skipping %s: no longer served", r.gr()))
-			return
+// errStop stops a listing early; what stopped it is recorded already.
+var errStop = errors.New("listing stopped")
+
+// eachItem lists a type page by page and hands each item to fn, which may
+// stop the listing with errStop. It reports whether the listing went
+// through; an error is recorded (a type gone since discovery is a
+// warning).
+func (in *inspector) eachItem(ctx context.Context, r resource, ns string, fn func(*unstructured.Unstructured) error) bool {
+	items := 0
+	err := in.pager(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		return in.dyn.Resource(r.gvr).Namespace(ns).List(ctx, opts)
+	}).EachListItem(ctx, metav1.ListOptions{}, func(obj runtime.Object) error {
+		item, ok := obj.(*unstructured.Unstructured)
+		if !ok {
+			return fmt.Errorf("unexpected item type %T", obj)
 		}
-		if err != nil {
-			in.record(describe("listing", r, ns, "", err))
-			return
-		}
-		fn(list.Items)
-		opts.Continue = list.GetContinue()
-		if opts.Continue == "" {
-			return
-		}
+		items++
+		return fn(item)
+	})
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, errStop):
+	case apierrors.IsNotFound(err) && items == 0:
+		// The type went away since discovery (a CRD deleted while we
+		// gather): nothing to list, as for a type never served.
+		in.warn(fmt.Sprintf("skipping %s: no longer served", r.gr()))
+	default:
+		in.record(describe("listing", r, ns, "", err))
 	}
+	return false
+}
+
+// pager lists in pages of --chunk-size (Config.PageSize), fetching at
+// most one page ahead of the one being written, so a big list is never
+// held whole. A listing whose continue token expired is not retried as a
+// full list: the items handed on already would be handed on twice.
+func (in *inspector) pager(fn pager.ListPageFunc) *pager.ListPager {
+	p := pager.New(fn)
+	p.PageSize = in.cfg.PageSize
+	p.PageBufferSize = 0
+	p.FullListIfExpired = false
+	return p
 }
 
 // describe wraps an API error with what was being done, and says plainly
@@ -379,30 +451,32 @@ func (in *inspector) gatherConfigGroups(ctx context.Context) {
 // writes no file.
 func (in *inspector) writeList(ctx context.Context, r resource, ns, rel string, skipEmpty bool, each func(*unstructured.Unstructured)) {
 	var lw *output.ListWriter
+	start := func() bool {
+		var err error
+		if lw, err = in.sink.CreateList(rel, r.kind+"List"); err != nil {
+			in.record(err)
+			return false
+		}
+		return true
+	}
 	failed := false
-	in.eachPage(ctx, r, ns, func(items []unstructured.Unstructured) {
-		if failed || (lw == nil && len(items) == 0 && skipEmpty) {
-			return
+	listed := in.eachItem(ctx, r, ns, func(item *unstructured.Unstructured) error {
+		if lw == nil && !start() {
+			return errStop
 		}
-		if lw == nil {
-			var err error
-			if lw, err = in.sink.CreateList(rel, r.kind+"List"); err != nil {
-				in.record(err)
-				failed = true
-				return
-			}
+		if err := lw.Add(item.Object); err != nil {
+			in.record(err)
+			failed = true
+			return errStop
 		}
-		for i := range items {
-			if err := lw.Add(items[i].Object); err != nil {
-				in.record(err)
-				failed = true
-				return
-			}
-			if each != nil {
-				each(&items[i])
-			}
+		if each != nil {
+			each(item)
 		}
+		return nil
 	})
+	if lw == nil && listed && !skipEmpty && !start() {
+		return
+	}
 	switch {
 	case lw == nil:
 		// Empty and skipped, or the listing failed (recorded).

@@ -16,9 +16,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
-// gatherPodLogs fetches, in the background and bounded by Parallel, the
-// current log of every container and init container of a pod, and the
-// previous log of those that restarted.
+// gatherPodLogs fetches, in the background and bounded by Parallel (it
+// waits while Parallel logs are in flight), the current log of every
+// container and init container of a pod, and the previous log of those
+// that restarted.
 func (in *inspector) gatherPodLogs(ctx context.Context, u *unstructured.Unstructured) {
 	var pod corev1.Pod
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &pod); err != nil {
@@ -51,20 +52,29 @@ func (in *inspector) gatherPodLogs(ctx context.Context, u *unstructured.Unstruct
 		// A container waiting to restart still has the log of its last
 		// run as its current log.
 		if started || restarted {
-			in.spawn(func() { in.fetchLog(ctx, pod.Spec.NodeName, pod.Namespace, pod.Name, c, false) })
+			in.spawn(ctx, func() { in.fetchLog(ctx, pod.Spec.NodeName, pod.Namespace, pod.Name, c, false) })
 		}
 		if restarted {
-			in.spawn(func() { in.fetchLog(ctx, pod.Spec.NodeName, pod.Namespace, pod.Name, c, true) })
+			in.spawn(ctx, func() { in.fetchLog(ctx, pod.Spec.NodeName, pod.Namespace, pod.Name, c, true) })
 		}
 	}
 }
 
-// spawn runs fn in the background, at most Parallel at a time.
-func (in *inspector) spawn(fn func()) {
+// spawn runs fn in the background, at most Parallel at a time: it waits
+// for a free slot before it starts a goroutine, so the goroutines never
+// outnumber the bound, whatever the number of containers. Once ctx is
+// done, fn runs here: it fails at once, and its error is recorded as it
+// would have been in the background.
+func (in *inspector) spawn(ctx context.Context, fn func()) {
+	select {
+	case in.sem <- struct{}{}:
+	case <-ctx.Done():
+		fn()
+		return
+	}
 	in.wg.Add(1)
 	go func() {
 		defer in.wg.Done()
-		in.sem <- struct{}{}
 		defer func() { <-in.sem }()
 		fn()
 	}()

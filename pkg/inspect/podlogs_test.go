@@ -1,11 +1,14 @@
 package inspect
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -57,5 +60,80 @@ func TestDeadNodes(t *testing.T) {
 	if len(errs) != 1 || !errors.Is(errs[0], first) ||
 		!strings.HasPrefix(errs[0].Error(), "skipped 2 container logs of pods on node a: its kubelet could not be reached") {
 		t.Errorf("errors = %v", errs)
+	}
+}
+
+// spawn starts no goroutine beyond its bound: with Parallel logs in
+// flight, it waits for one to end before it starts the next (it used to
+// start one goroutine per container, each waiting for a slot).
+func TestSpawnBound(t *testing.T) {
+	t.Parallel()
+	const parallel, jobs = 2, 10
+	in := &inspector{sem: make(chan struct{}, parallel)}
+	release := make(chan struct{})
+	started := make(chan struct{}, jobs)
+	var running, maxRunning, returned atomic.Int32
+	spawned := make(chan struct{})
+	go func() {
+		defer close(spawned)
+		for range jobs {
+			in.spawn(t.Context(), func() {
+				n := running.Add(1)
+				for m := maxRunning.Load(); n > m && !maxRunning.CompareAndSwap(m, n); m = maxRunning.Load() {
+				}
+				started <- struct{}{}
+				<-release
+				running.Add(-1)
+			})
+			returned.Add(1)
+		}
+	}()
+	for range parallel {
+		<-started
+	}
+	// While both slots are busy, no further spawn returns: none has left
+	// a goroutine behind waiting for a slot.
+	window := time.After(100 * time.Millisecond)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for watching := true; watching; {
+		select {
+		case <-window:
+			watching = false
+		case <-tick.C:
+			if n := returned.Load(); n > parallel {
+				t.Fatalf("%d spawns returned with %d slots busy", n, parallel)
+			}
+		}
+	}
+	release <- struct{}{} // one ends: the next starts
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no job started after a slot freed")
+	}
+	close(release)
+	<-spawned
+	in.wg.Wait()
+	if got := len(started) + parallel + 1; got != jobs {
+		t.Errorf("%d jobs ran, want %d", got, jobs)
+	}
+	if m := maxRunning.Load(); m > parallel {
+		t.Errorf("%d jobs ran at once, bound %d", m, parallel)
+	}
+}
+
+// Once the context is done, spawn runs the work itself (it fails at once
+// and records its error) rather than wait for a slot.
+func TestSpawnDone(t *testing.T) {
+	t.Parallel()
+	in := &inspector{sem: make(chan struct{}, 1)}
+	in.sem <- struct{}{} // the only slot is taken
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	ran := false
+	in.spawn(ctx, func() { ran = true })
+	if !ran {
+		t.Error("spawn with a done context returned without running the work")
 	}
 }

@@ -1,6 +1,8 @@
-// Package output is the one sink every collector writes through. It owns
-// the destination directory: paths (relative, never escaping it), atomic
-// writes (temporary file, then rename), directory and file modes, optional
-// gzip, the count of files and bytes per step, and the disk guard. Collectors
-// never write files themselves.
+// Package output is the one sink every collector writes through. The Sink
+// owns the rules: paths (relative, never escaping the destination), atomic
+// writes (nothing visible before Close), directory and file modes, optional
+// gzip, the count of files and bytes per step, the disk guard, and the
+// redaction of every object written. A Store only keeps the bytes: the disk
+// (New), or memory in tests (package outputtest), so no choice of Store
+// bypasses a rule. Collectors never write files themselves.
 package output

@@ -27,11 +27,14 @@ type Options struct {
 	// --volume-percentage`). 0 or 100 and above disable the guard.
 	VolumePercentage int
 	// Usage reports the used percentage of the filesystem holding dir;
-	// nil means statfs. Tests inject their own.
+	// nil means statfs for New, and no guard for NewSink. Tests inject
+	// their own.
 	Usage func(dir string) (float64, error)
 }
 
-// Sink writes files below one root directory.
+// Sink is what collectors write through. It owns the rules every file
+// follows, whatever its Store: paths, gzip, counts, the disk guard, and
+// the redaction of objects (WriteObject, CreateList).
 type Sink struct {
 	*shared
 	counter *Counter
@@ -39,7 +42,7 @@ type Sink struct {
 
 // shared is the state every view of one destination shares.
 type shared struct {
-	root  string
+	store Store
 	opts  Options
 	mu    sync.Mutex
 	full  error // set once the disk guard tripped; sticky
@@ -60,7 +63,8 @@ func (c *Counter) Bytes() int64 { return c.bytes.Load() }
 // has tripped: nothing new is written after that.
 var ErrVolumeFull = errors.New("destination volume above --volume-percentage")
 
-// New creates the root directory when needed and returns a sink for it.
+// New creates the root directory when needed and returns a sink that
+// writes files below it.
 func New(root string, opts Options) (*Sink, error) {
 	if err := os.MkdirAll(root, dirMode); err != nil {
 		return nil, fmt.Errorf("creating destination %s: %w", root, err)
@@ -68,11 +72,19 @@ func New(root string, opts Options) (*Sink, error) {
 	if opts.Usage == nil {
 		opts.Usage = statfsUsage
 	}
-	return &Sink{shared: &shared{root: root, opts: opts}, counter: new(Counter)}, nil
+	return NewSink(diskStore{root: root}, opts), nil
 }
 
-// Root is the destination directory.
-func (s *Sink) Root() string { return s.root }
+// NewSink returns a sink that keeps its files in store.
+func NewSink(store Store, opts Options) *Sink {
+	return &Sink{shared: &shared{store: store, opts: opts}, counter: new(Counter)}
+}
+
+// Root is the destination directory ("" when the files are not on disk).
+func (s *Sink) Root() string { return s.store.Dir() }
+
+// FS reads back the files written so far.
+func (s *Sink) FS() fs.FS { return s.store.FS() }
 
 // WithCounter returns a view of the sink that also counts into c: the
 // runner gives each step its own.
@@ -88,16 +100,17 @@ func (s *Sink) Full() error {
 	return s.full
 }
 
-// path validates a collector's relative path and returns it inside root.
-func (s *Sink) path(rel string) (string, error) {
+// checkPath validates a collector's relative path: it must stay inside
+// the destination.
+func checkPath(rel string) error {
 	if rel == "" || path.IsAbs(rel) || filepath.IsAbs(rel) || strings.Contains(rel, "\\") {
-		return "", fmt.Errorf("invalid output path %q: must be relative", rel)
+		return fmt.Errorf("invalid output path %q: must be relative", rel)
 	}
 	clean := path.Clean(rel)
 	if clean == "." || clean == ".." || strings.HasPrefix(clean, "../") || clean != rel {
-		return "", fmt.Errorf("invalid output path %q: must be clean and stay inside the destination", rel)
+		return fmt.Errorf("invalid output path %q: must be clean and stay inside the destination", rel)
 	}
-	return filepath.Join(s.root, filepath.FromSlash(clean)), nil
+	return nil
 }
 
 // checkGuard trips the disk guard when the filesystem is too full.
@@ -108,15 +121,16 @@ func (s *Sink) checkGuard() error {
 		return s.full
 	}
 	p := s.opts.VolumePercentage
-	if p <= 0 || p >= 100 {
+	if p <= 0 || p >= 100 || s.opts.Usage == nil {
 		return nil
 	}
-	used, err := s.opts.Usage(s.root)
+	root := s.store.Dir()
+	used, err := s.opts.Usage(root)
 	if err != nil {
 		return nil // cannot tell: keep going rather than lose data
 	}
 	if used >= float64(p) {
-		s.full = fmt.Errorf("%w: %s is %.0f%% used, limit %d%%", ErrVolumeFull, s.root, used, p)
+		s.full = fmt.Errorf("%w: %s is %.0f%% used, limit %d%%", ErrVolumeFull, root, used, p)
 		return s.full
 	}
 	return nil
@@ -126,9 +140,9 @@ func (s *Sink) checkGuard() error {
 // succeeds; Abort (or a failed Close) leaves nothing behind.
 type File struct {
 	sink    *Sink
-	final   string
-	tmp     *os.File
-	w       io.Writer // what callers write to: tmp, or a gzip writer over it
+	rel     string
+	sf      StoreFile
+	w       io.Writer // what callers write to: sf, or a gzip writer over it
 	gz      *gzip.Writer
 	meta    bool
 	written int64 // uncompressed bytes since the last guard check
@@ -174,8 +188,7 @@ func (s *Sink) write(rel string, data []byte, meta bool) error {
 const guardEvery = 4 << 20
 
 func (s *Sink) create(rel string, gz, meta bool) (*File, error) {
-	final, err := s.path(rel)
-	if err != nil {
+	if err := checkPath(rel); err != nil {
 		return nil, err
 	}
 	if !meta {
@@ -183,16 +196,13 @@ func (s *Sink) create(rel string, gz, meta bool) (*File, error) {
 			return nil, fmt.Errorf("not writing %s: %w", rel, err)
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(final), dirMode); err != nil {
-		return nil, fmt.Errorf("writing %s: %w", rel, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(final), "."+filepath.Base(final)+".tmp-*")
+	sf, err := s.store.Create(rel)
 	if err != nil {
 		return nil, fmt.Errorf("writing %s: %w", rel, err)
 	}
-	f := &File{sink: s, final: final, tmp: tmp, w: tmp, meta: meta}
+	f := &File{sink: s, rel: rel, sf: sf, w: sf, meta: meta}
 	if gz {
-		f.gz = gzip.NewWriter(tmp)
+		f.gz = gzip.NewWriter(sf)
 		f.w = f.gz
 	}
 	return f, nil
@@ -205,23 +215,15 @@ func (f *File) Write(p []byte) (int, error) {
 		if f.written >= guardEvery {
 			f.written = 0
 			if err := f.sink.checkGuard(); err != nil {
-				return 0, fmt.Errorf("writing %s: %w", f.rel(), err)
+				return 0, fmt.Errorf("writing %s: %w", f.rel, err)
 			}
 		}
 	}
 	n, err := f.w.Write(p)
 	if err != nil {
-		return n, fmt.Errorf("writing %s: %w", f.rel(), err)
+		return n, fmt.Errorf("writing %s: %w", f.rel, err)
 	}
 	return n, nil
-}
-
-func (f *File) rel() string {
-	r, err := filepath.Rel(f.sink.root, f.final)
-	if err != nil {
-		return f.final
-	}
-	return filepath.ToSlash(r)
 }
 
 // Close finishes the file and moves it into place.
@@ -230,24 +232,19 @@ func (f *File) Close() error {
 		return nil
 	}
 	f.done = true
-	var errs []error
 	if f.gz != nil {
-		errs = append(errs, f.gz.Close())
+		if err := f.gz.Close(); err != nil {
+			f.sf.Discard()
+			return fmt.Errorf("writing %s: %w", f.rel, err)
+		}
 	}
-	errs = append(errs, f.tmp.Chmod(fileMode))
-	info, statErr := f.tmp.Stat()
-	errs = append(errs, statErr, f.tmp.Close())
-	if err := errors.Join(errs...); err != nil {
-		_ = os.Remove(f.tmp.Name())
-		return fmt.Errorf("writing %s: %w", f.rel(), err)
-	}
-	if err := os.Rename(f.tmp.Name(), f.final); err != nil {
-		_ = os.Remove(f.tmp.Name())
-		return fmt.Errorf("writing %s: %w", f.rel(), err)
+	size, err := f.sf.Commit()
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", f.rel, err)
 	}
 	for _, c := range []*Counter{f.sink.counter, &f.sink.total} {
 		c.files.Add(1)
-		c.bytes.Add(info.Size())
+		c.bytes.Add(size)
 	}
 	return nil
 }
@@ -264,11 +261,11 @@ func (f *File) Append(others ...*File) error {
 			continue
 		}
 		if f.gz != nil || o.gz != nil {
-			errs = append(errs, fmt.Errorf("appending %s to %s: not for gzip files", o.rel(), f.rel()))
-		} else if _, err := o.tmp.Seek(0, io.SeekStart); err != nil {
-			errs = append(errs, fmt.Errorf("appending %s to %s: %w", o.rel(), f.rel(), err))
-		} else if _, err := io.Copy(f, o.tmp); err != nil {
-			errs = append(errs, fmt.Errorf("appending %s to %s: %w", o.rel(), f.rel(), err))
+			errs = append(errs, fmt.Errorf("appending %s to %s: not for gzip files", o.rel, f.rel))
+		} else if r, err := o.sf.Reader(); err != nil {
+			errs = append(errs, fmt.Errorf("appending %s to %s: %w", o.rel, f.rel, err))
+		} else if _, err := io.Copy(f, r); err != nil {
+			errs = append(errs, fmt.Errorf("appending %s to %s: %w", o.rel, f.rel, err))
 		}
 		o.Abort()
 	}
@@ -284,22 +281,17 @@ func (f *File) Abort() {
 	if f.gz != nil {
 		_ = f.gz.Close()
 	}
-	_ = f.tmp.Close()
-	_ = os.Remove(f.tmp.Name())
+	f.sf.Discard()
 }
 
 // AppendMeta opens a file of the run's record (the run log) for appending.
 // Unlike other files it is visible while it grows, so a run killed midway
 // still leaves it; it bypasses the disk guard and is not counted.
-func (s *Sink) AppendMeta(rel string) (*os.File, error) {
-	p, err := s.path(rel)
-	if err != nil {
+func (s *Sink) AppendMeta(rel string) (io.WriteCloser, error) {
+	if err := checkPath(rel); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(p), dirMode); err != nil {
-		return nil, err
-	}
-	return os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, fileMode)
+	return s.store.OpenAppend(rel)
 }
 
 // Add counts files and bytes written outside the sink (by an external
