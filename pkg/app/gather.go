@@ -15,7 +15,6 @@ import (
 	"github.com/must-gather/toolkit/pkg/builtin"
 	"github.com/must-gather/toolkit/pkg/cli"
 	"github.com/must-gather/toolkit/pkg/cluster"
-	"github.com/must-gather/toolkit/pkg/inspect"
 	"github.com/must-gather/toolkit/pkg/output"
 	"github.com/must-gather/toolkit/pkg/since"
 	"github.com/must-gather/toolkit/pkg/steps"
@@ -195,15 +194,6 @@ func (o *gatherOptions) run(ctx context.Context) error {
 		Warnings:   warnings,
 		ProgramEnv: programEnv,
 	})
-	// The root files of the inspect layout, once for the whole run.
-	if mo.ClusterError == "" {
-		if rerr := inspect.WriteDiscovery(ctx, &builtin.Env{Sink: sink, Cluster: access}); rerr != nil {
-			fmt.Fprintf(o.streams.ErrOut, "warning: %v\n", rerr)
-		}
-	}
-	if rerr := inspect.WriteEventFilter(sink); rerr != nil {
-		fmt.Fprintf(o.streams.ErrOut, "warning: %v\n", rerr)
-	}
 	end := time.Now()
 	if terr := sink.WriteMeta("timestamp", []byte(timestampLine(start)+timestampLine(end))); terr != nil {
 		err = errors.Join(err, terr)

@@ -28,6 +28,15 @@ type Builtin interface {
 	Run(ctx context.Context, env *Env, args []string) error
 }
 
+// RunFiler is offered by a built-in whose layout has files at the root of
+// the destination that belong to the whole run (inspect: the aggregated
+// discovery documents and event-filter.html, which reads every event
+// gathered). A gather run asks each built-in of its registry that offers
+// it once, after the last step; a built-in run alone writes them itself.
+type RunFiler interface {
+	WriteRunFiles(ctx context.Context, env *Env) error
+}
+
 // Env is what a built-in gets to work with.
 type Env struct {
 	// Sink is the destination; every file goes through it.

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"context"
+	"errors"
 
 	"github.com/spf13/pflag"
 
@@ -29,6 +30,18 @@ func (c *Command) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.cfg.Cluster, "cluster", false, "the whole-cluster default: ClusterOperators and what they point at (when served), cluster-scoped state, and the system namespaces plus every namespace with a failing pod")
 	fs.IntVar(&c.cfg.Parallel, "parallel", DefaultParallel, "how many logs and objects to fetch at once")
 	fs.Int64Var(&c.cfg.PageSize, "chunk-size", DefaultPageSize, "list large results in chunks of this size")
+}
+
+// WriteRunFiles writes the root files of the inspect layout once for a
+// whole gather run: the aggregated discovery documents (when the cluster
+// can be reached; the run has recorded why not otherwise) and
+// event-filter.html over every event gathered.
+func (c *Command) WriteRunFiles(ctx context.Context, env *builtin.Env) error {
+	var errs []error
+	if _, err := env.Cluster.Config(); err == nil {
+		errs = append(errs, WriteDiscovery(ctx, env))
+	}
+	return errors.Join(append(errs, WriteEventFilter(env.Sink))...)
 }
 
 // Run gathers.

@@ -116,6 +116,7 @@ func Run(ctx context.Context, sink *output.Sink, steps []Step, o Options) (*Mani
 		r.runOne(ctx, runCtx, i, len(steps), s, rec)
 		errs = append(errs, r.save())
 	}
+	r.writeRunFiles(ctx)
 	if r.m.StopReason == "" {
 		if full := sink.Full(); full != nil {
 			r.m.StopReason = full.Error()
@@ -127,6 +128,23 @@ func Run(ctx context.Context, sink *output.Sink, steps []Step, o Options) (*Mani
 	r.logf("finished in %s: %s (%d files, %s)", time.Since(r.start).Round(time.Millisecond), r.m.Status, r.m.Files, humanBytes(r.m.Bytes))
 	errs = append(errs, r.save())
 	return r.m, errors.Join(errs...)
+}
+
+// writeRunFiles lets every built-in that offers it write its files of the
+// whole run, once, after the last step. What fails there is a warning: the
+// steps' data is written.
+func (r *Runner) writeRunFiles(ctx context.Context) {
+	for _, name := range r.o.Registry.Names() {
+		rf, ok := r.o.Registry[name]().(builtin.RunFiler)
+		if !ok {
+			continue
+		}
+		env := r.o.Env
+		env.Sink, env.Log, env.InGatherRun = r.sink, r.log, true
+		if err := rf.WriteRunFiles(ctx, &env); err != nil {
+			r.logf("warning: %s: %v", name, err)
+		}
+	}
 }
 
 // stopReason says why no further step may start, or "".

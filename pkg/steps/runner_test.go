@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/must-gather/toolkit/pkg/builtin"
 	"github.com/must-gather/toolkit/pkg/output"
+	"github.com/must-gather/toolkit/pkg/output/outputtest"
 )
 
 // fake is a built-in whose behaviour the test decides.
@@ -287,5 +290,56 @@ func TestRunRecordsNodes(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("nodes per step (-want +got):\n%s", diff)
+	}
+}
+
+// runFiler is a built-in that offers files of the whole run.
+type runFiler struct {
+	fake
+	write func(env *builtin.Env) error
+}
+
+func (r *runFiler) WriteRunFiles(_ context.Context, env *builtin.Env) error { return r.write(env) }
+
+// Built-ins that offer files of the whole run write them once, after the
+// last step (so they see every step's data); a failure there is a warning
+// in the run log, not a failed run.
+func TestRunWritesRunFiles(t *testing.T) {
+	t.Parallel()
+	sink, store := outputtest.New(output.Options{})
+	reg := registry(t)
+	calls := 0
+	reg["summary"] = func() builtin.Builtin {
+		return &runFiler{write: func(env *builtin.Env) error {
+			calls++
+			if !env.InGatherRun {
+				return errors.New("not told it is in a gather run")
+			}
+			data, err := fs.ReadFile(env.Sink.FS(), "b.txt")
+			if err != nil {
+				return fmt.Errorf("the last step's file is not there yet: %w", err)
+			}
+			return env.Sink.WriteFile("summary.txt", append([]byte("saw "), data...))
+		}}
+	}
+	reg["broken"] = func() builtin.Builtin {
+		return &runFiler{write: func(*builtin.Env) error { return errors.New("no discovery") }}
+	}
+	steps := parseFile("10-a", "write a.txt\nwrite b.txt\n", Vars{})
+	m, err := Run(t.Context(), sink, steps, Options{Registry: reg, Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Status != RunOK {
+		t.Errorf("run status %s, want %s: a run file's failure is a warning", m.Status, RunOK)
+	}
+	if calls != 1 {
+		t.Errorf("WriteRunFiles called %d times, want once", calls)
+	}
+	if got, _ := store.Read("summary.txt"); string(got) != "saw b.txt" {
+		t.Errorf("summary.txt = %q, want %q", got, "saw b.txt")
+	}
+	if log, _ := store.Read(RunLogFile); !strings.Contains(string(log), "warning: broken: no discovery") {
+		t.Errorf("run log lacks the warning:\n%s", log)
 	}
 }
