@@ -78,74 +78,97 @@ func unpack(root *os.Root, tr io.Reader, h *tar.Header) (refused string, err err
 	if why != "" {
 		return why, nil
 	}
+	if !safeType(h.Typeflag) {
+		return unsafeType(h.Typeflag), nil
+	}
 	if name == "." {
-		return "", nil // dest itself
+		if h.Typeflag == tar.TypeDir {
+			return "", nil // dest itself
+		}
+		return "over the destination", nil
 	}
 	if why, err := belowLink(root, name); why != "" || err != nil {
 		return why, err
 	}
+	var target string // of a hard link
 	switch h.Typeflag {
-	case tar.TypeDir:
+	case tar.TypeSymlink:
+		if why := linkTarget(name, h.Linkname); why != "" {
+			return why, nil
+		}
+	case tar.TypeLink:
+		if target, why = inside(h.Linkname); why != "" {
+			return "hard link: " + why, nil
+		}
+		if why, err := belowLink(root, target); why != "" || err != nil {
+			return "hard link " + why, err
+		}
+		fi, err := root.Lstat(target)
+		if err != nil || !fi.Mode().IsRegular() {
+			return "hard link to " + target + ": not a regular file unpacked before it", nil
+		}
+	}
+	if err := mkdirs(root, path.Dir(name)); err != nil {
+		return "", err
+	}
+	if h.Typeflag == tar.TypeDir {
 		fi, err := root.Lstat(name)
 		switch {
 		case err == nil && fi.IsDir():
 			return "", root.Chmod(name, dirMode)
 		case err == nil:
+			// A file or link of its name goes.
 			if err := root.Remove(name); err != nil {
 				return "", err
 			}
 		case !errors.Is(err, fs.ErrNotExist):
 			return "", err
 		}
-		return "", root.MkdirAll(name, dirMode)
-	case tar.TypeReg:
-		if why, err := replace(root, name); why != "" || err != nil {
-			return why, err
-		}
-		f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
-		if err != nil {
-			return "", err
-		}
-		if _, err := io.Copy(f, tr); err != nil {
-			f.Close()
-			return "", fmt.Errorf("writing %s: %w", name, err)
-		}
-		if err := f.Close(); err != nil {
-			return "", err
-		}
-		// Umask may have taken from the mode.
-		return "", root.Chmod(name, fileMode)
+		return "", mkdirs(root, name)
+	}
+	if why, err := replace(root, name); why != "" || err != nil {
+		return why, err
+	}
+	switch h.Typeflag {
 	case tar.TypeSymlink:
-		if why := linkTarget(name, h.Linkname); why != "" {
-			return why, nil
-		}
-		if why, err := replace(root, name); why != "" || err != nil {
-			return why, err
-		}
 		return "", root.Symlink(h.Linkname, name)
 	case tar.TypeLink:
-		target, why := inside(h.Linkname)
-		if why != "" {
-			return "hard link: " + why, nil
-		}
-		if why, err := belowLink(root, target); why != "" || err != nil {
-			return "hard link: " + why, err
-		}
-		fi, err := root.Lstat(target)
-		if err != nil || !fi.Mode().IsRegular() {
-			return "hard link to " + target + ": not a regular file unpacked before it", nil
-		}
-		if why, err := replace(root, name); why != "" || err != nil {
-			return why, err
-		}
 		return "", root.Link(target, name)
-	case tar.TypeChar, tar.TypeBlock:
-		return "a device file", nil
-	case tar.TypeFifo:
-		return "a FIFO", nil
-	default:
-		return fmt.Sprintf("entry type %q not unpacked", h.Typeflag), nil
 	}
+	// A regular file (the tar reader fills a sparse one's holes).
+	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
+	if err != nil {
+		return "", err
+	}
+	if _, err := io.Copy(f, tr); err != nil {
+		f.Close()
+		return "", fmt.Errorf("writing %s: %w", name, err)
+	}
+	if err := f.Close(); err != nil {
+		return "", err
+	}
+	// The umask may have taken from the mode.
+	return "", root.Chmod(name, fileMode)
+}
+
+// safeType says whether Untar unpacks entries of type t.
+func safeType(t byte) bool {
+	switch t {
+	case tar.TypeDir, tar.TypeReg, tar.TypeGNUSparse, tar.TypeSymlink, tar.TypeLink:
+		return true
+	}
+	return false
+}
+
+// unsafeType says why entries of type t are refused.
+func unsafeType(t byte) string {
+	switch t {
+	case tar.TypeChar, tar.TypeBlock:
+		return "a device file"
+	case tar.TypeFifo:
+		return "a FIFO"
+	}
+	return fmt.Sprintf("entry type %q not unpacked", t)
 }
 
 // inside cleans an entry's name, refusing one that is absolute or climbs
@@ -165,7 +188,7 @@ func inside(name string) (string, string) {
 }
 
 // belowLink refuses a name whose parent directories are not all real
-// directories (missing ones are made as directories).
+// directories (those missing are made as such: see mkdirs).
 func belowLink(root *os.Root, name string) (string, error) {
 	dir := path.Dir(name)
 	if dir == "." {
@@ -176,7 +199,7 @@ func belowLink(root *os.Root, name string) (string, error) {
 		p := strings.Join(parts[:i+1], "/")
 		fi, err := root.Lstat(p)
 		if errors.Is(err, fs.ErrNotExist) {
-			return "", root.MkdirAll(dir, dirMode)
+			return "", nil
 		}
 		if err != nil {
 			return "", err
@@ -186,6 +209,29 @@ func belowLink(root *os.Root, name string) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// mkdirs makes the directory dir and those above it that are missing,
+// each 0750 whatever the umask.
+func mkdirs(root *os.Root, dir string) error {
+	if dir == "." {
+		return nil
+	}
+	parts := strings.Split(dir, "/")
+	for i := range parts {
+		p := strings.Join(parts[:i+1], "/")
+		err := root.Mkdir(p, dirMode)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := root.Chmod(p, dirMode); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // linkTarget refuses a symbolic link target that could end outside dest:

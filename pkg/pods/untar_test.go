@@ -143,7 +143,7 @@ func TestUntar(t *testing.T) {
 				{name: "downup", typ: tar.TypeSymlink, link: "a/../../x"},
 				{name: "empty", typ: tar.TypeSymlink, link: ""},
 			},
-			want:    map[string]string{"a": dir750},
+			want:    map[string]string{}, // nothing made for what is refused
 			refused: []string{"abs", "up", "a/up2", "downup", "empty"},
 		},
 		{
@@ -213,9 +213,12 @@ func TestUntar(t *testing.T) {
 				{name: "d/", typ: tar.TypeDir},
 				{name: "d", typ: tar.TypeReg, body: "over a dir"},
 				{name: "d", typ: tar.TypeSymlink, link: "f"},
+				{name: "./", typ: tar.TypeSymlink, link: "f"},
+				{name: "x", typ: tar.TypeReg, body: "x"},
+				{name: "x/", typ: tar.TypeDir}, // a directory replaces a file
 			},
-			want:    map[string]string{"f": file640 + "original", "h": file640 + "new", "l": file640 + "over the link", "d": dir750},
-			refused: []string{"d", "d"},
+			want:    map[string]string{"f": file640 + "original", "h": file640 + "new", "l": file640 + "over the link", "d": dir750, "x": dir750},
+			refused: []string{"d", "d", "./"},
 		},
 	}
 	for _, tc := range tests {
