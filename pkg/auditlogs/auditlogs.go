@@ -4,7 +4,6 @@
 package auditlogs
 
 import (
-	"archive/tar"
 	"context"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,8 +19,8 @@ import (
 	"github.com/spf13/pflag"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
+	"github.com/must-gather/toolkit/pkg/agentstream"
 	"github.com/must-gather/toolkit/pkg/builtin"
-	"github.com/must-gather/toolkit/pkg/nodeagent"
 	"github.com/must-gather/toolkit/pkg/nodes"
 	"github.com/must-gather/toolkit/pkg/output"
 )
@@ -139,108 +137,31 @@ func viaAgent(ctx context.Context, env *builtin.Env, exec nodes.Exec, node strin
 	})
 }
 
-// readAgentStream writes the files of a node agent's tar stream (see
-// nodeagent.WriteFiles) for the components asked for. A file's entries are
-// held one at a time and written whole. A file that does not arrive whole
-// keeps its whole gzip members, a valid start of it, unless it was gzipped
-// already (its pieces are valid only all together): then it is dropped.
-// Either way that is an error (and the stream goes on), as is a break of
-// the stream or a stream without its end mark.
-func readAgentStream(env *builtin.Env, r io.Reader, node string, comps []string, list func(comp, line string)) (err error) {
-	tr := tar.NewReader(r)
-	var (
-		cur    *output.File
-		curRaw bool
-		name   string // of the file being written
-		next   int    // its next part
-		buf    []byte
-		ended  bool
-		errs   []error // of files that did not arrive whole; the stream goes on
-	)
-	// unfinished ends the file being written when it did not arrive whole.
-	unfinished := func() error {
-		if cur == nil {
-			return nil
-		}
-		f := cur
-		cur = nil
-		if curRaw {
-			f.Abort()
-			return fmt.Errorf("%s of %s did not arrive whole: dropped", name, node)
-		}
-		return errors.Join(fmt.Errorf("%s of %s did not arrive whole: kept its first %d parts", name, node, next), f.Close())
-	}
-	defer func() {
-		err = errors.Join(append(errs, err, unfinished())...)
-		if err == nil && !ended {
-			err = fmt.Errorf("the node agent's stream from %s ended early", node)
-		}
-	}()
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("reading the node agent's stream from %s: %w", node, err)
-		}
-		switch h.Name {
-		case nodeagent.EndName:
-			ended = true
-			continue
-		case nodeagent.ListingName:
-			b, err := io.ReadAll(io.LimitReader(tr, 16<<20))
-			if err != nil {
-				return fmt.Errorf("reading the node agent's stream from %s: %w", node, err)
-			}
-			for _, p := range strings.Fields(string(b)) {
+// readAgentStream writes the files of a node agent's stream (see package
+// agentstream) for the components asked for; what arrives of a broken
+// stream is kept as agentstream.Reader keeps it.
+func readAgentStream(env *builtin.Env, r io.Reader, node string, comps []string, list func(comp, line string)) error {
+	rd := agentstream.Reader{
+		From: node,
+		Listing: func(names []string) {
+			for _, p := range names {
 				// var/log/<component>/<file>
 				parts := strings.Split(p, "/")
 				if len(parts) == 4 {
 					list(parts[2], node+" "+parts[3])
 				}
 			}
-			continue
-		}
-		comp, file, ok := agentEntry(h.Name, comps)
-		if !ok {
-			return fmt.Errorf("unexpected entry %q in the node agent's stream from %s", h.Name, node)
-		}
-		if h.Size < 0 || h.Size > maxEntry {
-			return fmt.Errorf("entry %q of %d bytes in the node agent's stream from %s: at most %d expected", h.Name, h.Size, node, maxEntry)
-		}
-		part, _ := strconv.Atoi(h.PAXRecords[nodeagent.RecordPart])
-		if part == 0 {
-			// The agent goes on with the next file after one it could not
-			// read to its end.
-			errs = append(errs, unfinished())
-		} else if cur == nil || h.Name != name || part != next {
-			return fmt.Errorf("entry %q part %d out of order in the node agent's stream from %s", h.Name, part, node)
-		}
-		buf = slices.Grow(buf[:0], int(h.Size))[:h.Size]
-		if _, err := io.ReadFull(tr, buf); err != nil {
-			return fmt.Errorf("%s of %s cut short: %w", h.Name, node, err)
-		}
-		if part == 0 {
-			if cur, err = env.Sink.Create(path.Join("audit_logs", comp, node+"-"+file)); err != nil {
-				return err
-			}
-			name, curRaw = h.Name, h.PAXRecords[nodeagent.RecordRaw] != ""
-		}
-		if _, err := cur.Write(buf); err != nil {
-			cur.Abort()
-			cur = nil
-			return err
-		}
-		next = part + 1
-		if h.PAXRecords[nodeagent.RecordLast] != "" {
-			f := cur
-			cur = nil
-			if err := f.Close(); err != nil {
-				return err
-			}
-		}
+		},
+		Accept: func(entry string) bool {
+			_, _, ok := agentEntry(entry, comps)
+			return ok
+		},
+		Create: func(entry string) (agentstream.File, error) {
+			comp, file, _ := agentEntry(entry, comps)
+			return env.Sink.Create(path.Join("audit_logs", comp, node+"-"+file))
+		},
 	}
+	return rd.Read(r)
 }
 
 // agentEntry splits a file entry of the node agent's stream,
@@ -254,10 +175,6 @@ func agentEntry(name string, comps []string) (comp, file string, ok bool) {
 	}
 	return parts[2], parts[3], true
 }
-
-// maxEntry bounds one entry of the node agent's stream held in memory: a
-// chunk, gzipped (which can grow incompressible data a little).
-const maxEntry = nodeagent.ChunkSize + nodeagent.ChunkSize/8
 
 // fetch copies one audit file, gzipping it on the way unless it already
 // is. When the read breaks, what arrived of a file gzipped here is kept (a

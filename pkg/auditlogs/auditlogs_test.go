@@ -19,8 +19,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/must-gather/toolkit/pkg/agentstream"
 	"github.com/must-gather/toolkit/pkg/builtin"
-	"github.com/must-gather/toolkit/pkg/nodeagent"
 	"github.com/must-gather/toolkit/pkg/nodes"
 	"github.com/must-gather/toolkit/pkg/output"
 )
@@ -49,7 +49,7 @@ func TestEndedBefore(t *testing.T) {
 }
 
 // entry is one tar entry of a node agent stream: a file's part (see
-// nodeagent.WriteFiles) when part >= 0; cut ends the stream inside it.
+// package agentstream) when part >= 0; cut ends the stream inside it.
 type entry struct {
 	name, body string
 	part       int
@@ -64,12 +64,12 @@ func agentStream(t *testing.T, entries []entry) []byte {
 	for _, e := range entries {
 		h := &tar.Header{Name: e.name, Mode: 0o644, Size: int64(len(e.body)), Typeflag: tar.TypeReg}
 		if e.part >= 0 {
-			h.Format, h.PAXRecords = tar.FormatPAX, map[string]string{nodeagent.RecordPart: strconv.Itoa(e.part)}
+			h.Format, h.PAXRecords = tar.FormatPAX, map[string]string{agentstream.RecordPart: strconv.Itoa(e.part)}
 			if e.last {
-				h.PAXRecords[nodeagent.RecordLast] = "1"
+				h.PAXRecords[agentstream.RecordLast] = "1"
 			}
 			if e.raw {
-				h.PAXRecords[nodeagent.RecordRaw] = "1"
+				h.PAXRecords[agentstream.RecordRaw] = "1"
 			}
 		}
 		if err := tw.WriteHeader(h); err != nil {

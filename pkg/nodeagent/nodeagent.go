@@ -5,9 +5,7 @@
 package nodeagent
 
 import (
-	"archive/tar"
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,54 +16,28 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
+	"github.com/must-gather/toolkit/pkg/agentstream"
 )
 
-// ListingName is the tar entry, first in the stream, that lists every file
-// of the directories asked for, one per line, also those the since-window
-// left out.
-const ListingName = ".listing"
-
-// EndName is the tar entry, last in the stream, that says it is complete:
-// a stream cut between two entries is otherwise a valid tar stream.
-const EndName = ".end"
-
-// PAX records of a file's entries (see WriteFiles).
-const (
-	// RecordPart numbers a file's entries from 0: a new file starts at 0.
-	RecordPart = "MGTK.part"
-	// RecordLast marks a file's last entry.
-	RecordLast = "MGTK.last"
-	// RecordRaw marks pieces of a file that was gzipped already (not gzip
-	// members of their own: only the whole file is valid).
-	RecordRaw = "MGTK.raw"
-)
-
-// ChunkSize is how much of a file one tar entry carries (before
-// compression): what the agent holds in memory at once.
-const ChunkSize = 8 << 20
-
-// WriteFiles writes a tar stream of the regular files directly in each of
-// dirs (paths below root): the listing first, then every file that was
-// still written to at or after since (by modification time: a file that
-// ended before the window is left out whole, never cut), as NAME.gz unless
-// it already ends in .gz, then EndName. A missing directory is skipped.
+// WriteFiles writes a stream (see package agentstream) of the regular
+// files directly in each of dirs (paths below root): the listing first,
+// then every file that was still written to at or after since (by
+// modification time: a file that ended before the window is left out
+// whole, never cut), as NAME.gz unless it already ends in .gz, then the end
+// mark. A missing directory is skipped.
 //
-// A file comes as consecutive entries of its name, numbered by RecordPart,
-// the last marked RecordLast, each with at most ChunkSize bytes of it: a
-// complete gzip member (concatenated, they are one valid gzip file of the
-// whole), or, marked RecordRaw, the next piece of a file already gzipped.
-// So the agent needs no disk (the node's may be full) and little memory,
-// and a receiver keeping whole members keeps a valid start of a file when
-// the stream breaks. The files are opened as soon as they are listed, so a
-// log rotated meanwhile is still read whole.
+// A file comes as consecutive entries of at most agentstream.ChunkSize
+// bytes of it, so the agent needs no disk (the node's may be full) and
+// little memory, and a receiver keeping whole members keeps a valid start
+// of a file when the stream breaks. The files are opened as soon as they
+// are listed, so a log rotated meanwhile is still read whole. A file that
+// cannot be read is reported after the others.
 func WriteFiles(w io.Writer, root string, dirs []string, since time.Time) error {
-	return writeFiles(w, root, dirs, since, ChunkSize)
+	return writeFiles(w, root, dirs, since, agentstream.ChunkSize)
 }
 
 func writeFiles(w io.Writer, root string, dirs []string, since time.Time, chunk int64) error {
@@ -112,99 +84,28 @@ func writeFiles(w io.Writer, root string, dirs []string, since time.Time, chunk 
 		}
 	}
 	sort.Strings(listing)
-	tw := tar.NewWriter(w)
-	body := strings.Join(listing, "\n")
-	if body != "" {
-		body += "\n"
-	}
-	if err := tw.WriteHeader(&tar.Header{Name: ListingName, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
+	sw := agentstream.NewWriterSize(w, chunk)
+	if err := sw.Listing(listing); err != nil {
 		return err
 	}
-	if _, err := io.WriteString(tw, body); err != nil {
-		return err
-	}
-	buf := new(bytes.Buffer)
 	for _, f := range files {
-		if err := addFile(tw, buf, f.rel, f.f, chunk, func(err error) { unread = append(unread, err) }); err != nil {
+		info, err := f.f.Stat()
+		if err != nil {
+			unread = append(unread, err)
+			continue
+		}
+		err = sw.File(f.rel, f.f, info.Size(), info.ModTime())
+		var se *agentstream.SourceError
+		if errors.As(err, &se) {
+			unread = append(unread, err)
+			continue
+		}
+		if err != nil {
 			return err
 		}
-	}
-	if err := tw.WriteHeader(&tar.Header{Name: EndName, Mode: 0o644, Typeflag: tar.TypeReg}); err != nil {
-		return err
 	}
 	// A file that could not be read is reported, after all the others.
-	return errors.Join(append(unread, tw.Close())...)
-}
-
-// addFile adds one open file as entries of at most chunk bytes of it each,
-// gzipped unless it already is. A file still being written is read up to
-// where it was; one that shrank meanwhile, up to its new end. A read error
-// goes to unread (the entries sent stay whole, the last one is not marked
-// RecordLast); the error returned is the stream's.
-func addFile(tw *tar.Writer, buf *bytes.Buffer, rel string, src *os.File, chunk int64, unread func(error)) error {
-	info, err := src.Stat()
-	if err != nil {
-		unread(err)
-		return nil
-	}
-	name, zip := rel+".gz", true
-	if strings.HasSuffix(rel, ".gz") {
-		name, zip = rel, false
-	}
-	// An empty file is one empty entry.
-	left := info.Size()
-	for part := 0; part == 0 || left > 0; part++ {
-		n := min(left, chunk)
-		buf.Reset()
-		var read int64
-		var err error
-		if zip {
-			zw := gzip.NewWriter(buf)
-			read, err = io.CopyN(zw, src, n)
-			if cerr := zw.Close(); cerr != nil {
-				return cerr
-			}
-		} else {
-			read, err = io.CopyN(buf, src, n)
-		}
-		shrank := errors.Is(err, io.EOF)
-		if err != nil && !shrank {
-			unread(fmt.Errorf("reading %s: %w", rel, err))
-			return nil
-		}
-		left -= n
-		last := shrank || left <= 0
-		if read == 0 && part > 0 {
-			// It shrank to where the last entry ended: end the file with
-			// an empty entry (an empty gzip member, or no bytes).
-			buf.Reset()
-			if zip {
-				zw := gzip.NewWriter(buf)
-				if err := zw.Close(); err != nil {
-					return err
-				}
-			}
-		}
-		records := map[string]string{RecordPart: strconv.Itoa(part)}
-		if last {
-			records[RecordLast] = "1"
-		}
-		if !zip {
-			records[RecordRaw] = "1"
-		}
-		hdr := &tar.Header{Name: name, Mode: 0o644, Size: int64(buf.Len()), ModTime: info.ModTime(), Typeflag: tar.TypeReg,
-			Format: tar.FormatPAX, PAXRecords: records}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		if _, err := buf.WriteTo(tw); err != nil {
-			return err
-		}
-		if last {
-			return nil
-		}
-	}
-	return nil
+	return errors.Join(append(unread, sw.Close())...)
 }
 
 // HasJournal reports whether the host under root keeps a systemd journal:

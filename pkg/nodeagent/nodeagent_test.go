@@ -15,6 +15,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/must-gather/toolkit/pkg/agentstream"
 )
 
 func write(t *testing.T, path, content string, mtime time.Time) {
@@ -70,7 +72,7 @@ func TestWriteFiles(t *testing.T) {
 		}
 		b, _ := io.ReadAll(tr)
 		order = append(order, h.Name)
-		if h.Name == ListingName || h.Name == EndName {
+		if h.Name == agentstream.ListingName || h.Name == agentstream.EndName {
 			got[h.Name] = string(b)
 			continue
 		}
@@ -82,15 +84,15 @@ func TestWriteFiles(t *testing.T) {
 		got[h.Name] = string(plain)
 	}
 	want := map[string]string{
-		ListingName:                                   "var/log/kube-apiserver/audit-old.log\nvar/log/kube-apiserver/audit-rotated.log.gz\nvar/log/kube-apiserver/audit.log\n",
+		agentstream.ListingName:                       "var/log/kube-apiserver/audit-old.log\nvar/log/kube-apiserver/audit-rotated.log.gz\nvar/log/kube-apiserver/audit.log\n",
 		"var/log/kube-apiserver/audit.log.gz":         "live\n",
 		"var/log/kube-apiserver/audit-rotated.log.gz": "rotated\n",
-		EndName: "",
+		agentstream.EndName:                           "",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("stream (-want +got):\n%s", diff)
 	}
-	if order[0] != ListingName || order[len(order)-1] != EndName {
+	if order[0] != agentstream.ListingName || order[len(order)-1] != agentstream.EndName {
 		t.Errorf("the listing is not first or the end mark not last: %v", order)
 	}
 }
@@ -158,13 +160,13 @@ func TestWriteFilesInChunks(t *testing.T) {
 		b, _ := io.ReadAll(tr)
 		joined[h.Name] = append(joined[h.Name], b...)
 		entries[h.Name]++
-		if h.Name != ListingName && h.Name != EndName {
-			marks[h.Name] = append(marks[h.Name], h.PAXRecords[RecordPart]+"/"+h.PAXRecords[RecordLast]+"/"+h.PAXRecords[RecordRaw])
+		if h.Name != agentstream.ListingName && h.Name != agentstream.EndName {
+			marks[h.Name] = append(marks[h.Name], h.PAXRecords[agentstream.RecordPart]+"/"+h.PAXRecords[agentstream.RecordLast]+"/"+h.PAXRecords[agentstream.RecordRaw])
 		}
 	}
 	wantEntries := map[string]int{
-		ListingName:                             1,
-		EndName:                                 1,
+		agentstream.ListingName:                 1,
+		agentstream.EndName:                     1,
 		"var/log/kube-apiserver/audit.log.gz":   (plain.Len() + chunk - 1) / chunk,
 		"var/log/kube-apiserver/audit-1.log.gz": (len(rotated) + chunk - 1) / chunk,
 		"var/log/kube-apiserver/empty.log.gz":   1,
@@ -178,7 +180,7 @@ func TestWriteFilesInChunks(t *testing.T) {
 	// Parts numbered from 0, the last one marked; pieces of a gzipped
 	// file marked raw.
 	for name, n := range wantEntries {
-		if name == ListingName || name == EndName {
+		if name == agentstream.ListingName || name == agentstream.EndName {
 			continue
 		}
 		raw := ""

@@ -15,12 +15,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/httpstream"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/remotecommand"
+
+	"github.com/must-gather/toolkit/pkg/pods"
 )
 
 // RunLabel marks every debug pod (and temporary namespace) with the run
@@ -87,7 +85,7 @@ func (d *DebugPods) Prepare(ctx context.Context) (func(), error) {
 		}}
 		got, err := d.CS.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
 		if err != nil {
-			return func() {}, fmt.Errorf("%w: creating a namespace for debug pods: %v", ErrCannotRun, err)
+			return func() {}, fmt.Errorf("%w: creating a namespace for debug pods: %w", ErrCannotRun, err)
 		}
 		d.Namespace, d.tempNS = got.Name, true
 	} else {
@@ -151,16 +149,7 @@ type Exec func(ctx context.Context, command []string, stdout io.Writer) error
 // both what read and the command say; when read stops early, the stream
 // is closed under the command, which then ends too.
 func (e Exec) Read(ctx context.Context, command []string, read func(io.Reader) error) error {
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := e(ctx, command, pw)
-		pw.CloseWithError(err)
-		done <- err
-	}()
-	readErr := read(pr)
-	pr.CloseWithError(readErr)
-	return errors.Join(readErr, <-done)
+	return pods.Pipe(func(w io.Writer) error { return e(ctx, command, w) }, read)
 }
 
 // On runs fn with a debug pod on node, and deletes the pod afterwards
@@ -204,20 +193,22 @@ func (d *DebugPods) On(ctx context.Context, node string, fn func(Exec) error) er
 	}
 	created, err := d.create(ctx, pod)
 	if err != nil {
-		return fmt.Errorf("%w: creating a debug pod on %s: %v", ErrCannotRun, node, err)
+		return fmt.Errorf("%w: creating a debug pod on %s: %w", ErrCannotRun, node, err)
 	}
-	defer func() {
-		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_ = d.CS.CoreV1().Pods(d.Namespace).Delete(dctx, created.Name, metav1.DeleteOptions{GracePeriodSeconds: new(int64)})
-	}()
-	if err := d.waitRunning(ctx, created.Name); err != nil {
-		return fmt.Errorf("%w: debug pod on %s: %v", ErrCannotRun, node, err)
+	client := d.client()
+	defer func() { _ = client.Delete(ctx, d.Namespace, created.Name) }()
+	wctx, cancel := context.WithTimeout(ctx, min(startTimeout, d.Budget))
+	defer cancel()
+	if _, err := client.Wait(wctx, d.Namespace, created.Name, pods.Running); err != nil {
+		return fmt.Errorf("%w: debug pod on %s: %w", ErrCannotRun, node, err)
 	}
+	in := pods.Container{Namespace: d.Namespace, Pod: created.Name, Name: "agent"}
 	return fn(func(ctx context.Context, command []string, stdout io.Writer) error {
-		return d.exec(ctx, created.Name, command, stdout)
+		return client.Exec(ctx, in, command, pods.Streams{Stdout: stdout})
 	})
 }
+
+func (d *DebugPods) client() pods.Client { return pods.Client{CS: d.CS, Config: d.Config} }
 
 // create creates a debug pod, critical unless the cluster refuses that (a
 // quota on critical priority classes, as some clusters have outside their
@@ -226,12 +217,12 @@ func (d *DebugPods) create(ctx context.Context, pod *corev1.Pod) (*corev1.Pod, e
 	if !d.noPriority.Load() {
 		critical := pod.DeepCopy()
 		critical.Spec.PriorityClassName = debugPodPriority
-		created, err := d.CS.CoreV1().Pods(d.Namespace).Create(ctx, critical, metav1.CreateOptions{})
+		created, err := d.client().Create(ctx, critical)
 		if !apierrors.IsForbidden(err) {
 			return created, err
 		}
 		// Refused: for the class, if the same pod without it is allowed.
-		created, err2 := d.CS.CoreV1().Pods(d.Namespace).Create(ctx, pod, metav1.CreateOptions{})
+		created, err2 := d.client().Create(ctx, pod)
 		if err2 == nil {
 			d.noPriority.Store(true)
 			if d.Logf != nil {
@@ -240,79 +231,11 @@ func (d *DebugPods) create(ctx context.Context, pod *corev1.Pod) (*corev1.Pod, e
 		}
 		return created, err2
 	}
-	return d.CS.CoreV1().Pods(d.Namespace).Create(ctx, pod, metav1.CreateOptions{})
+	return d.client().Create(ctx, pod)
 }
 
 // startTimeout bounds how long a debug pod may take to start.
 const startTimeout = time.Minute
-
-func (d *DebugPods) waitRunning(ctx context.Context, name string) error {
-	var why string
-	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, min(startTimeout, d.Budget), true, func(ctx context.Context) (bool, error) {
-		p, err := d.CS.CoreV1().Pods(d.Namespace).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			if apierrors.IsNotFound(err) {
-				return false, err
-			}
-			return false, nil
-		}
-		switch p.Status.Phase {
-		case corev1.PodRunning:
-			return true, nil
-		case corev1.PodFailed, corev1.PodSucceeded:
-			return false, fmt.Errorf("pod ended: %s", endReason(p))
-		}
-		for _, s := range p.Status.ContainerStatuses {
-			if w := s.State.Waiting; w != nil && w.Reason != "" && w.Reason != "ContainerCreating" {
-				why = w.Reason + ": " + w.Message
-				switch w.Reason {
-				case "ErrImageNeverPull", "ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CreateContainerConfigError":
-					return false, errors.New(why)
-				}
-			}
-		}
-		return false, nil
-	})
-	if err != nil && why != "" && !strings.Contains(err.Error(), why) {
-		return fmt.Errorf("%w (%s)", err, why)
-	}
-	return err
-}
-
-// endReason says why a pod ended: its own reason, else its container's.
-func endReason(p *corev1.Pod) string {
-	if p.Status.Reason != "" {
-		return strings.TrimSpace(p.Status.Reason + ": " + p.Status.Message)
-	}
-	for _, s := range p.Status.ContainerStatuses {
-		if t := s.State.Terminated; t != nil {
-			return strings.TrimSpace(fmt.Sprintf("%s (exit code %d): %s", t.Reason, t.ExitCode, t.Message))
-		}
-	}
-	return string(p.Status.Phase)
-}
-
-func (d *DebugPods) exec(ctx context.Context, pod string, command []string, stdout io.Writer) error {
-	req := d.CS.CoreV1().RESTClient().Post().Resource("pods").Namespace(d.Namespace).Name(pod).SubResource("exec").
-		VersionedParams(&corev1.PodExecOptions{Container: "agent", Command: command, Stdout: true, Stderr: true}, scheme.ParameterCodec)
-	ws, err := remotecommand.NewWebSocketExecutor(d.Config, "GET", req.URL().String())
-	if err != nil {
-		return err
-	}
-	spdy, err := remotecommand.NewSPDYExecutor(d.Config, "POST", req.URL())
-	if err != nil {
-		return err
-	}
-	ex, err := remotecommand.NewFallbackExecutor(ws, spdy, httpstream.IsUpgradeFailure)
-	if err != nil {
-		return err
-	}
-	var stderr strings.Builder
-	if err := ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: stdout, Stderr: &stderr}); err != nil {
-		return fmt.Errorf("%s: %w: %s", strings.Join(command, " "), err, strings.TrimSpace(stderr.String()))
-	}
-	return nil
-}
 
 // InCluster says whether this process runs in a pod (the service account
 // is mounted and POD_NAME is set), and returns its namespace and name.

@@ -15,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/must-gather/toolkit/pkg/pods"
 )
 
 // Only temporary namespaces of earlier runs whose time has passed are
@@ -135,5 +137,84 @@ func TestCreateRefusedForOtherReasons(t *testing.T) {
 	p, err := d.create(t.Context(), &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "b", Namespace: "ns"}})
 	if err != nil || p.Spec.PriorityClassName != debugPodPriority {
 		t.Errorf("later pod: class %q, %v; want %s", p.Spec.PriorityClassName, err, debugPodPriority)
+	}
+}
+
+// What the debug pods return keeps its cause: a refusal is still
+// apierrors.IsForbidden, an ended pod still pods.ErrEnded, and both are
+// ErrCannotRun, with the words the run log has always had.
+func TestDebugPodErrorsKeepTheirCause(t *testing.T) {
+	t.Parallel()
+	forbid := func(resource string) k8stesting.ReactionFunc {
+		return func(a k8stesting.Action) (bool, runtime.Object, error) {
+			return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: resource}, "", errors.New("user cannot create "+resource))
+		}
+	}
+	tests := []struct {
+		name      string
+		namespace string // empty: a temporary one
+		reactor   func(cs *fake.Clientset)
+		wantErr   string
+		wantIs    error
+		forbidden bool
+	}{
+		{
+			name:      "pod create forbidden",
+			namespace: "ns",
+			reactor:   func(cs *fake.Clientset) { cs.PrependReactor("create", "pods", forbid("pods")) },
+			wantErr:   `debug pod cannot run: creating a debug pod on n1: pods is forbidden: user cannot create pods`,
+			forbidden: true,
+		},
+		{
+			name:      "namespace create forbidden",
+			reactor:   func(cs *fake.Clientset) { cs.PrependReactor("create", "namespaces", forbid("namespaces")) },
+			wantErr:   `debug pod cannot run: creating a namespace for debug pods: namespaces is forbidden: user cannot create namespaces`,
+			forbidden: true,
+		},
+		{
+			name:      "pod ended before it ran",
+			namespace: "ns",
+			reactor: func(cs *fake.Clientset) {
+				// Stored as it is created: ended at once, as a pod whose
+				// image has no node agent.
+				cs.PrependReactor("create", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
+					p := a.(k8stesting.CreateAction).GetObject().(*corev1.Pod)
+					p.Name = p.GenerateName + "x"
+					p.Status = corev1.PodStatus{Phase: corev1.PodFailed, ContainerStatuses: []corev1.ContainerStatus{{Name: "agent",
+						State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "StartError", ExitCode: 128, Message: "no node agent"}}}}}
+					return false, nil, nil
+				})
+			},
+			wantErr: `debug pod cannot run: debug pod on n1: pod ended: StartError (exit code 128): no node agent`,
+			wantIs:  pods.ErrEnded,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cs := fake.NewClientset()
+			tc.reactor(cs)
+			d := &DebugPods{CS: cs, Namespace: tc.namespace, Image: "img"}
+			cleanup, err := d.Prepare(t.Context())
+			defer cleanup()
+			if err == nil {
+				err = d.On(t.Context(), "n1", func(Exec) error {
+					t.Error("ran without a running pod")
+					return nil
+				})
+			}
+			if err == nil || err.Error() != tc.wantErr {
+				t.Fatalf("error = %v, want %q", err, tc.wantErr)
+			}
+			if !errors.Is(err, ErrCannotRun) {
+				t.Errorf("error %v is not ErrCannotRun", err)
+			}
+			if got := apierrors.IsForbidden(err); got != tc.forbidden {
+				t.Errorf("IsForbidden(%v) = %v, want %v", err, got, tc.forbidden)
+			}
+			if tc.wantIs != nil && !errors.Is(err, tc.wantIs) {
+				t.Errorf("error %v is not %v", err, tc.wantIs)
+			}
+		})
 	}
 }

@@ -21,7 +21,7 @@ func Reach(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, image
 	if ns, name, ok := InCluster(); ok {
 		own, owner, err := OwnImage(ctx, cs, ns, name)
 		if err != nil {
-			return nil, func() {}, fmt.Errorf("%w: %v", ErrCannotRun, err)
+			return nil, func() {}, fmt.Errorf("%w: %w", ErrCannotRun, err)
 		}
 		d.Namespace, d.Owner = ns, owner
 		if d.Image == "" {

@@ -1,0 +1,164 @@
+package agentstream
+
+import (
+	"archive/tar"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// ListingName is the tar entry, first in the stream, that lists every file
+// of the directories asked for, one per line, also those the since-window
+// left out.
+const ListingName = ".listing"
+
+// EndName is the tar entry, last in the stream, that says it is complete:
+// a stream cut between two entries is otherwise a valid tar stream.
+const EndName = ".end"
+
+// PAX records of a file's entries.
+const (
+	// RecordPart numbers a file's entries from 0: a new file starts at 0.
+	RecordPart = "MGTK.part"
+	// RecordLast marks a file's last entry.
+	RecordLast = "MGTK.last"
+	// RecordRaw marks pieces of a file that was gzipped already (not gzip
+	// members of their own: only the whole file is valid).
+	RecordRaw = "MGTK.raw"
+)
+
+// ChunkSize is how much of a file one tar entry carries (before
+// compression): what the writer holds in memory at once.
+const ChunkSize = 8 << 20
+
+// MaxEntry bounds one entry a Reader holds in memory: a chunk, gzipped
+// (which can grow incompressible data a little).
+const MaxEntry = ChunkSize + ChunkSize/8
+
+// EntryName is the name of a file's entries: NAME.gz, or NAME when it ends
+// in .gz already (then its pieces are raw).
+func EntryName(name string) (entry string, raw bool) {
+	if strings.HasSuffix(name, ".gz") {
+		return name, true
+	}
+	return name + ".gz", false
+}
+
+// SourceError is a failure to read the file being written: the entries
+// written of it stay whole (the last one not marked), and the stream can
+// go on with the next file.
+type SourceError struct{ Err error }
+
+func (e *SourceError) Error() string { return e.Err.Error() }
+func (e *SourceError) Unwrap() error { return e.Err }
+
+// Writer writes a stream: Listing first, then File for each file, then
+// Close.
+type Writer struct {
+	tw    *tar.Writer
+	buf   bytes.Buffer
+	chunk int64
+}
+
+// NewWriter returns a Writer of entries of ChunkSize.
+func NewWriter(w io.Writer) *Writer { return NewWriterSize(w, ChunkSize) }
+
+// NewWriterSize returns a Writer of entries of at most chunk bytes of a
+// file each.
+func NewWriterSize(w io.Writer, chunk int64) *Writer {
+	if chunk <= 0 {
+		chunk = ChunkSize
+	}
+	return &Writer{tw: tar.NewWriter(w), chunk: chunk}
+}
+
+// Listing writes the listing entry: names, one per line.
+func (w *Writer) Listing(names []string) error {
+	body := strings.Join(names, "\n")
+	if body != "" {
+		body += "\n"
+	}
+	if err := w.tw.WriteHeader(&tar.Header{Name: ListingName, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w.tw, body)
+	return err
+}
+
+// File writes a file of size bytes from src as entries of its EntryName
+// of at most a chunk of it each: complete gzip members (concatenated, one
+// valid gzip file of the whole), or, for a file gzipped already, its next
+// pieces, marked RecordRaw. A file still being written is read up to size;
+// one that shrank meanwhile, up to its new end. A read error is a
+// *SourceError (the stream can go on); any other error is the stream's.
+func (w *Writer) File(name string, src io.Reader, size int64, modTime time.Time) error {
+	entry, raw := EntryName(name)
+	// An empty file is one empty entry.
+	left := size
+	for part := 0; part == 0 || left > 0; part++ {
+		n := min(left, w.chunk)
+		w.buf.Reset()
+		var read int64
+		var err error
+		if raw {
+			read, err = io.CopyN(&w.buf, src, n)
+		} else {
+			zw := gzip.NewWriter(&w.buf)
+			read, err = io.CopyN(zw, src, n)
+			if cerr := zw.Close(); cerr != nil {
+				return cerr
+			}
+		}
+		shrank := errors.Is(err, io.EOF)
+		if err != nil && !shrank {
+			return &SourceError{fmt.Errorf("reading %s: %w", name, err)}
+		}
+		left -= n
+		last := shrank || left <= 0
+		if read == 0 && part > 0 {
+			// It shrank to where the last entry ended: end the file with
+			// an empty entry (an empty gzip member, or no bytes).
+			w.buf.Reset()
+			if !raw {
+				zw := gzip.NewWriter(&w.buf)
+				if err := zw.Close(); err != nil {
+					return err
+				}
+			}
+		}
+		records := map[string]string{RecordPart: strconv.Itoa(part)}
+		if last {
+			records[RecordLast] = "1"
+		}
+		if raw {
+			records[RecordRaw] = "1"
+		}
+		hdr := &tar.Header{Name: entry, Mode: 0o644, Size: int64(w.buf.Len()), ModTime: modTime, Typeflag: tar.TypeReg,
+			Format: tar.FormatPAX, PAXRecords: records}
+		if err := w.tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if _, err := w.buf.WriteTo(w.tw); err != nil {
+			return err
+		}
+		if last {
+			return nil
+		}
+	}
+	return nil
+}
+
+// Close writes the end mark and ends the tar stream (it does not close the
+// underlying writer).
+func (w *Writer) Close() error {
+	if err := w.tw.WriteHeader(&tar.Header{Name: EndName, Mode: 0o644, Typeflag: tar.TypeReg}); err != nil {
+		return err
+	}
+	return w.tw.Close()
+}

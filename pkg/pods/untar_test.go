@@ -1,0 +1,318 @@
+package pods
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// hdr is one entry of a crafted tar stream.
+type hdr struct {
+	name string
+	typ  byte
+	link string
+	body string
+	mode int64
+}
+
+func tarOf(t *testing.T, entries []hdr) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	for _, e := range entries {
+		mode := e.mode
+		if mode == 0 {
+			mode = 0o777
+		}
+		h := &tar.Header{Name: e.name, Typeflag: e.typ, Linkname: e.link, Mode: mode, Size: int64(len(e.body))}
+		if e.typ == tar.TypeChar || e.typ == tar.TypeBlock {
+			h.Devmajor, h.Devminor = 1, 3
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(tw, e.body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// tree describes what is under dir: "dir 750", "file 640 CONTENT",
+// "link TARGET".
+func tree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if rel == "." {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			got[rel] = "link " + target
+		case d.IsDir():
+			got[rel] = "dir " + info.Mode().Perm().String()
+		default:
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			got[rel] = "file " + info.Mode().Perm().String() + " " + string(b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+const (
+	dir750  = "dir -rwxr-x---"
+	file640 = "file -rw-r----- "
+)
+
+func TestUntar(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		entries []hdr
+		want    map[string]string // below dest
+		refused []string          // names refused, in order
+	}{
+		{
+			name: "a tree as tar cf - -C DIR . writes it, modes fixed",
+			entries: []hdr{
+				{name: "./", typ: tar.TypeDir},
+				{name: "./a/", typ: tar.TypeDir, mode: 0o700},
+				{name: "./a/b.txt", typ: tar.TypeReg, body: "b", mode: 0o4777},
+				{name: "./c", typ: tar.TypeReg, body: "c", mode: 0o600},
+				{name: "./d/e/f", typ: tar.TypeReg, body: "f"}, // parents made
+				{name: "./a/l", typ: tar.TypeSymlink, link: "../c"},
+				{name: "./l2", typ: tar.TypeSymlink, link: "./a/b.txt"},
+				{name: "./h", typ: tar.TypeLink, link: "./a/b.txt"},
+			},
+			want: map[string]string{
+				"a": dir750, "a/b.txt": file640 + "b", "c": file640 + "c",
+				"d": dir750, "d/e": dir750, "d/e/f": file640 + "f",
+				"a/l": "link ../c", "l2": "link ./a/b.txt", "h": file640 + "b",
+			},
+		},
+		{
+			name: "absolute and climbing names",
+			entries: []hdr{
+				{name: "/etc/evil", typ: tar.TypeReg, body: "x"},
+				{name: "../evil", typ: tar.TypeReg, body: "x"},
+				{name: "a/../../evil", typ: tar.TypeReg, body: "x"},
+				{name: "..", typ: tar.TypeDir},
+				{name: "a/../b", typ: tar.TypeReg, body: "b"}, // stays inside: written as b
+			},
+			want:    map[string]string{"b": file640 + "b"},
+			refused: []string{"/etc/evil", "../evil", "a/../../evil", ".."},
+		},
+		{
+			name: "symbolic links out of the destination",
+			entries: []hdr{
+				{name: "abs", typ: tar.TypeSymlink, link: "/etc"},
+				{name: "up", typ: tar.TypeSymlink, link: ".."},
+				{name: "a/up2", typ: tar.TypeSymlink, link: "../../x"},
+				{name: "downup", typ: tar.TypeSymlink, link: "a/../../x"},
+				{name: "empty", typ: tar.TypeSymlink, link: ""},
+			},
+			want:    map[string]string{}, // nothing made for what is refused
+			refused: []string{"abs", "up", "a/up2", "downup", "empty"},
+		},
+		{
+			// s -> . is inside, but s/.. is then the parent of dest.
+			name: "a link climbing through another link",
+			entries: []hdr{
+				{name: "s", typ: tar.TypeSymlink, link: "."},
+				{name: "t", typ: tar.TypeSymlink, link: "s/.."},
+				{name: "u", typ: tar.TypeSymlink, link: "s/s/../.."},
+				// a/up -> .. is dest; a/v -> up/.. would be its parent.
+				{name: "a/up", typ: tar.TypeSymlink, link: ".."},
+				{name: "a/v", typ: tar.TypeSymlink, link: "up/.."},
+			},
+			want:    map[string]string{"s": "link .", "a": dir750, "a/up": "link .."},
+			refused: []string{"t", "u", "a/v"},
+		},
+		{
+			name: "entries below a link",
+			entries: []hdr{
+				{name: "real/", typ: tar.TypeDir},
+				{name: "l", typ: tar.TypeSymlink, link: "real"},
+				{name: "l/f", typ: tar.TypeReg, body: "x"},
+				{name: "l/m", typ: tar.TypeSymlink, link: ".."},
+				{name: "file", typ: tar.TypeReg, body: "f"},
+				{name: "file/x", typ: tar.TypeReg, body: "x"},
+			},
+			want:    map[string]string{"real": dir750, "l": "link real", "file": file640 + "f"},
+			refused: []string{"l/f", "l/m", "file/x"},
+		},
+		{
+			name: "devices and FIFOs",
+			entries: []hdr{
+				{name: "null", typ: tar.TypeChar},
+				{name: "sda", typ: tar.TypeBlock},
+				{name: "fifo", typ: tar.TypeFifo},
+				{name: "ok", typ: tar.TypeReg, body: "ok"},
+			},
+			want:    map[string]string{"ok": file640 + "ok"},
+			refused: []string{"null", "sda", "fifo"},
+		},
+		{
+			name: "hard links",
+			entries: []hdr{
+				{name: "f", typ: tar.TypeReg, body: "f"},
+				{name: "l", typ: tar.TypeSymlink, link: "f"},
+				{name: "d/", typ: tar.TypeDir},
+				{name: "out", typ: tar.TypeLink, link: "../etc/passwd"},
+				{name: "abs", typ: tar.TypeLink, link: "/etc/passwd"},
+				{name: "tolink", typ: tar.TypeLink, link: "l"},
+				{name: "todir", typ: tar.TypeLink, link: "d"},
+				{name: "missing", typ: tar.TypeLink, link: "nothing"},
+				{name: "ok", typ: tar.TypeLink, link: "f"},
+			},
+			want:    map[string]string{"f": file640 + "f", "l": "link f", "d": dir750, "ok": file640 + "f"},
+			refused: []string{"out", "abs", "tolink", "todir", "missing"},
+		},
+		{
+			// A file over a hard link replaces the link: the file it
+			// shared its data with keeps its content.
+			name: "a file never written through what is there",
+			entries: []hdr{
+				{name: "f", typ: tar.TypeReg, body: "original"},
+				{name: "h", typ: tar.TypeLink, link: "f"},
+				{name: "h", typ: tar.TypeReg, body: "new"},
+				{name: "l", typ: tar.TypeSymlink, link: "f"},
+				{name: "l", typ: tar.TypeReg, body: "over the link"},
+				{name: "d/", typ: tar.TypeDir},
+				{name: "d", typ: tar.TypeReg, body: "over a dir"},
+				{name: "d", typ: tar.TypeSymlink, link: "f"},
+				{name: "./", typ: tar.TypeSymlink, link: "f"},
+				{name: "x", typ: tar.TypeReg, body: "x"},
+				{name: "x/", typ: tar.TypeDir}, // a directory replaces a file
+			},
+			want:    map[string]string{"f": file640 + "original", "h": file640 + "new", "l": file640 + "over the link", "d": dir750, "x": dir750},
+			refused: []string{"d", "d", "./"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			parent := t.TempDir()
+			dest := filepath.Join(parent, "dest")
+			err := Untar(t.Context(), bytes.NewReader(tarOf(t, tc.entries)), dest)
+			var refused []string
+			for _, e := range unjoin(err) {
+				if !errors.Is(e, ErrUnsafe) {
+					t.Errorf("error %v does not wrap ErrUnsafe", e)
+				}
+				refused = append(refused, quoted(e.Error()))
+			}
+			if diff := cmp.Diff(tc.refused, refused); diff != "" {
+				t.Errorf("refused (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.want, tree(t, dest)); diff != "" {
+				t.Errorf("unpacked (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(map[string]string{"dest": dir750}, topLevel(t, parent)); diff != "" {
+				t.Errorf("next to dest (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// A stream that breaks keeps the entries before the break and says so.
+func TestUntarBrokenStream(t *testing.T) {
+	t.Parallel()
+	stream := tarOf(t, []hdr{
+		{name: "a", typ: tar.TypeReg, body: "a"},
+		{name: "b", typ: tar.TypeReg, body: strings.Repeat("b", 2000)},
+	})
+	dest := t.TempDir()
+	err := Untar(t.Context(), bytes.NewReader(stream[:len(stream)-1500]), dest)
+	if err == nil || errors.Is(err, ErrUnsafe) {
+		t.Errorf("error = %v, want the break", err)
+	}
+	if got := tree(t, dest)["a"]; got != file640+"a" {
+		t.Errorf("a = %q, want it kept", got)
+	}
+}
+
+// A done context stops the unpacking.
+func TestUntarStopped(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	dest := t.TempDir()
+	err := Untar(ctx, bytes.NewReader(tarOf(t, []hdr{{name: "a", typ: tar.TypeReg, body: "a"}})), dest)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error = %v, want context.Canceled", err)
+	}
+	if got := tree(t, dest); len(got) != 0 {
+		t.Errorf("unpacked %v after the stop", got)
+	}
+}
+
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// quoted returns the first quoted part of s (the entry's name).
+func quoted(s string) string {
+	_, rest, _ := strings.Cut(s, `"`)
+	name, _, _ := strings.Cut(rest, `"`)
+	return name
+}
+
+func topLevel(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.IsDir() {
+			got[e.Name()] = "dir " + info.Mode().Perm().String()
+		} else {
+			got[e.Name()] = info.Mode().String()
+		}
+	}
+	return got
+}
