@@ -53,8 +53,9 @@ func builtinCommand(name string, newBuiltin func() builtin.Builtin, streams cli.
 			if err != nil {
 				return err
 			}
-			env := &builtin.Env{Sink: sink, Cluster: cluster.NewAccess(flags.RESTConfig), Since: w.From, Log: streams.ErrOut}
-			if err := b.Run(cmd.Context(), env, args); err != nil {
+			env := processEnv(os.Getenv)
+			env.Sink, env.Cluster, env.Since, env.Log = sink, cluster.NewAccess(flags.RESTConfig), w.From, streams.ErrOut
+			if err := b.Run(cmd.Context(), &env, args); err != nil {
 				return cli.PartialError{Err: err}
 			}
 			fmt.Fprintln(streams.Out, destDir)

@@ -181,13 +181,15 @@ func (o *gatherOptions) run(ctx context.Context) error {
 		vars[since.EnvSince] = o.window.Since.String()
 	}
 	programEnv = append(programEnv, o.window.Env()...)
+	env := processEnv(o.getenv)
+	env.Cluster, env.Since = access, o.window.From
 	list, warnings, err := steps.Load(o.stepsFS, vars, o.stepsExec)
 	if err != nil {
 		return fmt.Errorf("reading gather.d (%s): %w", o.stepsFrom, err)
 	}
 	m, err := steps.Run(ctx, sink, list, steps.Options{
 		Registry:   o.registry,
-		Env:        builtin.Env{Cluster: access, Since: o.window.From},
+		Env:        env,
 		Timeout:    o.timeout,
 		Progress:   o.streams.ErrOut,
 		Options:    mo,

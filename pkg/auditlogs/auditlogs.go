@@ -208,31 +208,19 @@ func fetch(ctx context.Context, env *builtin.Env, proxy nodes.LogProxy, node, co
 	}
 }
 
-// Command is the audit-logs built-in.
-type Command struct {
-	cfg Config
-}
-
-// New returns the built-in.
-func New() builtin.Builtin { return &Command{} }
-
-// Short is the one-line help.
-func (c *Command) Short() string {
-	return "Gather the API servers' audit logs from the control-plane nodes"
-}
-
-// AddFlags registers the flags.
-func (c *Command) AddFlags(fs *pflag.FlagSet) {
-	c.cfg.Reaching.AddFlags(fs)
-	fs.StringSliceVar(&c.cfg.Components, "component", DefaultComponents, "log directories under /var/log of the API servers")
-}
-
-// Run gathers.
-func (c *Command) Run(ctx context.Context, env *builtin.Env, args []string) error {
-	if len(args) > 0 {
-		return fmt.Errorf("audit-logs takes no arguments, got %q", args)
-	}
-	cfg := c.cfg
-	cfg.Since = env.Since
-	return Run(ctx, env, cfg)
+// New returns the audit-logs built-in.
+func New() builtin.Builtin {
+	return builtin.Spec[Config]{
+		Name:  "audit-logs",
+		Short: "Gather the API servers' audit logs from the control-plane nodes",
+		Flags: func(fs *pflag.FlagSet, cfg *Config) {
+			cfg.Reaching.AddFlags(fs)
+			fs.StringSliceVar(&cfg.Components, "component", DefaultComponents, "log directories under /var/log of the API servers")
+		},
+		NoArgs: true,
+		Run: func(ctx context.Context, env *builtin.Env, cfg Config, _ []string) error {
+			cfg.Since = env.Since
+			return Run(ctx, env, cfg)
+		},
+	}.New()
 }

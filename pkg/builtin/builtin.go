@@ -53,6 +53,17 @@ type Env struct {
 	InGatherRun bool
 	// Report goes into the run's manifest (nil when a built-in runs alone).
 	Report *Report
+	// Pod is the gather's own pod when it runs in one (nil otherwise).
+	Pod *Pod
+	// DebugImage is the image of debug pods when no flag names one
+	// ($MUST_GATHER_IMAGE; empty: the gather's own pod image, else the
+	// image this binary belongs to).
+	DebugImage string
+}
+
+// Pod names the pod a gather runs in.
+type Pod struct {
+	Namespace, Name string
 }
 
 // Logf writes one line to the log.

@@ -276,31 +276,19 @@ func copySince(w io.Writer, r io.Reader, since, now time.Time, prefix string) er
 	return bw.Flush()
 }
 
-// Command is the node-logs built-in.
-type Command struct {
-	cfg Config
-}
-
-// New returns the built-in.
-func New() builtin.Builtin { return &Command{} }
-
-// Short is the one-line help.
-func (c *Command) Short() string {
-	return "Gather host service logs (kubelet, container runtime, network and machine-config services) from the control-plane nodes"
-}
-
-// AddFlags registers the flags.
-func (c *Command) AddFlags(fs *pflag.FlagSet) {
-	c.cfg.Reaching.AddFlags(fs)
-	fs.StringSliceVarP(&c.cfg.Units, "unit", "u", DefaultUnits, "services whose logs to gather")
-}
-
-// Run gathers.
-func (c *Command) Run(ctx context.Context, env *builtin.Env, args []string) error {
-	if len(args) > 0 {
-		return fmt.Errorf("node-logs takes no arguments, got %q", args)
-	}
-	cfg := c.cfg
-	cfg.Since = env.Since
-	return Run(ctx, env, cfg)
+// New returns the node-logs built-in.
+func New() builtin.Builtin {
+	return builtin.Spec[Config]{
+		Name:  "node-logs",
+		Short: "Gather host service logs (kubelet, container runtime, network and machine-config services) from the control-plane nodes",
+		Flags: func(fs *pflag.FlagSet, cfg *Config) {
+			cfg.Reaching.AddFlags(fs)
+			fs.StringSliceVarP(&cfg.Units, "unit", "u", DefaultUnits, "services whose logs to gather")
+		},
+		NoArgs: true,
+		Run: func(ctx context.Context, env *builtin.Env, cfg Config, _ []string) error {
+			cfg.Since = env.Since
+			return Run(ctx, env, cfg)
+		},
+	}.New()
 }

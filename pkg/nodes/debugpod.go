@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -236,17 +234,6 @@ func (d *DebugPods) create(ctx context.Context, pod *corev1.Pod) (*corev1.Pod, e
 
 // startTimeout bounds how long a debug pod may take to start.
 const startTimeout = time.Minute
-
-// InCluster says whether this process runs in a pod (the service account
-// is mounted and POD_NAME is set), and returns its namespace and name.
-func InCluster() (namespace, name string, ok bool) {
-	name = os.Getenv("POD_NAME")
-	b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
-	if err != nil || name == "" {
-		return "", "", false
-	}
-	return strings.TrimSpace(string(b)), name, true
-}
 
 // OwnImage returns the image of the gather's own pod (spec, not the status
 // image ID, which may not be pullable) and an owner reference to the pod.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"sync"
 	"time"
@@ -45,7 +44,7 @@ type Reaching struct {
 // AddFlags registers the flags every node collector has.
 func (r *Reaching) AddFlags(fs *pflag.FlagSet) {
 	r.Selection.AddFlags(fs)
-	fs.StringVar(&r.Image, "image", os.Getenv("MUST_GATHER_IMAGE"), "image of the debug pods (default: the gather's own pod image, else the image this binary belongs to; $MUST_GATHER_IMAGE)")
+	fs.StringVar(&r.Image, "image", "", "image of the debug pods (default: the gather's own pod image, else the image this binary belongs to; $MUST_GATHER_IMAGE)")
 	fs.BoolVar(&r.NoDebugPods, "no-debug-pods", false, "read only through the node log proxy")
 	fs.DurationVar(&r.NodeBudget, "node-timeout", DefaultNodeBudget, "time budget of each node")
 	fs.IntVar(&r.Parallel, "parallel", DefaultParallel, "how many nodes to read at once")
@@ -91,7 +90,11 @@ func (r *Reaching) Visit(ctx context.Context, env *builtin.Env, name string, via
 		if err != nil {
 			return err
 		}
-		pods, cleanup, err := Reach(ctx, restCfg, cs, r.Image, v.NodeBudget, v.logf)
+		image := r.Image
+		if image == "" {
+			image = env.DebugImage
+		}
+		pods, cleanup, err := Reach(ctx, restCfg, cs, image, env.Pod, v.NodeBudget, v.logf)
 		defer cleanup()
 		if err != nil {
 			v.noPods = err.Error()
