@@ -29,7 +29,8 @@ cache_root=${TESTCLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/must-gather-tool
 # flags and the Go version.
 key=$(cd "$root/test/cluster" && {
   cat go.mod go.sum
-  find . -name '*.go' -print0 | sort -z | xargs -0 cat
+  # its sources, and the one package of the product module it imports
+  find . ../clusterinfo -name '*.go' -print0 | sort -z | xargs -0 cat
   echo "$ldflags $CGO_ENABLED"
   go version
 } | sha256sum | cut -c1-16)

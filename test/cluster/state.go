@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/must-gather/toolkit/test/cluster/clusterinfo"
+	"github.com/must-gather/toolkit/test/clusterinfo"
 )
 
 // What up records in the state directory for the commands that act on the

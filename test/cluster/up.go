@@ -19,7 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/must-gather/toolkit/test/cluster/clusterinfo"
+	"github.com/must-gather/toolkit/test/clusterinfo"
 )
 
 // E2ENamespace and E2EServiceAccount name the service account whose

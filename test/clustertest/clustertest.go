@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/must-gather/toolkit/test/clusterinfo"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -138,7 +139,7 @@ func ensure() (*rest.Config, string, error) {
 
 // loadHarness loads the cluster the harness's record in dir names.
 func loadHarness(dir string) (*rest.Config, error) {
-	info, err := readInfo(dir)
+	info, err := clusterinfo.Read(dir)
 	if err != nil {
 		return nil, err
 	}

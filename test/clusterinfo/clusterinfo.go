@@ -1,17 +1,17 @@
 // Package clusterinfo is the record of a test cluster that the harness
-// writes into its state directory at up (FileName), for the tests:
-// test/clustertest reads it instead of keeping copies of the harness's names
-// (the node, the test image, the node's journal). The product module cannot
-// import this module (it requires k8s.io/kubernetes), so clustertest decodes
-// the same JSON with types of its own; testdata/cluster.json is the example
-// both sides are tested against.
+// (test/cluster) writes into its state directory at up (FileName), and that
+// the tests read through test/clustertest instead of keeping copies of the
+// harness's names (the node, the test image, the node's journal). It has no
+// dependencies, so both modules use this one copy.
 package clusterinfo
 
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // FileName is the record's name in the harness's state directory.
@@ -54,6 +54,22 @@ type Journal struct {
 type JournalEntry struct {
 	Message    string `json:"message"`
 	AgeSeconds int64  `json:"ageSeconds"`
+}
+
+// Age is how long before the node started the entry was written.
+func (e JournalEntry) Age() time.Duration { return time.Duration(e.AgeSeconds) * time.Second }
+
+// Read reads the record in the state directory dir.
+func Read(dir string) (*Info, error) {
+	b, err := os.ReadFile(filepath.Join(dir, FileName))
+	if err != nil {
+		return nil, err
+	}
+	var info Info
+	if err := json.Unmarshal(b, &info); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", filepath.Join(dir, FileName), err)
+	}
+	return &info, nil
 }
 
 // Write records info in dir, atomically: a reader sees the whole record or

@@ -1,11 +1,11 @@
 package clusterinfo
 
 import (
-	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -51,15 +51,11 @@ func TestWriteRead(t *testing.T) {
 			if err := Write(dir, tc.info); err != nil {
 				t.Fatal(err)
 			}
-			b, err := os.ReadFile(filepath.Join(dir, FileName))
+			got, err := Read(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got Info
-			if err := json.Unmarshal(b, &got); err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.info, got); diff != "" {
+			if diff := cmp.Diff(&tc.info, got); diff != "" {
 				t.Errorf("read back (-want +got):\n%s", diff)
 			}
 			entries, err := os.ReadDir(dir)
@@ -70,6 +66,37 @@ func TestWriteRead(t *testing.T) {
 				t.Errorf("directory holds %v, want only %s", entries, FileName)
 			}
 		})
+	}
+}
+
+func TestReadErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		content string // "": no file
+	}{
+		{name: "no record (no cluster, or one of an older harness)"},
+		{name: "not JSON", content: "kubeconfig: x"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			if tc.content != "" {
+				if err := os.WriteFile(filepath.Join(dir, FileName), []byte(tc.content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if info, err := Read(dir); err == nil {
+				t.Errorf("Read = %+v, want an error", info)
+			}
+		})
+	}
+}
+
+func TestAge(t *testing.T) {
+	if got := example.Node.Journal.Entries[0].Age(); got != 10*24*time.Hour {
+		t.Errorf("age of the first entry = %s, want 240h", got)
 	}
 }
 
