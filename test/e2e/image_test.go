@@ -52,8 +52,11 @@ fi; sync && echo 'Caches written to disk'`
 // (IMAGE_SESSION_TOOLS: whether it has setsid, ps, pkill).
 func TestImageAsOcMustGather(t *testing.T) {
 	archive, ref, tools := os.Getenv("IMAGE_ARCHIVE"), os.Getenv("IMAGE_REF"), os.Getenv("IMAGE_SESSION_TOOLS")
-	if ref == "" || tools == "" {
+	if ref == "" {
 		t.Skip("IMAGE_REF and IMAGE_SESSION_TOOLS (and IMAGE_ARCHIVE, unless the image is on the node) are set by hack/image-test.sh, which runs this test")
+	}
+	if tools == "" {
+		t.Fatal("IMAGE_REF is set, but not IMAGE_SESSION_TOOLS")
 	}
 	clustertest.RequireNode(t)
 	ns := clustertest.Namespace(t)
