@@ -37,9 +37,9 @@ func accounts() map[string]account {
 		"make test": {runBy: []string{".ci/run:17"}},
 		"oc adm must-gather --image=quay.io/must-gather/must-gather-toolkit:v0.1.0": {
 			notHere: "oc is not available here (and there is no OpenShift cluster); test/e2e TestImageAsOcMustGather runs the image in a pod the way oc adm must-gather does"},
-		"mkdir -p must-gather": {runBy: []string{"test/e2e/image_offline_test.go:91"}}, // README.md and docs/image.md
+		"mkdir -p must-gather": {runBy: []string{"test/e2e/image_offline_test.go:95"}}, // README.md and docs/image.md
 		"podman run --rm --network=host -v ./kubeconfig:/kubeconfig:Z -e KUBECONFIG=/kubeconfig -v ./must-gather:/must-gather:Z quay.io/must-gather/must-gather-toolkit:v0.1.0": {
-			runBy: []string{"test/e2e/image_offline_test.go:92"}}, // README.md and docs/image.md; hack/image-test.sh runs the test
+			runBy: []string{"test/e2e/image_offline_test.go:96"}}, // README.md and docs/image.md; hack/image-test.sh runs the test
 		"_output/bin/gather --dest-dir ./must-gather": {runBy: []string{"test/e2e/docs_test.go:233"}},
 
 		// docs/development.md
@@ -110,7 +110,8 @@ func TestEveryCommandIsAccountedFor(t *testing.T) {
 		for _, ref := range a.runBy {
 			got, err := fetchedAt(root, ref)
 			if err != nil {
-				t.Errorf("%q: runner %s: %v", text, ref, err)
+				path, _, _ := strings.Cut(ref, ":")
+				t.Errorf("%q: runner %s: %v (%s fetches it at lines %v)", text, ref, err, path, fetchLines(root, path, text))
 				continue
 			}
 			if diff := cmp.Diff(text, got); diff != "" {
@@ -156,6 +157,24 @@ func fetchedAt(root, ref string) (string, error) {
 		return "", err
 	}
 	return "", fmt.Errorf("%s has no line %d", path, line)
+}
+
+// fetchLines returns the lines of path that fetch the command text, to say
+// where a runner moved.
+func fetchLines(root, path, text string) []int {
+	b, err := os.ReadFile(filepath.Join(root, path))
+	if err != nil {
+		return nil
+	}
+	var lines []int
+	for i, l := range strings.Split(string(b), "\n") {
+		if doc, prefix, ok := fetchOf(l); ok {
+			if c, err := Find(root, doc, prefix); err == nil && c.Text == text {
+				lines = append(lines, i+1)
+			}
+		}
+	}
+	return lines
 }
 
 // fetchOf returns the document and prefix a line fetches.
