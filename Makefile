@@ -81,8 +81,10 @@ cluster-start-kubelet: ## start the test node's kubelet again and wait until the
 	hack/cluster.sh start-kubelet
 
 # Images. podman runs with the settings of images/containers.conf (what works
-# on our machines); PODMAN_ARGS may point it at another store
-# (--root DIR --runroot DIR), as the image tests do.
+# on our machines); its store is podman's own choice, which the environment
+# may change (CONTAINERS_STORAGE_CONF, as hack/image-test.sh does, so the
+# documented commands run unchanged); PODMAN_ARGS adds global podman
+# arguments.
 PODMAN      ?= podman
 PODMAN_ARGS ?=
 BASE_IMAGE  ?= localhost/must-gather-base:busybox

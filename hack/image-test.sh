@@ -1,91 +1,134 @@
 #!/usr/bin/env bash
-# The image, tested on this machine (part of `make test`):
-#  1. `make image` and `make image-ubi` (from the local base) twice each into
-#     a throwaway podman store: the same commit must give the same image ID;
-#  2. the offline flow exactly as a user runs it:
-#     podman run --rm --network=host -v KUBECONFIG:/kubeconfig:Z
-#       -e KUBECONFIG=/kubeconfig -v OUT:/must-gather:Z IMAGE
-#     against the real test cluster ($TEST_KUBECONFIG); then the version
-#     file, the manifest and the data are checked, and a Secret value planted
-#     in the cluster is in no file (.gz read too) (test/e2e);
-#  3. the image in a pod of the cluster, the way `oc adm must-gather` runs it
-#     (test/e2e TestImageAsOcMustGather);
-#  4. `make release` against a registry on loopback (crane registry serve).
+# The image, tested on this machine (part of `make test`), with the commands
+# of docs/image.md and the README run as they are written (fetched from the
+# docs by test/docs/cmd/doccmd: a change to the docs changes what runs here).
+# Their podman store is a throwaway one, chosen by the environment alone
+# (CONTAINERS_STORAGE_CONF), so no command needs an extra argument:
+#  1. `make image`, then `make image-archive` (which builds it again): the
+#     same commit must give the same image ID; the offline UBI build
+#     (`make image-ubi ... UBI_LOCAL=1`) twice, likewise;
+#  2. the offline flow of the README (`mkdir -p must-gather`, `podman run
+#     ... -v ./kubeconfig:/kubeconfig:Z ...`) against the real test cluster
+#     ($TEST_KUBECONFIG); then the version file, the manifest and the data
+#     are checked, and a Secret value planted in the cluster is in no file
+#     (.gz read too) (test/e2e TestImageOfflinePodman);
+#  3. `make cluster-load-image ARCHIVE=_output/image.tar`, then the image in
+#     a pod of the cluster, the way `oc adm must-gather` runs it (test/e2e
+#     TestImageAsOcMustGather), and a variant for oc's other branch;
+#  4. `make release REGISTRY=127.0.0.1:5000/test ...` against a registry
+#     served on that loopback address (crane registry serve).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 kc=${TEST_KUBECONFIG:?TEST_KUBECONFIG must name the test cluster kubeconfig}
+# `make cluster-load-image` works on the harness's cluster: the one whose
+# state directory holds TEST_KUBECONFIG.
+if [ -z "${TESTCLUSTER_DIR:-}" ] && [ -f "$(dirname "$kc")/cluster.json" ]; then
+  export TESTCLUSTER_DIR
+  TESTCLUSTER_DIR=$(dirname "$kc")
+fi
 export CONTAINERS_CONF=$root/images/containers.conf
 
 work=$(mktemp -d /tmp/mgtk-image-test.XXXXXX)
-args=(--root "$work/root" --runroot "$work/runroot" --storage-driver vfs)
+cat >"$work/storage.conf" <<EOF
+[storage]
+driver = "vfs"
+graphroot = "$work/root"
+runroot = "$work/runroot"
+EOF
+export CONTAINERS_STORAGE_CONF=$work/storage.conf
+own_store=0
+registry_pid=
 cleanup() {
-  podman "${args[@]}" rmi -a -f >/dev/null 2>&1 || true
+  if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; fi
+  # Only ever the throwaway store (checked below), never the machine's.
+  if [ "$own_store" = 1 ]; then podman rmi -a -f >/dev/null 2>&1 || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 fail() { echo "image test: FAIL: $*" >&2; exit 1; }
+graphroot=$(podman info --format '{{.Store.GraphRoot}}')
+[ "$graphroot" = "$work/root" ] || fail "podman ignores CONTAINERS_STORAGE_CONF: its store is $graphroot, not $work/root"
+own_store=1
+
+go build -o "$work/doccmd" ./test/docs/cmd/doccmd
+# documented FILE PREFIX prints the one command of FILE's ```sh blocks that
+# starts with PREFIX; run_documented runs it as written.
+documented() { "$work/doccmd" "$1" "$2"; }
+run_documented() {
+  local cmd
+  cmd=$(documented "$1" "$2") || fail "no command '$2' in $1"
+  echo "image test: \$ $cmd" >&2
+  bash -c "$cmd"
+}
 
 image=$(make -s print-IMAGE)
 start=$SECONDS
-make -s image PODMAN_ARGS="${args[*]}" >/dev/null
-id1=$(podman "${args[@]}" image inspect --format '{{.Id}}' "$image")
+run_documented docs/image.md 'make image' >/dev/null || fail "make image"
+id1=$(podman image inspect --format '{{.Id}}' "$image")
 echo "image test: built $image ($id1) in $((SECONDS - start))s"
-make -s image PODMAN_ARGS="${args[*]}" >/dev/null
-id2=$(podman "${args[@]}" image inspect --format '{{.Id}}' "$image")
+run_documented docs/image.md 'make image-archive' >/dev/null || fail "make image-archive"
+id2=$(podman image inspect --format '{{.Id}}' "$image")
 [ "$id1" = "$id2" ] || fail "the same commit built two image IDs: $id1 and $id2"
-echo "image test: rebuilt to the same ID"
+[ -s _output/image.tar ] || fail "make image-archive wrote no _output/image.tar"
+echo "image test: rebuilt to the same ID and saved _output/image.tar"
 
 # The UBI variant, built here from the local base (offline: no package
 # installs), must also rebuild to the same ID and carry the same identity.
 ubi=$(make -s print-UBI_IMAGE)
-ubi_args=(PODMAN_ARGS="${args[*]}" UBI_BUILDER="$(make -s print-BASE_IMAGE)" UBI_BASE="$(make -s print-BASE_IMAGE)" UBI_LOCAL=1)
-make -s image-ubi "${ubi_args[@]}" >/dev/null
-u1=$(podman "${args[@]}" image inspect --format '{{.Id}}' "$ubi")
-make -s image-ubi "${ubi_args[@]}" >/dev/null
-u2=$(podman "${args[@]}" image inspect --format '{{.Id}}' "$ubi")
+run_documented docs/image.md 'make image-ubi UBI_BUILDER=' >/dev/null || fail "make image-ubi (offline)"
+u1=$(podman image inspect --format '{{.Id}}' "$ubi")
+run_documented docs/image.md 'make image-ubi UBI_BUILDER=' >/dev/null || fail "make image-ubi (offline)"
+u2=$(podman image inspect --format '{{.Id}}' "$ubi")
 [ "$u1" = "$u2" ] || fail "the same commit built two UBI image IDs: $u1 and $u2"
-v_ubi=$(podman "${args[@]}" run --rm "$ubi" /usr/bin/gather version)
-v_img=$(podman "${args[@]}" run --rm "$image" /usr/bin/gather version)
+v_ubi=$(podman run --rm "$ubi" /usr/bin/gather version)
+v_img=$(podman run --rm "$image" /usr/bin/gather version)
 [ "$v_ubi" = "$v_img" ] || fail "UBI image says $v_ubi, the image says $v_img"
 echo "image test: UBI image built and rebuilt to the same ID ($v_ubi)"
 
-# 2. The offline flow as a user runs it (podman run --network=host with a
-#    mounted kubeconfig), with a Secret planted in the cluster that must not
-#    appear in the output.
-IMAGE_REF=$image IMAGE_PODMAN_ARGS="${args[*]}" IMAGE_VERSION=$(make -s print-BUILD_VERSION) \
+# 2. The offline flow as a user runs it (the README's two commands, run by
+#    the test in a folder holding ./kubeconfig), with a Secret planted in
+#    the cluster that must not appear in the output.
+IMAGE_REF=$image IMAGE_VERSION=$(make -s print-BUILD_VERSION) \
   go test -vet=off -count=1 -run '^TestImageOfflinePodman$' ./test/e2e/ || fail "the offline podman run"
 echo "image test: offline podman run checked"
 
 # 3. As the default image of `oc adm must-gather`, in a pod of the cluster:
-#    the image as built (busybox has no pkill: oc's plain branch), and a
-#    variant with util-linux setsid and procps ps/pkill (oc's setsid branch).
-podman "${args[@]}" save --format docker-archive -o "$work/image.tar" "$image" >/dev/null
-IMAGE_ARCHIVE=$work/image.tar IMAGE_REF=$image IMAGE_SESSION_TOOLS=false \
+#    the image as built and loaded as documented (busybox has no pkill:
+#    oc's plain branch), and a variant with util-linux setsid and procps
+#    ps/pkill (oc's setsid branch).
+run_documented docs/test-cluster.md 'make cluster-load-image' || fail "make cluster-load-image"
+IMAGE_REF=$image IMAGE_SESSION_TOOLS=false \
   go test -vet=off -count=1 -run '^TestImageAsOcMustGather$' ./test/e2e/ || fail "the image as oc adm must-gather runs it"
 variant=localhost/mgtk/must-gather:session-tools
-make -s image SESSION_TOOLS=1 BASE_IMAGE=localhost/must-gather-base:session-tools IMAGE=$variant MOVING_TAG=$variant-latest \
-  PODMAN_ARGS="${args[*]}" >/dev/null
-podman "${args[@]}" save --format docker-archive -o "$work/variant.tar" "$variant" >/dev/null
+make -s image SESSION_TOOLS=1 BASE_IMAGE=localhost/must-gather-base:session-tools IMAGE=$variant MOVING_TAG=$variant-latest >/dev/null
+podman save --format docker-archive -o "$work/variant.tar" "$variant" >/dev/null
 IMAGE_ARCHIVE=$work/variant.tar IMAGE_REF=$variant IMAGE_SESSION_TOOLS=true \
   go test -vet=off -count=1 -run '^TestImageAsOcMustGather$' ./test/e2e/ || fail "oc's setsid branch"
 echo "image test: both branches of oc's command line ran the gather in a pod"
-# 4. `make release` against a registry on loopback: the per-release tag and
-#    the moving tag arrive, and the pushed image reports VERSION as it is.
-port=$(( 20000 + RANDOM % 20000 ))
+
+# 4. `make release` against a registry on the loopback address the docs
+#    name: the per-release tag and the moving tag arrive, and the pushed
+#    image reports VERSION as it is.
+release=$(documented docs/image.md 'make release REGISTRY=') || fail "no make release REGISTRY=... in docs/image.md"
+[[ $release =~ REGISTRY=([0-9.]+:[0-9]+)/ ]] || fail "'$release' names no loopback registry address"
+addr=${BASH_REMATCH[1]}
+if (exec 3<>"/dev/tcp/${addr%:*}/${addr#*:}") 2>/dev/null; then
+  fail "$addr is taken (another registry or test?): the documented 'make release' pushes there; free it and run again"
+fi
 crane=$work/crane
 GOBIN=$work go install github.com/google/go-containerregistry/cmd/crane@v0.22.1
-"$crane" registry serve --address "127.0.0.1:$port" >"$work/registry.log" 2>&1 &
+"$crane" registry serve --address "$addr" >"$work/registry.log" 2>&1 &
 registry_pid=$!
-trap 'kill $registry_pid 2>/dev/null || true; cleanup' EXIT
-for _ in $(seq 50); do "$crane" catalog --insecure "127.0.0.1:$port" >/dev/null 2>&1 && break; sleep 0.1; done
-reg=127.0.0.1:$port/mgtk
-make -s release REGISTRY="$reg" PODMAN_ARGS="${args[*]}" PUSH_ARGS=--tls-verify=false >/dev/null 2>"$work/release.log" ||
+for _ in $(seq 50); do "$crane" catalog --insecure "$addr" >/dev/null 2>&1 && break; sleep 0.1; done
+"$crane" catalog --insecure "$addr" >/dev/null 2>&1 || { cat "$work/registry.log" >&2; fail "the registry on $addr did not start"; }
+run_documented docs/image.md 'make release REGISTRY=' >/dev/null 2>"$work/release.log" ||
   { cat "$work/release.log" >&2; fail "make release"; }
+repo=$("$crane" catalog --insecure "$addr" | grep '/must-gather-toolkit$') || fail "make release pushed no must-gather-toolkit repository to $addr"
 version=$(cat VERSION)
-tags=$("$crane" ls --insecure "$reg/must-gather-toolkit" | sort | tr '\n' ' ')
+tags=$("$crane" ls --insecure "$addr/$repo" | sort | tr '\n' ' ')
 [ "$tags" = "latest v$version " ] || fail "pushed tags: '$tags', want 'latest v$version '"
-label=$("$crane" config --insecure "$reg/must-gather-toolkit:v$version" | grep -o '"org.opencontainers.image.version":"[^"]*"')
+label=$("$crane" config --insecure "$addr/$repo:v$version" | grep -o '"org.opencontainers.image.version":"[^"]*"')
 [ "$label" = "\"org.opencontainers.image.version\":\"$version\"" ] || fail "released image label $label, want $version"
-echo "image test: make release pushed v$version and latest to a loopback registry"
+echo "image test: make release pushed v$version and latest to $addr/$repo"
 echo "image test: PASS"

@@ -15,21 +15,34 @@ stop_cluster() {
   fi
 }
 
+# The cluster is started, checked and stopped with the commands of
+# docs/test-cluster.md as they are written (fetched from it by
+# test/docs/cmd/doccmd: a change to the docs changes what runs here).
+documented() { go run ./test/docs/cmd/doccmd "$1" "$2"; }
+run_documented() {
+  local cmd
+  cmd=$(documented "$1" "$2") || return
+  echo "== $1: $cmd"
+  bash -c "$cmd"
+}
+
 # Build (or find cached) the harness first, in the open: a cold build takes
 # minutes.
 export TEST_CLUSTER_BIN
 TEST_CLUSTER_BIN=$(hack/cluster.sh build)
 
 if [ -z "${TEST_KUBECONFIG:-}" ]; then
-  if hack/cluster.sh status >/dev/null 2>&1; then
+  status=$(documented docs/test-cluster.md 'make cluster-status')
+  if bash -c "$status" >/dev/null 2>&1; then
     echo "== using the running test cluster"
   else
     echo "== starting the test cluster (control plane and node)"
     trap stop_cluster EXIT
     started=1
     start=$SECONDS
-    hack/cluster.sh up --node
+    run_documented docs/test-cluster.md 'make cluster-up CLUSTER_NODE=1'
     echo "== test cluster started in $((SECONDS - start))s"
+    run_documented docs/test-cluster.md 'make cluster-status'
   fi
   export TEST_KUBECONFIG=${TESTCLUSTER_DIR:-$root/_output/cluster}/kubeconfig
 fi
@@ -57,7 +70,22 @@ fi
 if [ "$started" = 1 ]; then
   started=0
   echo "== stopping the test cluster and checking that nothing is left behind"
-  hack/cluster.sh down || rc=1
+  run_documented docs/test-cluster.md 'make cluster-down' || rc=1
+  hack/cluster.sh status --check-clean || rc=1
+  # The control plane alone, as docs/test-cluster.md starts it (about 20 s):
+  # up, status (no kubelet), down, and again nothing left behind.
+  echo "== the control plane alone: make cluster-up, make cluster-status, make cluster-down"
+  started=1
+  if run_documented docs/test-cluster.md 'make cluster-up' &&
+    out=$(run_documented docs/test-cluster.md 'make cluster-status') &&
+    echo "$out" && grep -q controlplane <<<"$out" && ! grep -q kubelet <<<"$out"; then
+    :
+  else
+    echo "FAILED: the control plane alone (make cluster-up, then make cluster-status)"
+    rc=1
+  fi
+  started=0
+  run_documented docs/test-cluster.md 'make cluster-down' || rc=1
   hack/cluster.sh status --check-clean || rc=1
 fi
 exit $rc

@@ -26,6 +26,19 @@ func Harness(t testing.TB) *clusterinfo.Info {
 	return info
 }
 
+// Dir returns the harness's state directory of the test cluster: the
+// TESTCLUSTER_DIR of hack/cluster.sh and the `make cluster-*` targets. It
+// skips the test on a cluster the harness did not start (TEST_KUBECONFIG
+// names another): there is no directory to give.
+func Dir(t testing.TB) string {
+	t.Helper()
+	Config(t)
+	if onceDir == "" {
+		t.Skip("needs the harness's own cluster (TEST_KUBECONFIG names another)")
+	}
+	return onceDir
+}
+
 // harnessNode is the harness's record of the node; it fails the test when
 // the cluster has none.
 func harnessNode(t testing.TB) *clusterinfo.Node {

@@ -353,7 +353,12 @@ func LoadImage(t testing.TB, archive string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.CommandContext(t.Context(), filepath.Join(root, "hack", "cluster.sh"), "load-image", archive).CombinedOutput()
+	cmd := exec.CommandContext(t.Context(), filepath.Join(root, "hack", "cluster.sh"), "load-image", archive)
+	if onceDir != "" {
+		// The cluster of TEST_KUBECONFIG, wherever its harness keeps it.
+		cmd.Env = append(os.Environ(), "TESTCLUSTER_DIR="+onceDir)
+	}
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("loading %s: %v\n%s", archive, err, out)
 	}

@@ -125,17 +125,25 @@ func stripComment(line string) string {
 	return line
 }
 
-// Find returns the one command whose text starts with prefix, in file.
+// Find returns the one command of file whose text starts with prefix; of
+// several, the one whose text is prefix exactly (`make image` among
+// `make image-ubi` and `make image-archive`).
 func Find(root, file, prefix string) (Command, error) {
 	cmds, err := Parse(root, file)
 	if err != nil {
 		return Command{}, err
 	}
-	var found []Command
+	var found, exact []Command
 	for _, c := range cmds {
 		if strings.HasPrefix(c.Text, prefix) {
 			found = append(found, c)
 		}
+		if c.Text == prefix {
+			exact = append(exact, c)
+		}
+	}
+	if len(found) > 1 && len(exact) == 1 {
+		return exact[0], nil
 	}
 	if len(found) != 1 {
 		return Command{}, fmt.Errorf("%s: %d commands start with %q, want exactly one", file, len(found), prefix)

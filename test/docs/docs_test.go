@@ -49,6 +49,37 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func TestFind(t *testing.T) {
+	dir := t.TempDir()
+	doc := "```sh\nmake image\nmake image-ubi\nmake image-ubi UBI_LOCAL=1\nmake release X=1\n```\n"
+	if err := os.WriteFile(filepath.Join(dir, "doc.md"), []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		prefix  string
+		want    string
+		wantErr bool
+	}{
+		{prefix: "make image", want: "make image"},         // exact among longer ones
+		{prefix: "make image-ubi", want: "make image-ubi"}, // likewise
+		{prefix: "make image-ubi U", want: "make image-ubi UBI_LOCAL=1"},
+		{prefix: "make release", want: "make release X=1"}, // one: a prefix suffices
+		{prefix: "make image-", wantErr: true},             // two, none exact
+		{prefix: "make test", wantErr: true},               // none
+	}
+	for _, tt := range tests {
+		t.Run(tt.prefix, func(t *testing.T) {
+			got, err := Find(dir, "doc.md", tt.prefix)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Find(%q) error = %v, wantErr %v", tt.prefix, err, tt.wantErr)
+			}
+			if diff := cmp.Diff(tt.want, got.Text); diff != "" {
+				t.Errorf("Find(%q) (-want +got):\n%s", tt.prefix, diff)
+			}
+		})
+	}
+}
+
 func TestParseRefusesAnOpenBlock(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "doc.md"), []byte("```sh\nmake run \\\n```\n"), 0o600); err != nil {

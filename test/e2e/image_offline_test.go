@@ -75,27 +75,42 @@ func readTree(t *testing.T, dir string) map[string][]byte {
 	return out
 }
 
-// The offline flow, exactly as a user runs it: podman run --network=host
-// with a mounted kubeconfig. Run by hack/image-test.sh (IMAGE_REF and the
-// podman store in IMAGE_PODMAN_ARGS).
+// The offline flow of the README, its two commands run as written (mkdir
+// -p must-gather, podman run --network=host with ./kubeconfig mounted) in a
+// folder holding a copy of the test cluster's kubeconfig. Run by
+// hack/image-test.sh, which builds IMAGE_REF into a throwaway podman store
+// that the environment names (CONTAINERS_STORAGE_CONF), so the documented
+// podman command needs no argument of its own.
 func TestImageOfflinePodman(t *testing.T) {
-	ref, podmanArgs := os.Getenv("IMAGE_REF"), os.Getenv("IMAGE_PODMAN_ARGS")
-	if ref == "" || podmanArgs == "" || os.Getenv("IMAGE_VERSION") == "" {
-		t.Skip("IMAGE_REF, IMAGE_PODMAN_ARGS and IMAGE_VERSION are set by hack/image-test.sh, which runs this test")
+	ref := os.Getenv("IMAGE_REF")
+	if ref == "" {
+		t.Skip("IMAGE_REF, IMAGE_VERSION and CONTAINERS_STORAGE_CONF (the throwaway podman store) are set by hack/image-test.sh, which runs this test")
+	}
+	if os.Getenv("IMAGE_VERSION") == "" || os.Getenv("CONTAINERS_STORAGE_CONF") == "" {
+		// Not a skip: the script that asks for this test would pass unchecked.
+		t.Fatal("IMAGE_REF is set, but not IMAGE_VERSION and CONTAINERS_STORAGE_CONF (the throwaway podman store)")
 	}
 	clustertest.RequireNode(t) // the default gather.d reads the node
 	planted := plantSecret(t)
-	out := filepath.Join(t.TempDir(), "must-gather")
-	if err := os.MkdirAll(out, 0o750); err != nil {
+	mkdir := documented(t, "README.md", "mkdir -p must-gather")
+	run := documented(t, "README.md", "podman run ")
+	if !strings.HasSuffix(run, " "+ref) {
+		t.Fatalf("the README runs another image than the one hack/image-test.sh built (%s): %s", ref, run)
+	}
+	dir := t.TempDir()
+	kc, err := os.ReadFile(kubeconfigPath(t))
+	if err != nil {
 		t.Fatal(err)
 	}
-	args := append(strings.Fields(podmanArgs), "run", "--rm", "--network=host",
-		"-v", kubeconfigPath(t)+":/kubeconfig:Z", "-e", "KUBECONFIG=/kubeconfig",
-		"-v", out+":/must-gather:Z", ref)
-	cmd := exec.CommandContext(t.Context(), "podman", args...)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("podman run: %v\n%s", err, b)
+	if err := os.WriteFile(filepath.Join(dir, "kubeconfig"), kc, 0o600); err != nil {
+		t.Fatal(err)
 	}
+	for _, c := range []string{mkdir, run} {
+		if b, code := runShell(t, dir, os.Environ(), c); code != 0 {
+			t.Fatalf("%s: exit %d\n%s", c, code, b)
+		}
+	}
+	out := filepath.Join(dir, "must-gather")
 	tree := readTree(t, out)
 	if v, want := string(tree["version"]), "must-gather-toolkit\n"+os.Getenv("IMAGE_VERSION")+"\n"; v != want {
 		t.Errorf("version file = %q, want %q", v, want)
@@ -118,9 +133,9 @@ func TestImageOfflinePodman(t *testing.T) {
 	if err := os.MkdirAll(audit, 0o750); err != nil {
 		t.Fatal(err)
 	}
-	args = append(strings.Fields(podmanArgs), "run", "--rm", "--network=host",
-		"-v", kubeconfigPath(t)+":/kubeconfig:Z", "-e", "KUBECONFIG=/kubeconfig",
-		"-v", audit+":/must-gather:Z", ref, "/usr/bin/gather_audit_logs")
+	args := []string{"run", "--rm", "--network=host",
+		"-v", filepath.Join(dir, "kubeconfig") + ":/kubeconfig:Z", "-e", "KUBECONFIG=/kubeconfig",
+		"-v", audit + ":/must-gather:Z", ref, "/usr/bin/gather_audit_logs"}
 	if b, err := exec.CommandContext(t.Context(), "podman", args...).CombinedOutput(); err != nil {
 		t.Fatalf("podman run gather_audit_logs: %v\n%s", err, b)
 	}
