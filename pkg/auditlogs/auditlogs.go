@@ -61,7 +61,7 @@ func endedBefore(name string, since time.Time) bool {
 }
 
 // Run gathers the audit logs.
-func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
+func Run(ctx context.Context, sink *output.Sink, a nodes.Access, cfg Config) error {
 	if len(cfg.Components) == 0 {
 		cfg.Components = DefaultComponents
 	}
@@ -74,12 +74,12 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 		listings[comp] = append(listings[comp], line)
 		mu.Unlock()
 	}
-	errs := []error{cfg.Visit(ctx, env, "audit-logs",
+	errs := []error{cfg.Visit(ctx, a, "audit-logs",
 		func(ctx context.Context, node nodes.Node, exec nodes.Exec) error {
-			return viaAgent(ctx, env, exec, node.Name, cfg, list)
+			return viaAgent(ctx, sink, exec, node.Name, cfg, list)
 		},
 		func(ctx context.Context, node nodes.Node, proxy nodes.LogProxy) error {
-			return viaProxy(ctx, env, proxy, node.Name, cfg, list)
+			return viaProxy(ctx, sink, proxy, node.Name, cfg, list)
 		})}
 	comps := make([]string, 0, len(listings))
 	for c := range listings {
@@ -88,7 +88,7 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 	sort.Strings(comps)
 	for _, c := range comps {
 		sort.Strings(listings[c])
-		errs = append(errs, env.Sink.WriteFile(path.Join("audit_logs", c+".audit_logs_listing"), []byte(strings.Join(listings[c], "\n")+"\n")))
+		errs = append(errs, sink.WriteFile(path.Join("audit_logs", c+".audit_logs_listing"), []byte(strings.Join(listings[c], "\n")+"\n")))
 	}
 	return errors.Join(errs...)
 }
@@ -96,7 +96,7 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 // viaProxy reads one node's audit logs through the node log proxy: the
 // listing of each component's directory, then every file not ended before
 // the since-window.
-func viaProxy(ctx context.Context, env *builtin.Env, proxy nodes.LogProxy, node string, cfg Config, list func(comp, line string)) error {
+func viaProxy(ctx context.Context, sink *output.Sink, proxy nodes.LogProxy, node string, cfg Config, list func(comp, line string)) error {
 	var errs []error
 	for _, comp := range cfg.Components {
 		entries, err := proxy.List(ctx, node, comp)
@@ -115,7 +115,7 @@ func viaProxy(ctx context.Context, env *builtin.Env, proxy nodes.LogProxy, node 
 			if endedBefore(name, cfg.Since) {
 				continue
 			}
-			errs = append(errs, fetch(ctx, env, proxy, node, comp, name))
+			errs = append(errs, fetch(ctx, sink, proxy, node, comp, name))
 		}
 	}
 	return errors.Join(errs...)
@@ -124,7 +124,7 @@ func viaProxy(ctx context.Context, env *builtin.Env, proxy nodes.LogProxy, node 
 // viaAgent reads every component's directory through the node agent in a
 // debug pod: one tar stream with the listing first and the files gzipped
 // (the since-window applied by modification time on the node).
-func viaAgent(ctx context.Context, env *builtin.Env, exec nodes.Exec, node string, cfg Config, list func(comp, line string)) error {
+func viaAgent(ctx context.Context, sink *output.Sink, exec nodes.Exec, node string, cfg Config, list func(comp, line string)) error {
 	cmd := []string{"/usr/bin/gather", "node-agent", "files"}
 	if !cfg.Since.IsZero() {
 		cmd = append(cmd, "--since-time", cfg.Since.UTC().Format(time.RFC3339))
@@ -133,14 +133,14 @@ func viaAgent(ctx context.Context, env *builtin.Env, exec nodes.Exec, node strin
 		cmd = append(cmd, "var/log/"+c)
 	}
 	return exec.Read(ctx, cmd, func(r io.Reader) error {
-		return readAgentStream(env, r, node, cfg.Components, list)
+		return readAgentStream(sink, r, node, cfg.Components, list)
 	})
 }
 
 // readAgentStream writes the files of a node agent's stream (see package
 // agentstream) for the components asked for; what arrives of a broken
 // stream is kept as agentstream.Reader keeps it.
-func readAgentStream(env *builtin.Env, r io.Reader, node string, comps []string, list func(comp, line string)) error {
+func readAgentStream(sink *output.Sink, r io.Reader, node string, comps []string, list func(comp, line string)) error {
 	rd := agentstream.Reader{
 		From: node,
 		Listing: func(names []string) {
@@ -158,7 +158,7 @@ func readAgentStream(env *builtin.Env, r io.Reader, node string, comps []string,
 		},
 		Create: func(entry string) (agentstream.File, error) {
 			comp, file, _ := agentEntry(entry, comps)
-			return env.Sink.Create(path.Join("audit_logs", comp, node+"-"+file))
+			return sink.Create(path.Join("audit_logs", comp, node+"-"+file))
 		},
 	}
 	return rd.Read(r)
@@ -179,7 +179,7 @@ func agentEntry(name string, comps []string) (comp, file string, ok bool) {
 // fetch copies one audit file, gzipping it on the way unless it already
 // is. When the read breaks, what arrived of a file gzipped here is kept (a
 // valid gzip file of its start); a partial copy of a gzipped file is not.
-func fetch(ctx context.Context, env *builtin.Env, proxy nodes.LogProxy, node, comp, name string) error {
+func fetch(ctx context.Context, sink *output.Sink, proxy nodes.LogProxy, node, comp, name string) error {
 	rc, err := proxy.Open(ctx, node, comp+"/"+name)
 	if err != nil {
 		return err
@@ -189,9 +189,9 @@ func fetch(ctx context.Context, env *builtin.Env, proxy nodes.LogProxy, node, co
 	gz := strings.HasSuffix(name, ".gz")
 	var f *output.File
 	if gz {
-		f, err = env.Sink.Create(rel)
+		f, err = sink.Create(rel)
 	} else {
-		f, err = env.Sink.CreateGzip(rel + ".gz")
+		f, err = sink.CreateGzip(rel + ".gz")
 	}
 	if err != nil {
 		return err
@@ -220,7 +220,11 @@ func New() builtin.Builtin {
 		NoArgs: true,
 		Run: func(ctx context.Context, env *builtin.Env, cfg Config, _ []string) error {
 			cfg.Since = env.Since
-			return Run(ctx, env, cfg)
+			a, err := nodes.AccessOf(env)
+			if err != nil {
+				return err
+			}
+			return Run(ctx, env.Sink, a, cfg)
 		},
 	}.New()
 }

@@ -20,7 +20,6 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/must-gather/toolkit/pkg/agentstream"
-	"github.com/must-gather/toolkit/pkg/builtin"
 	"github.com/must-gather/toolkit/pkg/nodes"
 	"github.com/must-gather/toolkit/pkg/output"
 )
@@ -199,7 +198,7 @@ func TestReadAgentStream(t *testing.T) {
 				t.Fatal(err)
 			}
 			var listed []string
-			err = readAgentStream(&builtin.Env{Sink: sink}, bytes.NewReader(agentStream(t, tc.entries)), "n1", []string{"kube-apiserver"},
+			err = readAgentStream(sink, bytes.NewReader(agentStream(t, tc.entries)), "n1", []string{"kube-apiserver"},
 				func(comp, line string) { listed = append(listed, comp+": "+line) })
 			if (err == nil) != (tc.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
 				t.Errorf("error = %v, want %q", err, tc.wantErr)
@@ -255,10 +254,9 @@ func TestFetchKeepsWhatArrived(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &builtin.Env{Sink: sink}
 	proxy := nodes.LogProxy{CS: cs}
 
-	err = fetch(t.Context(), env, proxy, "n1", "kube-apiserver", "audit.log")
+	err = fetch(t.Context(), sink, proxy, "n1", "kube-apiserver", "audit.log")
 	if err == nil || !strings.Contains(err.Error(), "audit.log of n1 cut after 14 bytes (kept)") {
 		t.Errorf("plain file: error = %v", err)
 	}
@@ -274,7 +272,7 @@ func TestFetchKeepsWhatArrived(t *testing.T) {
 		t.Errorf("kept file = %q, %v; want %q, a valid gzip file", plain, err, body)
 	}
 
-	if err := fetch(t.Context(), env, proxy, "n1", "kube-apiserver", "audit-1.log.gz"); err == nil {
+	if err := fetch(t.Context(), sink, proxy, "n1", "kube-apiserver", "audit-1.log.gz"); err == nil {
 		t.Error("gzipped file: no error")
 	}
 	if _, err := os.Stat(filepath.Join(sink.Root(), "audit_logs/kube-apiserver/n1-audit-1.log.gz")); err == nil {

@@ -1,5 +1,8 @@
-// Package nodelogs gathers the logs of host services (kubelet, the container
-// runtime) from the nodes, as host_service_logs/masters/<unit>_service.log.
+// Package nodelogs gathers the logs of host services (the kubelet, the
+// container runtimes, the network and machine-config services) from the
+// selected nodes (the control-plane nodes by default), as
+// host_service_logs/masters/<unit>_service.log for control-plane nodes and
+// host_service_logs/workers/<unit>_service.log for the others.
 package nodelogs
 
 import (
@@ -47,7 +50,7 @@ type Config struct {
 // files of its own, joined per unit in node order at the end. With several
 // nodes, each line is prefixed with its node's name, as `oc adm node-logs`
 // does.
-func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
+func Run(ctx context.Context, sink *output.Sink, a nodes.Access, cfg Config) error {
 	if len(cfg.Units) == 0 {
 		cfg.Units = DefaultUnits
 	}
@@ -64,7 +67,7 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 	if since.IsZero() {
 		since = now().Add(-DefaultSince)
 	}
-	parts := &pieces{sink: env.Sink}
+	parts := &pieces{sink: sink}
 	out := parts.of
 	prefix := func(node nodes.Node) string {
 		if node.Selected > 1 {
@@ -72,7 +75,7 @@ func Run(ctx context.Context, env *builtin.Env, cfg Config) error {
 		}
 		return ""
 	}
-	errs := []error{cfg.Visit(ctx, env, "node-logs",
+	errs := []error{cfg.Visit(ctx, a, "node-logs",
 		func(ctx context.Context, node nodes.Node, exec nodes.Exec) error {
 			var errs []error
 			for _, unit := range cfg.Units {
@@ -280,7 +283,7 @@ func copySince(w io.Writer, r io.Reader, since, now time.Time, prefix string) er
 func New() builtin.Builtin {
 	return builtin.Spec[Config]{
 		Name:  "node-logs",
-		Short: "Gather host service logs (kubelet, container runtime, network and machine-config services) from the control-plane nodes",
+		Short: "Gather host service logs (kubelet, container runtime, network and machine-config services) from the nodes (the control-plane nodes by default)",
 		Flags: func(fs *pflag.FlagSet, cfg *Config) {
 			cfg.Reaching.AddFlags(fs)
 			fs.StringSliceVarP(&cfg.Units, "unit", "u", DefaultUnits, "services whose logs to gather")
@@ -288,7 +291,11 @@ func New() builtin.Builtin {
 		NoArgs: true,
 		Run: func(ctx context.Context, env *builtin.Env, cfg Config, _ []string) error {
 			cfg.Since = env.Since
-			return Run(ctx, env, cfg)
+			a, err := nodes.AccessOf(env)
+			if err != nil {
+				return err
+			}
+			return Run(ctx, env.Sink, a, cfg)
 		},
 	}.New()
 }

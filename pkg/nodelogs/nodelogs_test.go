@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/must-gather/toolkit/pkg/builtin"
 	"github.com/must-gather/toolkit/pkg/nodes"
 	"github.com/must-gather/toolkit/pkg/output"
 )
@@ -126,7 +125,7 @@ func TestCopySinceJournalInUTC(t *testing.T) {
 // A service name that is not one is refused before any node is asked.
 func TestRunRefusesBadUnit(t *testing.T) {
 	t.Parallel()
-	err := Run(t.Context(), &builtin.Env{}, Config{Units: []string{"kubelet", "../../etc/shadow"}})
+	err := Run(t.Context(), nil, nodes.Access{}, Config{Units: []string{"kubelet", "../../etc/shadow"}})
 	if err == nil || !strings.Contains(err.Error(), `invalid service name "../../etc/shadow"`) {
 		t.Errorf("error = %v", err)
 	}

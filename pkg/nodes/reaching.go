@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/must-gather/toolkit/pkg/builtin"
 )
@@ -50,6 +53,33 @@ func (r *Reaching) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&r.Parallel, "parallel", DefaultParallel, "how many nodes to read at once")
 }
 
+// Access is what a visit uses: the cluster's clients, the gather's own pod
+// when it runs in one, the debug pods' image when no flag names one, where
+// its log lines go and the report of how each node was reached.
+type Access struct {
+	Kube   kubernetes.Interface
+	Config *rest.Config
+	// Pod is the gather's own pod (nil outside a cluster).
+	Pod *builtin.Pod
+	// DebugImage is the debug pods' image when --image is not given.
+	DebugImage string
+	Log        io.Writer
+	Report     *builtin.Report
+}
+
+// AccessOf takes what a visit uses from a built-in's environment.
+func AccessOf(env *builtin.Env) (Access, error) {
+	cfg, err := env.Cluster.Config()
+	if err != nil {
+		return Access{}, err
+	}
+	cs, err := env.Cluster.Kube()
+	if err != nil {
+		return Access{}, err
+	}
+	return Access{Kube: cs, Config: cfg, Pod: env.Pod, DebugImage: env.DebugImage, Log: env.Log, Report: env.Report}, nil
+}
+
 // Node is one node of a visit.
 type Node struct {
 	Name string
@@ -69,32 +99,24 @@ type ViaProxy func(ctx context.Context, node Node, proxy LogProxy) error
 
 // Visit reads every selected node, at most Parallel at a time: through a
 // debug pod when one can run there, else through the node log proxy; a
-// node that cannot answer is skipped. How each node was reached goes to
-// env's report and log (lines prefixed with the collector's name). It
+// node that cannot answer is skipped. How each node was reached goes to the
+// report and the log (lines prefixed with the collector's name). It
 // returns every error, skips included: whatever could be read is kept.
-func (r *Reaching) Visit(ctx context.Context, env *builtin.Env, name string, viaPod ViaPod, viaProxy ViaProxy) error {
-	cs, err := env.Cluster.Kube()
+func (r *Reaching) Visit(ctx context.Context, a Access, name string, viaPod ViaPod, viaProxy ViaProxy) error {
+	targets, err := Targets(ctx, a.Kube, r.Selection)
 	if err != nil {
 		return err
 	}
-	targets, err := Targets(ctx, cs, r.Selection)
-	if err != nil {
-		return err
-	}
-	v := visit{Reaching: r, env: env, name: name, targets: targets, proxy: LogProxy{CS: cs}, noPods: "debug pods disabled (--no-debug-pods)"}
+	v := visit{Reaching: r, log: a.Log, report: a.Report, name: name, targets: targets, proxy: LogProxy{CS: a.Kube}, noPods: "debug pods disabled (--no-debug-pods)"}
 	if v.NodeBudget <= 0 {
 		v.NodeBudget = DefaultNodeBudget
 	}
 	if !r.NoDebugPods && slices.ContainsFunc(targets, func(t Target) bool { return t.SkipReason == "" }) {
-		restCfg, err := env.Cluster.Config()
-		if err != nil {
-			return err
-		}
 		image := r.Image
 		if image == "" {
-			image = env.DebugImage
+			image = a.DebugImage
 		}
-		pods, cleanup, err := Reach(ctx, restCfg, cs, image, env.Pod, v.NodeBudget, v.logf)
+		pods, cleanup, err := Reach(ctx, a.Config, a.Kube, image, a.Pod, v.NodeBudget, v.logf)
 		defer cleanup()
 		if err != nil {
 			v.noPods = err.Error()
@@ -110,7 +132,8 @@ func (r *Reaching) Visit(ctx context.Context, env *builtin.Env, name string, via
 // visit is one Visit once the targets and debug pods are known.
 type visit struct {
 	*Reaching
-	env     *builtin.Env
+	log     io.Writer
+	report  *builtin.Report
 	name    string
 	targets []Target
 	pods    *DebugPods // nil: none, for the reason in noPods
@@ -118,7 +141,9 @@ type visit struct {
 	proxy   LogProxy
 }
 
-func (v *visit) logf(format string, args ...any) { v.env.Logf(v.name+": "+format, args...) }
+func (v *visit) logf(format string, args ...any) {
+	fmt.Fprintf(v.log, v.name+": "+format+"\n", args...)
+}
 
 func (v *visit) run(ctx context.Context, viaPod ViaPod, viaProxy ViaProxy) error {
 	var (
@@ -139,7 +164,7 @@ func (v *visit) run(ctx context.Context, viaPod ViaPod, viaProxy ViaProxy) error
 	var wg sync.WaitGroup
 	for _, t := range v.targets {
 		if t.SkipReason != "" {
-			v.env.Report.Node(t.Name, PathSkipped, t.SkipReason)
+			v.report.Node(t.Name, PathSkipped, t.SkipReason)
 			fail(fmt.Errorf("skipping node %s: %s", t.Name, t.SkipReason))
 			continue
 		}
@@ -152,7 +177,7 @@ func (v *visit) run(ctx context.Context, viaPod ViaPod, viaProxy ViaProxy) error
 			}
 			if ctx.Err() != nil {
 				why := "not reached: " + context.Cause(ctx).Error()
-				v.env.Report.Node(node.Name, PathSkipped, why)
+				v.report.Node(node.Name, PathSkipped, why)
 				fail(fmt.Errorf("node %s: %s", node.Name, why))
 				return
 			}
@@ -176,11 +201,11 @@ func (v *visit) node(ctx context.Context, node Node, viaPod ViaPod, viaProxy Via
 		if ctx.Err() != nil && err != nil {
 			// Stopped (interrupted, or the step's budget is spent): no
 			// fall-back, nothing more to try.
-			v.env.Report.Node(node.Name, PathDebugPod, "stopped: "+context.Cause(ctx).Error())
+			v.report.Node(node.Name, PathDebugPod, "stopped: "+context.Cause(ctx).Error())
 			return err
 		}
 		if !errors.Is(err, ErrCannotRun) {
-			v.env.Report.Node(node.Name, PathDebugPod, "")
+			v.report.Node(node.Name, PathDebugPod, "")
 			if err == nil {
 				v.logf("%s: read through a debug pod", node.Name)
 			}
@@ -189,13 +214,13 @@ func (v *visit) node(ctx context.Context, node Node, viaPod ViaPod, viaProxy Via
 		why = err.Error()
 		v.logf("%s: falling back to the node log proxy: %s", node.Name, why)
 	}
-	v.env.Report.Node(node.Name, PathProxy, why)
+	v.report.Node(node.Name, PathProxy, why)
 	v.logf("%s: reading through the node log proxy", node.Name)
 	pctx, cancel := context.WithTimeout(ctx, v.NodeBudget)
 	defer cancel()
 	err := viaProxy(pctx, node, v.proxy)
 	if err != nil && ctx.Err() != nil {
-		v.env.Report.Node(node.Name, PathProxy, "stopped: "+context.Cause(ctx).Error())
+		v.report.Node(node.Name, PathProxy, "stopped: "+context.Cause(ctx).Error())
 	}
 	return err
 }

@@ -22,13 +22,14 @@ func TestVisitRun(t *testing.T) {
 	t.Parallel()
 	var log strings.Builder
 	var logMu sync.Mutex
-	env := &builtin.Env{Report: &builtin.Report{}, Log: writerFunc(func(p []byte) (int, error) {
+	report := &builtin.Report{}
+	logTo := writerFunc(func(p []byte) (int, error) {
 		logMu.Lock()
 		defer logMu.Unlock()
 		return log.Write(p)
-	})}
+	})
 	targets := []Target{{Name: "a"}, {Name: "b"}, {Name: "c", SkipReason: "node is not Ready (NodeStatusUnknown: Kubelet stopped posting node status.)"}, {Name: "d"}, {Name: "e"}}
-	v := visit{Reaching: &Reaching{Parallel: 2, NodeBudget: time.Minute}, env: env, name: "test", targets: targets, noPods: "debug pods disabled (--no-debug-pods)"}
+	v := visit{Reaching: &Reaching{Parallel: 2, NodeBudget: time.Minute}, log: logTo, report: report, name: "test", targets: targets, noPods: "debug pods disabled (--no-debug-pods)"}
 	var running, most atomic.Int32
 	var mu sync.Mutex
 	var seen []Node
@@ -83,7 +84,7 @@ func TestVisitRun(t *testing.T) {
 		{Name: "d", Path: PathProxy, Reason: why},
 		{Name: "e", Path: PathProxy, Reason: why},
 	}
-	if diff := cmp.Diff(want, env.Report.Nodes()); diff != "" {
+	if diff := cmp.Diff(want, report.Nodes()); diff != "" {
 		t.Errorf("report (-want +got):\n%s", diff)
 	}
 	for _, l := range []string{"test: a: reading through the node log proxy\n", "test: skipping node c: node is not Ready", "test: node d: proxy refused\n"} {
@@ -100,8 +101,8 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 // Nodes not yet started when the run stops are recorded as not reached.
 func TestVisitRunStopped(t *testing.T) {
 	t.Parallel()
-	env := &builtin.Env{Report: &builtin.Report{}, Log: io.Discard}
-	v := visit{Reaching: &Reaching{Parallel: 1, NodeBudget: time.Minute}, env: env, name: "test",
+	report := &builtin.Report{}
+	v := visit{Reaching: &Reaching{Parallel: 1, NodeBudget: time.Minute}, log: io.Discard, report: report, name: "test",
 		targets: []Target{{Name: "a"}, {Name: "b"}}, noPods: "none"}
 	ctx, cancel := context.WithCancelCause(t.Context())
 	err := v.run(ctx, nil, func(ctx context.Context, n Node, _ LogProxy) error {
@@ -113,7 +114,7 @@ func TestVisitRunStopped(t *testing.T) {
 	}
 	// One at a time, in either order: the first is read, the second not.
 	paths := map[string]int{}
-	for _, n := range env.Report.Nodes() {
+	for _, n := range report.Nodes() {
 		paths[n.Path+" "+n.Reason]++
 	}
 	want := map[string]int{PathProxy + " stopped: terminated signal received": 1, PathSkipped + " not reached: terminated signal received": 1}

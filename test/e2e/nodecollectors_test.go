@@ -14,18 +14,23 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/client-go/rest"
-
 	"github.com/must-gather/toolkit/pkg/auditlogs"
-	"github.com/must-gather/toolkit/pkg/builtin"
-	"github.com/must-gather/toolkit/pkg/cluster"
 	"github.com/must-gather/toolkit/pkg/nodelogs"
 	"github.com/must-gather/toolkit/pkg/nodes"
 	"github.com/must-gather/toolkit/pkg/output"
 	"github.com/must-gather/toolkit/test/clustertest"
 )
 
-func collectorEnv(t *testing.T) (*builtin.Env, string) {
+// collectorEnv is what a node collector run of a test uses: a sink into
+// dest, the cluster, and a log the test reads.
+type collectorEnv struct {
+	sink   *output.Sink
+	access nodes.Access
+	log    *syncBuffer
+	dest   string
+}
+
+func newCollectorEnv(t *testing.T) collectorEnv {
 	t.Helper()
 	cfg := clustertest.Config(t)
 	dest := filepath.Join(t.TempDir(), "out")
@@ -33,7 +38,8 @@ func collectorEnv(t *testing.T) (*builtin.Env, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &builtin.Env{Sink: sink, Cluster: cluster.NewAccess(func() (*rest.Config, error) { return cfg, nil }), Log: &syncBuffer{}}, dest
+	log := &syncBuffer{}
+	return collectorEnv{sink: sink, access: nodes.Access{Kube: clustertest.Client(t), Config: cfg, Log: log}, log: log, dest: dest}
 }
 
 // Real audit events of the harness's apiserver arrive as .gz files that
@@ -68,11 +74,12 @@ func TestAuditLogsFromTheNode(t *testing.T) {
 
 func checkAuditLogs(t *testing.T, cfg auditlogs.Config, wantLog string) {
 	node := clustertest.RequireNode(t)
-	env, dest := collectorEnv(t)
-	if err := auditlogs.Run(t.Context(), env, cfg); err != nil {
+	c := newCollectorEnv(t)
+	dest := c.dest
+	if err := auditlogs.Run(t.Context(), c.sink, c.access, cfg); err != nil {
 		t.Fatalf("audit-logs: %v", err)
 	}
-	log := env.Log.(*syncBuffer).String()
+	log := c.log.String()
 	if !strings.Contains(log, wantLog) {
 		t.Errorf("log lacks %q:\n%s", wantLog, log)
 	}
@@ -139,11 +146,12 @@ func TestServiceLogsFromTheNode(t *testing.T) {
 			if j != nil {
 				units = append(units, j.Unit)
 			}
-			env, dest := collectorEnv(t)
-			if err := nodelogs.Run(t.Context(), env, tc.cfg(t, units)); err != nil {
+			c := newCollectorEnv(t)
+			dest := c.dest
+			if err := nodelogs.Run(t.Context(), c.sink, c.access, tc.cfg(t, units)); err != nil {
 				t.Fatalf("node-logs: %v", err)
 			}
-			if log := env.Log.(*syncBuffer).String(); !strings.Contains(log, tc.wantLog) {
+			if log := c.log.String(); !strings.Contains(log, tc.wantLog) {
 				t.Errorf("log lacks %q:\n%s", tc.wantLog, log)
 			}
 			dir := filepath.Join(dest, "host_service_logs/masters")
@@ -214,12 +222,13 @@ func TestAuditLogsSinceWindow(t *testing.T) {
 			t.Run(fmt.Sprintf("%s, since %s", p.name, window), func(t *testing.T) {
 				t.Parallel()
 				node := clustertest.RequireNode(t)
-				env, dest := collectorEnv(t)
+				c := newCollectorEnv(t)
+				dest := c.dest
 				cfg := auditlogs.Config{Reaching: p.cfg(t), Components: []string{"kube-apiserver"}}
 				if window > 0 {
 					cfg.Since = time.Now().Add(-window)
 				}
-				if err := auditlogs.Run(t.Context(), env, cfg); err != nil {
+				if err := auditlogs.Run(t.Context(), c.sink, c.access, cfg); err != nil {
 					t.Fatalf("audit-logs: %v", err)
 				}
 				var old, recent string
