@@ -34,7 +34,8 @@ var DefaultComponents = []string{"kube-apiserver", "openshift-apiserver", "oauth
 type Config struct {
 	nodes.Reaching
 	Components []string
-	Since      time.Time
+
+	since time.Time // the run's window (nodes.Access), set by Run
 }
 
 // rotatedName matches the time a rotated audit file was closed, as the
@@ -62,6 +63,7 @@ func endedBefore(name string, since time.Time) bool {
 
 // Run gathers the audit logs.
 func Run(ctx context.Context, sink *output.Sink, a nodes.Access, cfg Config) error {
+	cfg.since = a.Since
 	if len(cfg.Components) == 0 {
 		cfg.Components = DefaultComponents
 	}
@@ -112,7 +114,7 @@ func viaProxy(ctx context.Context, sink *output.Sink, proxy nodes.LogProxy, node
 				continue
 			}
 			list(comp, node+" "+name)
-			if endedBefore(name, cfg.Since) {
+			if endedBefore(name, cfg.since) {
 				continue
 			}
 			errs = append(errs, fetch(ctx, sink, proxy, node, comp, name))
@@ -126,8 +128,8 @@ func viaProxy(ctx context.Context, sink *output.Sink, proxy nodes.LogProxy, node
 // (the since-window applied by modification time on the node).
 func viaAgent(ctx context.Context, sink *output.Sink, exec nodes.Exec, node string, cfg Config, list func(comp, line string)) error {
 	cmd := []string{"/usr/bin/gather", "node-agent", "files"}
-	if !cfg.Since.IsZero() {
-		cmd = append(cmd, "--since-time", cfg.Since.UTC().Format(time.RFC3339))
+	if !cfg.since.IsZero() {
+		cmd = append(cmd, "--since-time", cfg.since.UTC().Format(time.RFC3339))
 	}
 	for _, c := range cfg.Components {
 		cmd = append(cmd, "var/log/"+c)
@@ -218,13 +220,6 @@ func New() builtin.Builtin {
 			fs.StringSliceVar(&cfg.Components, "component", DefaultComponents, "log directories under /var/log of the API servers")
 		},
 		NoArgs: true,
-		Run: func(ctx context.Context, env *builtin.Env, cfg Config, _ []string) error {
-			cfg.Since = env.Since
-			a, err := nodes.AccessOf(env)
-			if err != nil {
-				return err
-			}
-			return Run(ctx, env.Sink, a, cfg)
-		},
+		Run:    nodes.Collector(Run),
 	}.New()
 }

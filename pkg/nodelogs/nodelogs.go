@@ -42,7 +42,6 @@ const DefaultSince = 7 * 24 * time.Hour
 type Config struct {
 	nodes.Reaching
 	Units []string
-	Since time.Time
 	Now   func() time.Time
 }
 
@@ -63,7 +62,7 @@ func Run(ctx context.Context, sink *output.Sink, a nodes.Access, cfg Config) err
 	if cfg.Now != nil {
 		now = cfg.Now
 	}
-	since := cfg.Since
+	since := a.Since
 	if since.IsZero() {
 		since = now().Add(-DefaultSince)
 	}
@@ -289,13 +288,6 @@ func New() builtin.Builtin {
 			fs.StringSliceVarP(&cfg.Units, "unit", "u", DefaultUnits, "services whose logs to gather")
 		},
 		NoArgs: true,
-		Run: func(ctx context.Context, env *builtin.Env, cfg Config, _ []string) error {
-			cfg.Since = env.Since
-			a, err := nodes.AccessOf(env)
-			if err != nil {
-				return err
-			}
-			return Run(ctx, env.Sink, a, cfg)
-		},
+		Run:    nodes.Collector(Run),
 	}.New()
 }

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/must-gather/toolkit/pkg/builtin"
+	"github.com/must-gather/toolkit/pkg/output"
 )
 
 // DefaultNodeBudget bounds the work on one node.
@@ -63,8 +64,10 @@ type Access struct {
 	Pod *builtin.Pod
 	// DebugImage is the debug pods' image when --image is not given.
 	DebugImage string
-	Log        io.Writer
-	Report     *builtin.Report
+	// Since is the start of the run's since-window (zero: none).
+	Since  time.Time
+	Log    io.Writer
+	Report *builtin.Report
 }
 
 // AccessOf takes what a visit uses from a built-in's environment.
@@ -77,7 +80,19 @@ func AccessOf(env *builtin.Env) (Access, error) {
 	if err != nil {
 		return Access{}, err
 	}
-	return Access{Kube: cs, Config: cfg, Pod: env.Pod, DebugImage: env.DebugImage, Log: env.Log, Report: env.Report}, nil
+	return Access{Kube: cs, Config: cfg, Pod: env.Pod, DebugImage: env.DebugImage, Since: env.Since, Log: env.Log, Report: env.Report}, nil
+}
+
+// Collector adapts a node collector's Run to the work of its built-in
+// (builtin.Spec): the Access comes from the built-in's environment.
+func Collector[C any](run func(ctx context.Context, sink *output.Sink, a Access, cfg C) error) func(context.Context, *builtin.Env, C, []string) error {
+	return func(ctx context.Context, env *builtin.Env, cfg C, _ []string) error {
+		a, err := AccessOf(env)
+		if err != nil {
+			return err
+		}
+		return run(ctx, env.Sink, a, cfg)
+	}
 }
 
 // Node is one node of a visit.

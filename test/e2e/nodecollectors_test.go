@@ -226,7 +226,7 @@ func TestAuditLogsSinceWindow(t *testing.T) {
 				dest := c.dest
 				cfg := auditlogs.Config{Reaching: p.cfg(t), Components: []string{"kube-apiserver"}}
 				if window > 0 {
-					cfg.Since = time.Now().Add(-window)
+					c.access.Since = time.Now().Add(-window)
 				}
 				if err := auditlogs.Run(t.Context(), c.sink, c.access, cfg); err != nil {
 					t.Fatalf("audit-logs: %v", err)
