@@ -6,11 +6,13 @@ import (
 	"strings"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/must-gather/toolkit/pkg/redact"
 )
 
 // WriteObject writes one object as a YAML document, redacted.
 func (s *Sink) WriteObject(rel string, obj map[string]any) error {
-	b, err := yaml.Marshal(Redact(obj))
+	b, err := yaml.Marshal(redact.Object(obj))
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", rel, err)
 	}
@@ -46,7 +48,7 @@ func (l *ListWriter) Add(obj map[string]any) error {
 	if l.err != nil {
 		return l.err
 	}
-	b, err := yaml.Marshal(Redact(obj))
+	b, err := yaml.Marshal(redact.Object(obj))
 	if err != nil {
 		l.err = fmt.Errorf("encoding an item of %s: %w", l.kind, err)
 		return l.err

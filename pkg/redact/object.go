@@ -1,4 +1,7 @@
-package output
+// Package redact holds the rules that keep secrets out of a gather's
+// result: for objects (the sink applies them to every object and list file
+// it writes, so no collector can bypass them).
+package redact
 
 import (
 	"encoding/base64"
@@ -7,8 +10,7 @@ import (
 	"strings"
 )
 
-// Redaction rules, applied by the sink to every object it writes, so no
-// collector can bypass them.
+// Object rules:
 //
 //   - Secret: every data value becomes the base64 encoding of "<N> bytes
 //     long" (the object stays a valid Secret readers can decode), stringData
@@ -48,9 +50,9 @@ func MaskURLCredentials(s string) string {
 	})
 }
 
-// Redact returns a redacted deep copy of an object (as decoded from JSON:
+// Object returns a redacted deep copy of an object (as decoded from JSON:
 // maps, slices, strings, numbers, bools). The input is not changed.
-func Redact(obj map[string]any) map[string]any {
+func Object(obj map[string]any) map[string]any {
 	out := maskStrings(obj).(map[string]any)
 	apiVersion, _ := out["apiVersion"].(string)
 	kind, _ := out["kind"].(string)
