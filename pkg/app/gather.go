@@ -60,7 +60,7 @@ func (o *gatherOptions) addFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.timeout, "timeout", DefaultTimeout, "time limit of the whole run; each step gets an equal share of what is left unless its line says otherwise")
 	o.since.AddFlags(fs)
 	fs.IntVar(&o.volumePercentage, "volume-percentage", 70, "stop writing new data once the destination's filesystem is used above this percentage (100: never)")
-	fs.IntVarP(&o.verbosity, "v", "v", 0, "log level of the Kubernetes client libraries")
+	fs.IntVarP(&o.verbosity, "v", "v", 0, "log level of the Kubernetes client libraries (above 6, client-go still logs no request or response bodies or headers: they hold secrets)")
 }
 
 // complete derives what the flags leave open, from the environment.
@@ -132,6 +132,9 @@ func (o *gatherOptions) run(ctx context.Context) error {
 		return err
 	}
 	defer klogTo(sink, o.verbosity)()
+	if o.verbosity > maxClientVerbosity {
+		fmt.Fprintf(o.streams.ErrOut, "-v %d: client-go logs no request or response bodies or headers (its files %s stay at level %d: they would log Secrets)\n", o.verbosity, clientBodyFiles, maxClientVerbosity)
+	}
 	// The version file comes first: whatever happens next, the result says
 	// which tool made it.
 	var vf bytes.Buffer

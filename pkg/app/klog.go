@@ -4,6 +4,7 @@ import (
 	"flag"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 
 	"k8s.io/klog/v2"
@@ -28,7 +29,9 @@ func klogTo(sink *output.Sink, verbosity int) func() {
 		fs := flag.NewFlagSet("klog", flag.ContinueOnError)
 		klog.InitFlags(fs)
 		if verbosity > 0 {
-			_ = fs.Set("v", strconv.Itoa(verbosity))
+			for name, value := range klogVerbosity(verbosity) {
+				_ = fs.Set(name, value)
+			}
 			return
 		}
 		_ = fs.Set("logtostderr", "false")
@@ -47,6 +50,33 @@ func klogTo(sink *output.Sink, verbosity int) func() {
 		klogOut.unset(runLog)
 		_ = runLog.Close()
 	}
+}
+
+// clientBodyFiles are client-go's files (by base name, as klog's -vmodule
+// matches them) that log request and response bodies (rest/request.go, at
+// level 8: Secret lists among them) and request and response headers
+// (transport/round_trippers.go, from level 7). They never log above
+// maxClientVerbosity, whatever -v asks.
+const (
+	clientBodyFiles    = "request,round_trippers"
+	maxClientVerbosity = 6
+)
+
+// klogVerbosity returns klog's flag settings for -v N. klog's -v enables a
+// level everywhere and -vmodule can only add to it, so above
+// maxClientVerbosity the global level stays there and -vmodule gives every
+// file but clientBodyFiles the level asked for (the first pattern that
+// matches a file wins).
+func klogVerbosity(v int) map[string]string {
+	if v <= maxClientVerbosity {
+		return map[string]string{"v": strconv.Itoa(v)}
+	}
+	var mods []string
+	for _, f := range strings.Split(clientBodyFiles, ",") {
+		mods = append(mods, f+"="+strconv.Itoa(maxClientVerbosity))
+	}
+	mods = append(mods, "*="+strconv.Itoa(v))
+	return map[string]string{"v": strconv.Itoa(maxClientVerbosity), "vmodule": strings.Join(mods, ",")}
 }
 
 // switchWriter writes to the writer set last (nowhere when none is).
