@@ -52,12 +52,13 @@ const (
 // inspector is one run of inspect: the clients, the catalog of served
 // types and the visited set.
 type inspector struct {
-	cfg  Config
-	sink *output.Sink
-	logf func(format string, args ...any)
-	dyn  dynamic.Interface
-	kube kubernetes.Interface
-	cat  *catalog
+	cfg   Config
+	sink  *output.Sink
+	logf  func(format string, args ...any)
+	paths paths
+	dyn   dynamic.Interface
+	kube  kubernetes.Interface
+	cat   *catalog
 
 	mu      sync.Mutex
 	visited map[string]bool
@@ -153,9 +154,10 @@ func newInspector(c Clients, sink *output.Sink, log io.Writer, cfg Config) (*ins
 	if err != nil {
 		return nil, err
 	}
+	logf := func(format string, args ...any) { fmt.Fprintf(log, format+"\n", args...) }
 	return &inspector{
 		cfg: cfg, sink: sink, dyn: c.Dynamic, kube: c.Kube, cat: cat,
-		logf:    func(format string, args ...any) { fmt.Fprintf(log, format+"\n", args...) },
+		logf: logf, paths: paths{note: logf},
 		visited: map[string]bool{}, warned: map[string]bool{},
 		sem: make(chan struct{}, cfg.Parallel),
 	}, nil
@@ -367,14 +369,25 @@ func (in *inspector) handleObject(ctx context.Context, r resource, obj *unstruct
 		return
 	}
 	isPod := r.gvr.Group == "" && r.gvr.Resource == "pods"
+	var (
+		rel string
+		err error
+	)
 	switch {
 	case isPod:
-		in.record(in.sink.WriteObject(podPath(ns, name), obj.Object))
-		in.gatherPodLogs(ctx, obj)
+		rel, err = in.paths.pod(ns, name)
 	case ns == "":
-		in.record(in.sink.WriteObject(clusterObjectPath(r.gr(), name), obj.Object))
+		rel, err = in.paths.clusterObject(r.gr(), name)
 	default:
-		in.record(in.sink.WriteObject(namespacedObjectPath(ns, r.gr(), name), obj.Object))
+		rel, err = in.paths.namespacedObject(ns, r.gr(), name)
+	}
+	if err != nil {
+		in.record(describe("writing", r, ns, name, err))
+	} else {
+		in.record(in.sink.WriteObject(rel, obj.Object))
+		if isPod {
+			in.gatherPodLogs(ctx, obj)
+		}
 	}
 	in.follow(ctx, r, obj)
 }
@@ -442,7 +455,12 @@ func (in *inspector) gatherConfigGroups(ctx context.Context) {
 		if r.namespaced {
 			continue
 		}
-		in.writeList(ctx, r, "", clusterListPath(r.gr()), false, nil)
+		rel, err := in.paths.clusterList(r.gr())
+		if err != nil {
+			in.record(describe("listing", r, "", "", err))
+			continue
+		}
+		in.writeList(ctx, r, "", rel, false, nil)
 	}
 }
 
@@ -555,13 +573,23 @@ func (in *inspector) gatherNamespace(ctx context.Context, ns string) {
 		in.record(describe("getting", nsr, "", ns, err))
 		return
 	}
-	in.record(in.sink.WriteObject(namespacePath(ns), obj.Object))
+	rel, err := in.paths.namespace(ns)
+	if err != nil {
+		in.record(describe("writing", nsr, "", ns, err))
+		return
+	}
+	in.record(in.sink.WriteObject(rel, obj.Object))
 	for _, t := range in.namespaceTypes() {
 		var each func(*unstructured.Unstructured)
 		if t.gvr.Group == "" && t.gvr.Resource == "pods" {
 			each = func(pod *unstructured.Unstructured) { in.handleObject(ctx, t.resource, pod) }
 		}
-		in.writeList(ctx, t.resource, ns, namespacedListPath(ns, t.gr()), !t.always, each)
+		rel, err := in.paths.namespacedList(ns, t.gr())
+		if err != nil {
+			in.record(describe("listing", t.resource, ns, "", err))
+			continue
+		}
+		in.writeList(ctx, t.resource, ns, rel, !t.always, each)
 	}
 	in.logf("inspect: namespace %s gathered", ns)
 }

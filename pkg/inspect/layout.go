@@ -3,6 +3,8 @@ package inspect
 import (
 	"path"
 
+	"github.com/must-gather/toolkit/pkg/output"
+
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
@@ -17,39 +19,83 @@ func groupDir(group string) string {
 	return group
 }
 
-// clusterObjectPath: cluster-scoped-resources/<group>/<resource>/<name>.yaml.
-func clusterObjectPath(gr schema.GroupResource, name string) string {
-	return path.Join("cluster-scoped-resources", groupDir(gr.Group), gr.Resource, name+".yaml")
+// paths builds the layout's paths. Every name in them came from the
+// cluster (an aggregated API may serve any name), so each is one checked
+// path element (output.Segment): a name that would climb out of its
+// directory is refused, and one too long for a file name is shortened and
+// noted.
+type paths struct {
+	note func(format string, args ...any) // nil: no notes
 }
 
-// clusterListPath: cluster-scoped-resources/<group>/<resource>.yaml.
-func clusterListPath(gr schema.GroupResource) string {
-	return path.Join("cluster-scoped-resources", groupDir(gr.Group), gr.Resource+".yaml")
+// elem is one element of a path: fixed text, or a name from the cluster and
+// the suffix the layout gives it.
+type elem struct {
+	text, suffix string
+	name         bool
 }
 
-// namespacePath: namespaces/<ns>/<ns>.yaml.
-func namespacePath(ns string) string { return path.Join("namespaces", ns, ns+".yaml") }
+func fixed(s string) elem            { return elem{text: s} }
+func name(s string) elem             { return elem{text: s, name: true} }
+func nameWith(s, suffix string) elem { return elem{text: s, suffix: suffix, name: true} }
+func group(g string) elem            { return name(groupDir(g)) }
 
-// namespacedListPath: namespaces/<ns>/<group>/<resource>.yaml.
-func namespacedListPath(ns string, gr schema.GroupResource) string {
-	return path.Join("namespaces", ns, groupDir(gr.Group), gr.Resource+".yaml")
-}
-
-// namespacedObjectPath: namespaces/<ns>/<group>/<resource>/<name>.yaml.
-func namespacedObjectPath(ns string, gr schema.GroupResource, name string) string {
-	return path.Join("namespaces", ns, groupDir(gr.Group), gr.Resource, name+".yaml")
-}
-
-// podPath: namespaces/<ns>/pods/<pod>/<pod>.yaml.
-func podPath(ns, pod string) string { return path.Join("namespaces", ns, "pods", pod, pod+".yaml") }
-
-// logPath: namespaces/<ns>/pods/<pod>/<container>/<container>/logs/{current,previous}.log.
-func logPath(ns, pod, container string, previous bool) string {
-	name := "current.log"
-	if previous {
-		name = "previous.log"
+func (p paths) join(elems ...elem) (string, error) {
+	parts := make([]string, len(elems))
+	for i, e := range elems {
+		if !e.name {
+			parts[i] = e.text
+			continue
+		}
+		seg, short, err := output.Segment(e.text, e.suffix)
+		if err != nil {
+			return "", err
+		}
+		if short && p.note != nil {
+			p.note("inspect: %q is too long for a file name: written as %s", e.text, seg)
+		}
+		parts[i] = seg
 	}
-	return path.Join("namespaces", ns, "pods", pod, container, container, "logs", name)
+	return path.Join(parts...), nil
+}
+
+// clusterObject: cluster-scoped-resources/<group>/<resource>/<name>.yaml.
+func (p paths) clusterObject(gr schema.GroupResource, n string) (string, error) {
+	return p.join(fixed("cluster-scoped-resources"), group(gr.Group), name(gr.Resource), nameWith(n, ".yaml"))
+}
+
+// clusterList: cluster-scoped-resources/<group>/<resource>.yaml.
+func (p paths) clusterList(gr schema.GroupResource) (string, error) {
+	return p.join(fixed("cluster-scoped-resources"), group(gr.Group), nameWith(gr.Resource, ".yaml"))
+}
+
+// namespace: namespaces/<ns>/<ns>.yaml.
+func (p paths) namespace(ns string) (string, error) {
+	return p.join(fixed("namespaces"), name(ns), nameWith(ns, ".yaml"))
+}
+
+// namespacedList: namespaces/<ns>/<group>/<resource>.yaml.
+func (p paths) namespacedList(ns string, gr schema.GroupResource) (string, error) {
+	return p.join(fixed("namespaces"), name(ns), group(gr.Group), nameWith(gr.Resource, ".yaml"))
+}
+
+// namespacedObject: namespaces/<ns>/<group>/<resource>/<name>.yaml.
+func (p paths) namespacedObject(ns string, gr schema.GroupResource, n string) (string, error) {
+	return p.join(fixed("namespaces"), name(ns), group(gr.Group), name(gr.Resource), nameWith(n, ".yaml"))
+}
+
+// pod: namespaces/<ns>/pods/<pod>/<pod>.yaml.
+func (p paths) pod(ns, pod string) (string, error) {
+	return p.join(fixed("namespaces"), name(ns), fixed("pods"), name(pod), nameWith(pod, ".yaml"))
+}
+
+// log: namespaces/<ns>/pods/<pod>/<container>/<container>/logs/{current,previous}.log.
+func (p paths) log(ns, pod, container string, previous bool) (string, error) {
+	file := "current.log"
+	if previous {
+		file = "previous.log"
+	}
+	return p.join(fixed("namespaces"), name(ns), fixed("pods"), name(pod), name(container), name(container), fixed("logs"), fixed(file))
 }
 
 // Root files of an inspect result.

@@ -105,7 +105,12 @@ func (in *inspector) fetchLog(ctx context.Context, node, ns, pod, container stri
 		return
 	}
 	defer stream.Close()
-	f, err := in.sink.Create(logPath(ns, pod, container, previous))
+	rel, err := in.paths.log(ns, pod, container, previous)
+	if err != nil {
+		in.record(fmt.Errorf("log of %s/%s container %s: %w", ns, pod, container, err))
+		return
+	}
+	f, err := in.sink.Create(rel)
 	if err != nil {
 		in.record(err)
 		return

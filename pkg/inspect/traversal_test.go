@@ -273,7 +273,11 @@ func podFiles(ns, pod string, logs ...string) []string {
 	out := []string{path.Join("namespaces", ns, "pods", pod, pod+".yaml")}
 	for _, l := range logs {
 		c, prev, _ := strings.Cut(l, "/")
-		out = append(out, logPath(ns, pod, c, prev != ""))
+		file := "current.log"
+		if prev != "" {
+			file = "previous.log"
+		}
+		out = append(out, path.Join("namespaces", ns, "pods", pod, c, c, "logs", file))
 	}
 	return out
 }

@@ -1,0 +1,42 @@
+package output
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxName is the longest file name the sink writes: NAME_MAX (255 bytes on
+// the filesystems we meet) less what the disk store adds while a file is
+// written (".", ".tmp-" and up to 20 random digits).
+const MaxName = 255 - len("..tmp-") - 20
+
+// ErrBadName is a name from the cluster that cannot be a path element.
+var ErrBadName = errors.New("not usable as a file name")
+
+// Segment makes one path element of a name that came from the cluster (an
+// object, namespace, group, resource, node or container name) and the
+// suffix the layout adds to it. A name that is empty, "." or "..", or holds
+// "/", "\" or NUL is refused (path.Join would collapse "../" and the file
+// could overwrite another); the error wraps ErrBadName. A name too long for
+// a file name keeps its start and ends with a hash of the whole name, so
+// two long names stay apart; shortened says so.
+func Segment(name, suffix string) (seg string, shortened bool, err error) {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\\\x00") {
+		return "", false, fmt.Errorf("name %q: %w", name, ErrBadName)
+	}
+	seg = name + suffix
+	if len(seg) <= MaxName {
+		return seg, false, nil
+	}
+	sum := sha256.Sum256([]byte(name))
+	tail := "-" + hex.EncodeToString(sum[:8]) + suffix
+	keep := name[:MaxName-len(tail)]
+	for !utf8.ValidString(keep) { // do not cut a character in two
+		keep = keep[:len(keep)-1]
+	}
+	return keep + tail, true, nil
+}

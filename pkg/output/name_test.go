@@ -1,0 +1,59 @@
+package output
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestSegment(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("a", 300)
+	longer := long + "b"
+	tests := []struct {
+		name, suffix string
+		want         string // "": refused
+		shortened    bool
+	}{
+		{name: "web-1", suffix: ".yaml", want: "web-1.yaml"},
+		{name: "kube-system", want: "kube-system"},
+		{name: "v1.apps", suffix: ".yaml", want: "v1.apps.yaml"},
+		{name: "..", suffix: ".yaml"},
+		{name: ".", suffix: ".yaml"},
+		{name: "", suffix: ".yaml"},
+		{name: "../../etc/passwd", suffix: ".yaml"},
+		{name: "a/b"},
+		{name: `a\b`},
+		{name: "a\x00b"},
+		{name: "..a", suffix: ".yaml", want: "..a.yaml"}, // a dot-name, not a parent
+		{name: long, suffix: ".yaml", want: strings.Repeat("a", MaxName-len("-0123456789abcdef.yaml")) + "-", shortened: true},
+	}
+	for _, tc := range tests {
+		got, short, err := Segment(tc.name, tc.suffix)
+		switch {
+		case tc.want == "":
+			if !errors.Is(err, ErrBadName) {
+				t.Errorf("Segment(%q) = %q, %v; want ErrBadName", tc.name, got, err)
+			}
+		case err != nil:
+			t.Errorf("Segment(%q): %v", tc.name, err)
+		case tc.shortened:
+			if !short || len(got) != MaxName || !strings.HasPrefix(got, tc.want) || !strings.HasSuffix(got, tc.suffix) {
+				t.Errorf("Segment(%d bytes) = %q (%d bytes, shortened %v), want %d bytes starting %q", len(tc.name), got, len(got), short, MaxName, tc.want)
+			}
+		case got != tc.want || short:
+			t.Errorf("Segment(%q, %q) = %q, %v; want %q", tc.name, tc.suffix, got, short, tc.want)
+		}
+	}
+	a, _, _ := Segment(long, ".yaml")
+	b, _, _ := Segment(longer, ".yaml")
+	if a == b {
+		t.Errorf("two long names share the file %s", a)
+	}
+	u, _, err := Segment(strings.Repeat("é", 200), "")
+	if err != nil || !strings.HasSuffix(u, "") || len(u) > MaxName || !utf8Valid(u) {
+		t.Errorf("shortened multi-byte name %q (%d bytes): %v", u, len(u), err)
+	}
+}
+
+func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "?") == s }
