@@ -1,6 +1,7 @@
 // Package outputtest is the in-memory output.Store for tests: a collector
 // writes through a real output.Sink (paths, gzip, counts, redaction), and
-// the test reads back what it wrote without a disk.
+// the test reads back what it wrote without a disk; and Log, the log it
+// reads back.
 package outputtest
 
 import (
