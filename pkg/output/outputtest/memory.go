@@ -8,7 +8,8 @@ import (
 	"bytes"
 	"io"
 	"io/fs"
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 	"testing/fstest"
 
@@ -34,11 +35,8 @@ func NewMemory() *Memory { return &Memory{files: map[string][]byte{}} }
 func (m *Memory) Paths() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]string, 0, len(m.files))
-	for p := range m.files {
-		out = append(out, p)
-	}
-	sort.Strings(out)
+	out := slices.AppendSeq(make([]string, 0, len(m.files)), maps.Keys(m.files))
+	slices.Sort(out)
 	return out
 }
 
