@@ -51,7 +51,7 @@ func TestEndedBefore(t *testing.T) {
 // is lost.
 func cutIn(t *testing.T, stream []byte, entry string) []byte {
 	t.Helper()
-	h := bytes.LastIndex(stream, []byte(entry+"\x00")) // the tar header, named first
+	h := bytes.LastIndex(stream, []byte(entry+"\x00")) // a tar header starts with the name
 	if h < 0 {
 		t.Fatalf("no entry %q in the stream", entry)
 	}
@@ -69,7 +69,7 @@ func TestReadAgentStream(t *testing.T) {
 	const (
 		dir   = "var/log/kube-apiserver/"
 		chunk = 8
-		live  = "line 1\nline 2\nline 3\n" // three entries of chunk bytes
+		live  = "line 1\nline 2\nline 3\n" // sent in three entries
 	)
 	rotated := agentstreamtest.Gzip(t, "r1\nr2\n")
 	whole := []agentstreamtest.File{{Name: dir + "audit.log", Content: live}, {Name: dir + "audit-1.log.gz", Content: rotated}}
