@@ -1,19 +1,19 @@
-package agentstream
+package agentstream_test
 
 import (
 	"archive/tar"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"github.com/klauspost/compress/gzip"
+
+	"github.com/must-gather/toolkit/pkg/agentstream"
+	"github.com/must-gather/toolkit/pkg/agentstream/agentstreamtest"
 )
 
 // memFiles is an in-memory receiver: the files kept, by entry name.
@@ -36,35 +36,14 @@ func (f *memFile) Close() error {
 func (f *memFile) Abort() {}
 
 // reader reads entries below var/log/ into m.
-func (m *memFiles) reader() *Reader {
+func (m *memFiles) reader() *agentstream.Reader {
 	m.kept = map[string][]byte{}
-	return &Reader{
+	return &agentstream.Reader{
 		From:    "n1",
 		Listing: func(names []string) { m.listing = names },
 		Accept:  func(entry string) bool { return strings.HasPrefix(entry, "var/log/") && !strings.Contains(entry, "..") },
-		Create:  func(entry string) (File, error) { return &memFile{m: m, name: entry}, nil },
+		Create:  func(entry string) (agentstream.File, error) { return &memFile{m: m, name: entry}, nil },
 	}
-}
-
-func gunzip(t *testing.T, b []byte) (string, error) {
-	t.Helper()
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		return "", err
-	}
-	plain, err := io.ReadAll(zr)
-	return string(plain), err
-}
-
-func member(t *testing.T, s string) string {
-	t.Helper()
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	_, _ = io.WriteString(zw, s)
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
 }
 
 // entry is one tar entry of a crafted stream: a file's part when part >=
@@ -87,12 +66,12 @@ func crafted(t *testing.T, entries []entry) []byte {
 			h.Size = e.size
 		}
 		if e.part >= 0 {
-			h.Format, h.PAXRecords = tar.FormatPAX, map[string]string{RecordPart: strconv.Itoa(e.part)}
+			h.Format, h.PAXRecords = tar.FormatPAX, map[string]string{agentstream.RecordPart: strconv.Itoa(e.part)}
 			if e.last {
-				h.PAXRecords[RecordLast] = "1"
+				h.PAXRecords[agentstream.RecordLast] = "1"
 			}
 			if e.raw {
-				h.PAXRecords[RecordRaw] = "1"
+				h.PAXRecords[agentstream.RecordRaw] = "1"
 			}
 		}
 		if err := tw.WriteHeader(h); err != nil {
@@ -120,9 +99,9 @@ func crafted(t *testing.T, entries []entry) []byte {
 func TestRead(t *testing.T) {
 	t.Parallel()
 	const dir = "var/log/kube-apiserver/"
-	listing := entry{name: ListingName, body: dir + "audit.log\n" + dir + "audit-1.log.gz\n", part: -1}
-	end := entry{name: EndName, part: -1}
-	rotated := member(t, "r1\nr2\n")
+	listing := entry{name: agentstream.ListingName, body: dir + "audit.log\n" + dir + "audit-1.log.gz\n", part: -1}
+	end := entry{name: agentstream.EndName, part: -1}
+	rotated := agentstreamtest.Gzip(t, "r1\nr2\n")
 	tests := []struct {
 		name        string
 		entries     []entry
@@ -134,8 +113,8 @@ func TestRead(t *testing.T) {
 			name: "whole",
 			entries: []entry{
 				listing,
-				{name: dir + "audit.log.gz", body: member(t, "a\n")},
-				{name: dir + "audit.log.gz", body: member(t, "b\n"), part: 1, last: true},
+				{name: dir + "audit.log.gz", body: agentstreamtest.Gzip(t, "a\n")},
+				{name: dir + "audit.log.gz", body: agentstreamtest.Gzip(t, "b\n"), part: 1, last: true},
 				{name: dir + "audit-1.log.gz", body: rotated[:10], raw: true},
 				{name: dir + "audit-1.log.gz", body: rotated[10:], part: 1, last: true, raw: true},
 				end,
@@ -146,8 +125,8 @@ func TestRead(t *testing.T) {
 		{
 			name: "cut inside the second member of a file",
 			entries: []entry{
-				{name: dir + "audit.log.gz", body: member(t, "a\n")},
-				{name: dir + "audit.log.gz", body: member(t, "b\n"), part: 1, last: true, cut: true},
+				{name: dir + "audit.log.gz", body: agentstreamtest.Gzip(t, "a\n")},
+				{name: dir + "audit.log.gz", body: agentstreamtest.Gzip(t, "b\n"), part: 1, last: true, cut: true},
 			},
 			wantFiles: map[string]string{dir + "audit.log.gz": "a\n"},
 			wantErr:   "var/log/kube-apiserver/audit.log.gz of n1 cut short: unexpected EOF",
@@ -163,7 +142,7 @@ func TestRead(t *testing.T) {
 		{
 			name: "cut between two files: no end mark",
 			entries: []entry{
-				{name: dir + "audit.log.gz", body: member(t, "a\n"), last: true},
+				{name: dir + "audit.log.gz", body: agentstreamtest.Gzip(t, "a\n"), last: true},
 			},
 			wantFiles: map[string]string{dir + "audit.log.gz": "a\n"},
 			wantErr:   "the node agent's stream from n1 ended early",
@@ -171,8 +150,8 @@ func TestRead(t *testing.T) {
 		{
 			name: "a file the agent could not read to its end, then another",
 			entries: []entry{
-				{name: dir + "audit-1.log.gz", body: member(t, "a\n")}, // no last part: a read error on the node
-				{name: dir + "audit.log.gz", body: member(t, "b\n"), last: true},
+				{name: dir + "audit-1.log.gz", body: agentstreamtest.Gzip(t, "a\n")}, // no last part: a read error on the node
+				{name: dir + "audit.log.gz", body: agentstreamtest.Gzip(t, "b\n"), last: true},
 				end,
 			},
 			wantFiles: map[string]string{dir + "audit-1.log.gz": "a\n", dir + "audit.log.gz": "b\n"},
@@ -180,19 +159,19 @@ func TestRead(t *testing.T) {
 		},
 		{
 			name:    "not accepted",
-			entries: []entry{{name: "etc/shadow.gz", body: member(t, "x")}},
+			entries: []entry{{name: "etc/shadow.gz", body: agentstreamtest.Gzip(t, "x")}},
 			wantErr: `unexpected entry "etc/shadow.gz" in the node agent's stream from n1`,
 		},
 		{
 			name:    "too big",
-			entries: []entry{{name: dir + "audit.log.gz", body: "xx", size: MaxEntry + 1}},
-			wantErr: fmt.Sprintf(`entry "var/log/kube-apiserver/audit.log.gz" of %d bytes in the node agent's stream from n1: at most %d expected`, MaxEntry+1, MaxEntry),
+			entries: []entry{{name: dir + "audit.log.gz", body: "xx", size: agentstream.MaxEntry + 1}},
+			wantErr: fmt.Sprintf(`entry "var/log/kube-apiserver/audit.log.gz" of %d bytes in the node agent's stream from n1: at most %d expected`, agentstream.MaxEntry+1, agentstream.MaxEntry),
 		},
 		{
 			name: "part out of order",
 			entries: []entry{
-				{name: dir + "audit.log.gz", body: member(t, "a\n")},
-				{name: dir + "audit.log.gz", body: member(t, "c\n"), part: 2, last: true},
+				{name: dir + "audit.log.gz", body: agentstreamtest.Gzip(t, "a\n")},
+				{name: dir + "audit.log.gz", body: agentstreamtest.Gzip(t, "c\n"), part: 2, last: true},
 				end,
 			},
 			wantFiles: map[string]string{dir + "audit.log.gz": "a\n"},
@@ -209,7 +188,7 @@ func TestRead(t *testing.T) {
 			}
 			got := map[string]string{}
 			for name, b := range m.kept {
-				plain, err := gunzip(t, b)
+				plain, err := agentstreamtest.Gunzip(b)
 				if err != nil {
 					t.Errorf("%s: not a valid gzip file: %v", name, err)
 				}
@@ -225,54 +204,6 @@ func TestRead(t *testing.T) {
 	}
 }
 
-// source is a file the writer reads.
-type source struct {
-	name, content string
-	failAfter     int // > 0: the read fails after so many bytes
-}
-
-func (s source) reader() io.Reader {
-	if s.failAfter > 0 {
-		return io.MultiReader(strings.NewReader(s.content[:s.failAfter]), errReader{})
-	}
-	return strings.NewReader(s.content)
-}
-
-type errReader struct{}
-
-func (errReader) Read([]byte) (int, error) { return 0, errors.New("input/output error") }
-
-// write writes a stream of srcs in chunks of chunk bytes; read errors are
-// returned, after the stream is complete, as the agent does.
-func write(t *testing.T, srcs []source, chunk int64) ([]byte, []error) {
-	t.Helper()
-	var b bytes.Buffer
-	w := NewWriterSize(&b, chunk)
-	var names []string
-	for _, s := range srcs {
-		names = append(names, s.name)
-	}
-	if err := w.Listing(names); err != nil {
-		t.Fatal(err)
-	}
-	var unread []error
-	for _, s := range srcs {
-		err := w.File(s.name, s.reader(), int64(len(s.content)), time.Unix(1e9, 0))
-		var se *SourceError
-		if errors.As(err, &se) {
-			unread = append(unread, err)
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes(), unread
-}
-
 func lines(prefix string, n int) string {
 	var b strings.Builder
 	for i := range n {
@@ -281,21 +212,29 @@ func lines(prefix string, n int) string {
 	return b.String()
 }
 
+// liveAndRotated are a file of several chunks of 1024 bytes and a file
+// gzipped already (sent in raw pieces), in var/log/a.
+func liveAndRotated(t *testing.T) []agentstreamtest.File {
+	t.Helper()
+	return []agentstreamtest.File{
+		{Name: "var/log/a/audit.log", Content: lines("audit", 300)},
+		{Name: "var/log/a/audit-1.log.gz", Content: agentstreamtest.Gzip(t, lines("rotated", 200))},
+	}
+}
+
 // What the writer writes, the reader reads back: files of several chunks,
 // a gzipped file in raw pieces, an empty file; a file the writer could not
 // read to its end keeps its whole chunks and the others go on.
 func TestRoundTrip(t *testing.T) {
 	t.Parallel()
-	rotated := member(t, lines("rotated", 200))
-	srcs := []source{
-		{name: "var/log/a/audit.log", content: lines("audit", 300)},
-		{name: "var/log/a/audit-1.log.gz", content: rotated},
-		{name: "var/log/a/empty.log", content: ""},
-		{name: "var/log/a/broken.log", content: lines("broken", 300), failAfter: 2500},
-		{name: "var/log/b/small.log", content: "one line\n"},
-	}
+	srcs := append(liveAndRotated(t),
+		agentstreamtest.File{Name: "var/log/a/empty.log", Content: ""},
+		agentstreamtest.File{Name: "var/log/a/broken.log", Content: lines("broken", 300), FailAfter: 2500},
+		agentstreamtest.File{Name: "var/log/b/small.log", Content: "one line\n"},
+	)
+	rotated := srcs[1].Content
 	const chunk = 1024
-	stream, unread := write(t, srcs, chunk)
+	stream, unread := agentstreamtest.Write(t, chunk, names(srcs), srcs...)
 	if diff := cmp.Diff([]string{"reading var/log/a/broken.log: input/output error"}, errStrings(unread)); diff != "" {
 		t.Errorf("read errors (-want +got):\n%s", diff)
 	}
@@ -310,27 +249,23 @@ func TestRoundTrip(t *testing.T) {
 			got[name] = string(b) // raw pieces: the file as it was
 			continue
 		}
-		plain, err := gunzip(t, b)
+		plain, err := agentstreamtest.Gunzip(b)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 		got[name] = plain
 	}
 	want := map[string]string{
-		"var/log/a/audit.log.gz":   srcs[0].content,
+		"var/log/a/audit.log.gz":   srcs[0].Content,
 		"var/log/a/audit-1.log.gz": rotated,
 		"var/log/a/empty.log.gz":   "",
-		"var/log/a/broken.log.gz":  srcs[3].content[:2*chunk],
+		"var/log/a/broken.log.gz":  srcs[3].Content[:2*chunk],
 		"var/log/b/small.log.gz":   "one line\n",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("files (-want +got):\n%s", diff)
 	}
-	var names []string
-	for _, s := range srcs {
-		names = append(names, s.name)
-	}
-	if diff := cmp.Diff(names, m.listing); diff != "" {
+	if diff := cmp.Diff(names(srcs), m.listing); diff != "" {
 		t.Errorf("listing (-want +got):\n%s", diff)
 	}
 }
@@ -340,20 +275,16 @@ func TestRoundTrip(t *testing.T) {
 // already: whole or nothing).
 func TestRoundTripCut(t *testing.T) {
 	t.Parallel()
-	rotated := member(t, lines("rotated", 200))
-	srcs := []source{
-		{name: "var/log/a/audit.log", content: lines("audit", 300)},
-		{name: "var/log/a/audit-1.log.gz", content: rotated},
-		{name: "var/log/a/last.log", content: lines("last", 100)},
-	}
-	stream, _ := write(t, srcs, 1024)
+	srcs := append(liveAndRotated(t), agentstreamtest.File{Name: "var/log/a/last.log", Content: lines("last", 100)})
+	rotated := srcs[1].Content
+	stream, _ := agentstreamtest.Write(t, 1024, names(srcs), srcs...)
 	complete := map[string]string{}
 	for _, s := range srcs {
-		complete[s.name] = s.content
+		complete[s.Name] = s.Content
 	}
 	// The stream is whole once the end mark's header is in (the tar
 	// trailer after it carries nothing).
-	endAt := bytes.Index(stream, []byte(EndName+"\x00")) + 512
+	endAt := bytes.Index(stream, []byte(agentstream.EndName+"\x00")) + 512
 	seen := map[string]bool{}
 	for cut := 0; cut < endAt; cut += 128 {
 		var m memFiles
@@ -374,7 +305,7 @@ func TestRoundTripCut(t *testing.T) {
 				}
 				continue
 			}
-			plain, err := gunzip(t, b)
+			plain, err := agentstreamtest.Gunzip(b)
 			if err != nil || !strings.HasPrefix(complete[src], plain) {
 				t.Errorf("cut at %d: %s is not a valid gzip file of its start (%v)", cut, name, err)
 			}
@@ -395,6 +326,15 @@ func errStrings(errs []error) []string {
 	var out []string
 	for _, e := range errs {
 		out = append(out, e.Error())
+	}
+	return out
+}
+
+// names are the names of files, as the agent lists them.
+func names(files []agentstreamtest.File) []string {
+	var out []string
+	for _, f := range files {
+		out = append(out, f.Name)
 	}
 	return out
 }

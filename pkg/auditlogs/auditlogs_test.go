@@ -1,14 +1,12 @@
 package auditlogs
 
 import (
-	"archive/tar"
 	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,9 +17,10 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
-	"github.com/must-gather/toolkit/pkg/agentstream"
+	"github.com/must-gather/toolkit/pkg/agentstream/agentstreamtest"
 	"github.com/must-gather/toolkit/pkg/nodes"
 	"github.com/must-gather/toolkit/pkg/output"
+	"github.com/must-gather/toolkit/pkg/output/outputtest"
 )
 
 func TestEndedBefore(t *testing.T) {
@@ -47,183 +46,121 @@ func TestEndedBefore(t *testing.T) {
 	}
 }
 
-// entry is one tar entry of a node agent stream: a file's part (see
-// package agentstream) when part >= 0; cut ends the stream inside it.
-type entry struct {
-	name, body string
-	part       int
-	last, raw  bool
-	cut        bool
-}
-
-func agentStream(t *testing.T, entries []entry) []byte {
+// cutIn returns stream broken one byte into the body of the last entry of
+// a file's (see package agentstream), as when the connection to the node
+// is lost.
+func cutIn(t *testing.T, stream []byte, entry string) []byte {
 	t.Helper()
-	var b bytes.Buffer
-	tw := tar.NewWriter(&b)
-	for _, e := range entries {
-		h := &tar.Header{Name: e.name, Mode: 0o644, Size: int64(len(e.body)), Typeflag: tar.TypeReg}
-		if e.part >= 0 {
-			h.Format, h.PAXRecords = tar.FormatPAX, map[string]string{agentstream.RecordPart: strconv.Itoa(e.part)}
-			if e.last {
-				h.PAXRecords[agentstream.RecordLast] = "1"
-			}
-			if e.raw {
-				h.PAXRecords[agentstream.RecordRaw] = "1"
-			}
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		if e.cut {
-			_, _ = io.WriteString(tw, e.body[:len(e.body)/2])
-			return b.Bytes() // the stream breaks here
-		}
-		if _, err := io.WriteString(tw, e.body); err != nil {
-			t.Fatal(err)
-		}
+	h := bytes.LastIndex(stream, []byte(entry+"\x00")) // a tar header starts with the name
+	if h < 0 {
+		t.Fatalf("no entry %q in the stream", entry)
 	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return stream[:h+512+1]
 }
 
-func member(t *testing.T, s string) string {
-	t.Helper()
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	_, _ = io.WriteString(zw, s)
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
-}
-
-// A file's parts are one file; when the stream breaks, the whole members
-// that arrived are kept, as a valid gzip file of the start (a file gzipped
-// already is dropped: its pieces are valid only all together), and the
-// break is the error; so is a stream without its end mark, or an entry
-// outside the components asked for.
+// What auditlogs adds to agentstream.Reader (which its own tests cover):
+// the files land as audit_logs/<component>/<node>-<file>.gz (one gzipped
+// already copied as it is), the listing becomes "<component>: <node>
+// <file>" lines, only the components asked for are accepted, and of a
+// broken stream the valid start of a file is kept and the break reported
+// (a file gzipped already is not kept at all).
 func TestReadAgentStream(t *testing.T) {
 	t.Parallel()
-	const dir = "var/log/kube-apiserver/"
-	listing := func(files ...string) entry {
-		var b strings.Builder
-		for _, f := range files {
-			b.WriteString(dir + f + "\n")
-		}
-		return entry{name: ".listing", body: b.String(), part: -1}
-	}
-	end := entry{name: ".end", part: -1}
-	rotated := member(t, "r1\nr2\n")
+	const (
+		dir   = "var/log/kube-apiserver/"
+		chunk = 8
+		live  = "line 1\nline 2\nline 3\n" // sent in three entries
+	)
+	rotated := agentstreamtest.Gzip(t, "r1\nr2\n")
+	whole := []agentstreamtest.File{{Name: dir + "audit.log", Content: live}, {Name: dir + "audit-1.log.gz", Content: rotated}}
 	tests := []struct {
 		name      string
-		entries   []entry
+		listing   []string
+		files     []agentstreamtest.File
+		cut       string            // the entry the stream breaks in
 		wantFiles map[string]string // audit_logs path -> decompressed
+		wantAsIs  map[string]string // audit_logs path -> as stored
 		wantList  []string
 		wantErr   string
 	}{
 		{
-			name: "whole",
-			entries: []entry{
-				listing("audit.log", "audit-1.log.gz"),
-				{name: dir + "audit.log.gz", body: member(t, "a\n")},
-				{name: dir + "audit.log.gz", body: member(t, "b\n"), part: 1, last: true},
-				{name: dir + "audit-1.log.gz", body: rotated[:10], raw: true},
-				{name: dir + "audit-1.log.gz", body: rotated[10:], part: 1, last: true, raw: true},
-				end,
-			},
-			wantFiles: map[string]string{"kube-apiserver/n1-audit.log.gz": "a\nb\n", "kube-apiserver/n1-audit-1.log.gz": "r1\nr2\n"},
-			wantList:  []string{"kube-apiserver: n1 audit.log", "kube-apiserver: n1 audit-1.log.gz"},
+			name:      "whole",
+			listing:   []string{dir + "audit.log", dir + "audit-1.log.gz", dir + "audit-2.log.gz"},
+			files:     whole,
+			wantFiles: map[string]string{"kube-apiserver/n1-audit.log.gz": live},
+			wantAsIs:  map[string]string{"kube-apiserver/n1-audit-1.log.gz": rotated},
+			wantList:  []string{"kube-apiserver: n1 audit.log", "kube-apiserver: n1 audit-1.log.gz", "kube-apiserver: n1 audit-2.log.gz"},
 		},
 		{
-			name: "broken in the second member of a file",
-			entries: []entry{
-				listing("audit.log"),
-				{name: dir + "audit.log.gz", body: member(t, "a\n")},
-				{name: dir + "audit.log.gz", body: member(t, "b\n"), part: 1, last: true, cut: true},
-			},
-			wantFiles: map[string]string{"kube-apiserver/n1-audit.log.gz": "a\n"},
+			name:      "broken in the last entry of a file",
+			listing:   []string{dir + "audit.log"},
+			files:     whole[:1],
+			cut:       dir + "audit.log.gz",
+			wantFiles: map[string]string{"kube-apiserver/n1-audit.log.gz": live[:2*chunk]},
 			wantList:  []string{"kube-apiserver: n1 audit.log"},
 			wantErr:   "var/log/kube-apiserver/audit.log.gz of n1 cut short: unexpected EOF",
 		},
 		{
-			name: "broken between the pieces of a gzipped file",
-			entries: []entry{
-				listing("audit-1.log.gz"),
-				{name: dir + "audit-1.log.gz", body: rotated[:10], raw: true},
-				end, // no last part before it
-			},
+			name:     "broken in the last piece of a gzipped file",
+			listing:  []string{dir + "audit-1.log.gz"},
+			files:    whole[1:],
+			cut:      dir + "audit-1.log.gz",
 			wantList: []string{"kube-apiserver: n1 audit-1.log.gz"},
 			wantErr:  "var/log/kube-apiserver/audit-1.log.gz of n1 did not arrive whole: dropped",
 		},
 		{
-			name: "a file the agent could not read to its end, then another",
-			entries: []entry{
-				listing("audit-1.log", "audit.log"),
-				{name: dir + "audit-1.log.gz", body: member(t, "a\n")}, // no last part: a read error on the node
-				{name: dir + "audit.log.gz", body: member(t, "b\n"), last: true},
-				end,
-			},
-			wantFiles: map[string]string{"kube-apiserver/n1-audit-1.log.gz": "a\n", "kube-apiserver/n1-audit.log.gz": "b\n"},
-			wantList:  []string{"kube-apiserver: n1 audit-1.log", "kube-apiserver: n1 audit.log"},
-			wantErr:   "var/log/kube-apiserver/audit-1.log.gz of n1 did not arrive whole: kept its first 1 parts",
-		},
-		{
-			name: "no end mark",
-			entries: []entry{
-				listing("audit.log"),
-				{name: dir + "audit.log.gz", body: member(t, "a\n"), last: true},
-			},
-			wantFiles: map[string]string{"kube-apiserver/n1-audit.log.gz": "a\n"},
-			wantList:  []string{"kube-apiserver: n1 audit.log"},
-			wantErr:   "the node agent's stream from n1 ended early",
-		},
-		{
 			name:    "not a file of a log directory",
-			entries: []entry{{name: "etc/shadow.gz", body: member(t, "x")}},
+			files:   []agentstreamtest.File{{Name: "etc/shadow", Content: "x"}},
 			wantErr: `unexpected entry "etc/shadow.gz"`,
 		},
 		{
+			name:    "a component not asked for",
+			files:   []agentstreamtest.File{{Name: "var/log/openshift-apiserver/audit.log", Content: "x"}},
+			wantErr: `unexpected entry "var/log/openshift-apiserver/audit.log.gz"`,
+		},
+		{
+			name:    "below a component's directory",
+			files:   []agentstreamtest.File{{Name: dir + "sub/audit.log", Content: "x"}},
+			wantErr: `unexpected entry "var/log/kube-apiserver/sub/audit.log.gz"`,
+		},
+		{
 			name:    "out of the components",
-			entries: []entry{{name: "var/log/../x.gz", body: member(t, "x")}},
+			files:   []agentstreamtest.File{{Name: "var/log/../x", Content: "x"}},
 			wantErr: `unexpected entry "var/log/../x.gz"`,
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			sink, err := output.New(t.TempDir(), output.Options{})
-			if err != nil {
-				t.Fatal(err)
+			stream, _ := agentstreamtest.Write(t, chunk, tc.listing, tc.files...)
+			if tc.cut != "" {
+				stream = cutIn(t, stream, tc.cut)
 			}
+			sink, mem := outputtest.New(output.Options{})
 			var listed []string
-			err = readAgentStream(sink, bytes.NewReader(agentStream(t, tc.entries)), "n1", []string{"kube-apiserver"},
+			err := readAgentStream(sink, bytes.NewReader(stream), "n1", []string{"kube-apiserver"},
 				func(comp, line string) { listed = append(listed, comp+": "+line) })
 			if (err == nil) != (tc.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
 				t.Errorf("error = %v, want %q", err, tc.wantErr)
 			}
-			got := map[string]string{}
-			_ = filepath.WalkDir(sink.Root(), func(p string, d os.DirEntry, err error) error {
-				if err != nil || d.IsDir() {
-					return nil
+			got, gotAsIs := map[string]string{}, map[string]string{}
+			for p, stored := range mem.Files() {
+				rel := strings.TrimPrefix(p, "audit_logs/")
+				if _, ok := tc.wantAsIs[rel]; ok {
+					gotAsIs[rel] = stored
+					continue
 				}
-				rel, _ := filepath.Rel(filepath.Join(sink.Root(), "audit_logs"), p)
-				raw, _ := os.ReadFile(p)
-				zr, zerr := gzip.NewReader(bytes.NewReader(raw))
-				if zerr != nil {
-					t.Errorf("%s: not gzip: %v", rel, zerr)
-					return nil
+				plain, err := agentstreamtest.Gunzip([]byte(stored))
+				if err != nil {
+					t.Errorf("%s: not a valid gzip file: %v", p, err)
 				}
-				plain, rerr := io.ReadAll(zr)
-				if rerr != nil {
-					t.Errorf("%s: not a valid gzip file: %v", rel, rerr)
-				}
-				got[filepath.ToSlash(rel)] = string(plain)
-				return nil
-			})
+				got[rel] = plain
+			}
 			if diff := cmp.Diff(tc.wantFiles, got, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("files (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantAsIs, gotAsIs, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("files copied as they are (-want +got):\n%s", diff)
 			}
 			if diff := cmp.Diff(tc.wantList, listed); diff != "" {
 				t.Errorf("listing (-want +got):\n%s", diff)

@@ -232,24 +232,6 @@ func newFakeCluster(t *testing.T, openshift bool, objs []*unstructured.Unstructu
 	}
 }
 
-// syncBuffer is a log that concurrent log fetches may write to.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // nsFiles are the files of a gathered namespace besides its pods: the
 // namespace, the list files written even when empty (category all and the
 // oc adm inspect set, as served), and the extra ones of types with objects.
@@ -404,7 +386,7 @@ func TestGather(t *testing.T) {
 			t.Parallel()
 			fc := newFakeCluster(t, tc.openshift, world(tc.openshift))
 			sink, mem := outputtest.New(output.Options{})
-			var log syncBuffer
+			var log outputtest.Log
 			err := Gather(t.Context(), fc.clients, sink, &log, tc.cfg, tc.args)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("Gather() error = %v, wantErr %v\nlog:\n%s", err, tc.wantErr, log.String())
@@ -476,7 +458,7 @@ func TestGatherPages(t *testing.T) {
 		return true, page, nil
 	})
 	sink, mem := outputtest.New(output.Options{})
-	var log syncBuffer
+	var log outputtest.Log
 	if err := Gather(t.Context(), fc.clients, sink, &log, Config{PageSize: 2}, []string{"namespaces/app"}); err != nil {
 		t.Fatalf("Gather: %v\n%s", err, log.String())
 	}

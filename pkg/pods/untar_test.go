@@ -24,6 +24,11 @@ type hdr struct {
 	mode int64
 }
 
+func mkdir(name string) hdr            { return hdr{name: name, typ: tar.TypeDir} }
+func file(name, body string) hdr       { return hdr{name: name, typ: tar.TypeReg, body: body} }
+func symlink(name, target string) hdr  { return hdr{name: name, typ: tar.TypeSymlink, link: target} }
+func hardlink(name, target string) hdr { return hdr{name: name, typ: tar.TypeLink, link: target} }
+
 func tarOf(t *testing.T, entries []hdr) []byte {
 	t.Helper()
 	var b bytes.Buffer
@@ -107,14 +112,10 @@ func TestUntar(t *testing.T) {
 		{
 			name: "a tree as tar cf - -C DIR . writes it, modes fixed",
 			entries: []hdr{
-				{name: "./", typ: tar.TypeDir},
-				{name: "./a/", typ: tar.TypeDir, mode: 0o700},
-				{name: "./a/b.txt", typ: tar.TypeReg, body: "b", mode: 0o4777},
-				{name: "./c", typ: tar.TypeReg, body: "c", mode: 0o600},
-				{name: "./d/e/f", typ: tar.TypeReg, body: "f"}, // parents made
-				{name: "./a/l", typ: tar.TypeSymlink, link: "../c"},
-				{name: "./l2", typ: tar.TypeSymlink, link: "./a/b.txt"},
-				{name: "./h", typ: tar.TypeLink, link: "./a/b.txt"},
+				mkdir("./"), {name: "./a/", typ: tar.TypeDir, mode: 0o700},
+				{name: "./a/b.txt", typ: tar.TypeReg, body: "b", mode: 0o4777}, {name: "./c", typ: tar.TypeReg, body: "c", mode: 0o600},
+				file("./d/e/f", "f"), // parents made
+				symlink("./a/l", "../c"), symlink("./l2", "./a/b.txt"), hardlink("./h", "./a/b.txt"),
 			},
 			want: map[string]string{
 				"a": dir750, "a/b.txt": file640 + "b", "c": file640 + "c",
@@ -125,11 +126,8 @@ func TestUntar(t *testing.T) {
 		{
 			name: "absolute and climbing names",
 			entries: []hdr{
-				{name: "/etc/evil", typ: tar.TypeReg, body: "x"},
-				{name: "../evil", typ: tar.TypeReg, body: "x"},
-				{name: "a/../../evil", typ: tar.TypeReg, body: "x"},
-				{name: "..", typ: tar.TypeDir},
-				{name: "a/../b", typ: tar.TypeReg, body: "b"}, // stays inside: written as b
+				file("/etc/evil", "x"), file("../evil", "x"), file("a/../../evil", "x"), mkdir(".."),
+				file("a/../b", "b"), // stays inside: written as b
 			},
 			want:    map[string]string{"b": file640 + "b"},
 			refused: []string{"/etc/evil", "../evil", "a/../../evil", ".."},
@@ -137,25 +135,18 @@ func TestUntar(t *testing.T) {
 		{
 			name: "symbolic links out of the destination",
 			entries: []hdr{
-				{name: "abs", typ: tar.TypeSymlink, link: "/etc"},
-				{name: "up", typ: tar.TypeSymlink, link: ".."},
-				{name: "a/up2", typ: tar.TypeSymlink, link: "../../x"},
-				{name: "downup", typ: tar.TypeSymlink, link: "a/../../x"},
-				{name: "empty", typ: tar.TypeSymlink, link: ""},
+				symlink("abs", "/etc"), symlink("up", ".."), symlink("a/up2", "../../x"), symlink("downup", "a/../../x"), symlink("empty", ""),
 			},
 			want:    map[string]string{}, // nothing made for what is refused
 			refused: []string{"abs", "up", "a/up2", "downup", "empty"},
 		},
 		{
-			// s -> . is inside, but s/.. is then the parent of dest.
+			// s -> . is inside, but s/.. is then the parent of dest;
+			// a/up -> .. is dest, a/v -> up/.. would be its parent.
 			name: "a link climbing through another link",
 			entries: []hdr{
-				{name: "s", typ: tar.TypeSymlink, link: "."},
-				{name: "t", typ: tar.TypeSymlink, link: "s/.."},
-				{name: "u", typ: tar.TypeSymlink, link: "s/s/../.."},
-				// a/up -> .. is dest; a/v -> up/.. would be its parent.
-				{name: "a/up", typ: tar.TypeSymlink, link: ".."},
-				{name: "a/v", typ: tar.TypeSymlink, link: "up/.."},
+				symlink("s", "."), symlink("t", "s/.."), symlink("u", "s/s/../.."),
+				symlink("a/up", ".."), symlink("a/v", "up/.."),
 			},
 			want:    map[string]string{"s": "link .", "a": dir750, "a/up": "link .."},
 			refused: []string{"t", "u", "a/v"},
@@ -163,12 +154,8 @@ func TestUntar(t *testing.T) {
 		{
 			name: "entries below a link",
 			entries: []hdr{
-				{name: "real/", typ: tar.TypeDir},
-				{name: "l", typ: tar.TypeSymlink, link: "real"},
-				{name: "l/f", typ: tar.TypeReg, body: "x"},
-				{name: "l/m", typ: tar.TypeSymlink, link: ".."},
-				{name: "file", typ: tar.TypeReg, body: "f"},
-				{name: "file/x", typ: tar.TypeReg, body: "x"},
+				mkdir("real/"), symlink("l", "real"), file("l/f", "x"), symlink("l/m", ".."),
+				file("file", "f"), file("file/x", "x"),
 			},
 			want:    map[string]string{"real": dir750, "l": "link real", "file": file640 + "f"},
 			refused: []string{"l/f", "l/m", "file/x"},
@@ -176,10 +163,8 @@ func TestUntar(t *testing.T) {
 		{
 			name: "devices and FIFOs",
 			entries: []hdr{
-				{name: "null", typ: tar.TypeChar},
-				{name: "sda", typ: tar.TypeBlock},
-				{name: "fifo", typ: tar.TypeFifo},
-				{name: "ok", typ: tar.TypeReg, body: "ok"},
+				{name: "null", typ: tar.TypeChar}, {name: "sda", typ: tar.TypeBlock}, {name: "fifo", typ: tar.TypeFifo},
+				file("ok", "ok"),
 			},
 			want:    map[string]string{"ok": file640 + "ok"},
 			refused: []string{"null", "sda", "fifo"},
@@ -187,15 +172,9 @@ func TestUntar(t *testing.T) {
 		{
 			name: "hard links",
 			entries: []hdr{
-				{name: "f", typ: tar.TypeReg, body: "f"},
-				{name: "l", typ: tar.TypeSymlink, link: "f"},
-				{name: "d/", typ: tar.TypeDir},
-				{name: "out", typ: tar.TypeLink, link: "../etc/passwd"},
-				{name: "abs", typ: tar.TypeLink, link: "/etc/passwd"},
-				{name: "tolink", typ: tar.TypeLink, link: "l"},
-				{name: "todir", typ: tar.TypeLink, link: "d"},
-				{name: "missing", typ: tar.TypeLink, link: "nothing"},
-				{name: "ok", typ: tar.TypeLink, link: "f"},
+				file("f", "f"), symlink("l", "f"), mkdir("d/"),
+				hardlink("out", "../etc/passwd"), hardlink("abs", "/etc/passwd"), hardlink("tolink", "l"),
+				hardlink("todir", "d"), hardlink("missing", "nothing"), hardlink("ok", "f"),
 			},
 			want:    map[string]string{"f": file640 + "f", "l": "link f", "d": dir750, "ok": file640 + "f"},
 			refused: []string{"out", "abs", "tolink", "todir", "missing"},
@@ -205,17 +184,11 @@ func TestUntar(t *testing.T) {
 			// shared its data with keeps its content.
 			name: "a file never written through what is there",
 			entries: []hdr{
-				{name: "f", typ: tar.TypeReg, body: "original"},
-				{name: "h", typ: tar.TypeLink, link: "f"},
-				{name: "h", typ: tar.TypeReg, body: "new"},
-				{name: "l", typ: tar.TypeSymlink, link: "f"},
-				{name: "l", typ: tar.TypeReg, body: "over the link"},
-				{name: "d/", typ: tar.TypeDir},
-				{name: "d", typ: tar.TypeReg, body: "over a dir"},
-				{name: "d", typ: tar.TypeSymlink, link: "f"},
-				{name: "./", typ: tar.TypeSymlink, link: "f"},
-				{name: "x", typ: tar.TypeReg, body: "x"},
-				{name: "x/", typ: tar.TypeDir}, // a directory replaces a file
+				file("f", "original"), hardlink("h", "f"), file("h", "new"),
+				symlink("l", "f"), file("l", "over the link"),
+				mkdir("d/"), file("d", "over a dir"), symlink("d", "f"),
+				symlink("./", "f"),
+				file("x", "x"), mkdir("x/"), // a directory replaces a file
 			},
 			want:    map[string]string{"f": file640 + "original", "h": file640 + "new", "l": file640 + "over the link", "d": dir750, "x": dir750},
 			refused: []string{"d", "d", "./"},
@@ -250,10 +223,7 @@ func TestUntar(t *testing.T) {
 // A stream that breaks keeps the entries before the break and says so.
 func TestUntarBrokenStream(t *testing.T) {
 	t.Parallel()
-	stream := tarOf(t, []hdr{
-		{name: "a", typ: tar.TypeReg, body: "a"},
-		{name: "b", typ: tar.TypeReg, body: strings.Repeat("b", 2000)},
-	})
+	stream := tarOf(t, []hdr{file("a", "a"), file("b", strings.Repeat("b", 2000))})
 	dest := t.TempDir()
 	err := Untar(t.Context(), bytes.NewReader(stream[:len(stream)-1500]), dest)
 	if err == nil || errors.Is(err, ErrUnsafe) {
@@ -270,7 +240,7 @@ func TestUntarStopped(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	dest := t.TempDir()
-	err := Untar(ctx, bytes.NewReader(tarOf(t, []hdr{{name: "a", typ: tar.TypeReg, body: "a"}})), dest)
+	err := Untar(ctx, bytes.NewReader(tarOf(t, []hdr{file("a", "a")})), dest)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error = %v, want context.Canceled", err)
 	}

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +24,7 @@ import (
 	"github.com/must-gather/toolkit/pkg/cluster"
 	"github.com/must-gather/toolkit/pkg/inspect"
 	"github.com/must-gather/toolkit/pkg/output"
+	"github.com/must-gather/toolkit/pkg/output/outputtest"
 	"github.com/must-gather/toolkit/test/clustertest"
 )
 
@@ -48,7 +48,7 @@ func runInspect(t *testing.T, cfg *rest.Config, icfg inspect.Config, args ...str
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf syncBuffer
+	var buf outputtest.Log
 	env := &builtin.Env{
 		Sink:    sink,
 		Cluster: cluster.NewAccess(func() (*rest.Config, error) { return cfg, nil }),
@@ -56,24 +56,6 @@ func runInspect(t *testing.T, cfg *rest.Config, icfg inspect.Config, args ...str
 	}
 	err = inspect.Run(t.Context(), env, icfg, args)
 	return dest, buf.String(), err
-}
-
-// syncBuffer is a log that concurrent workers may write to.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // files lists the files below dir, relative, sorted.

@@ -18,6 +18,7 @@ import (
 	"github.com/must-gather/toolkit/pkg/nodelogs"
 	"github.com/must-gather/toolkit/pkg/nodes"
 	"github.com/must-gather/toolkit/pkg/output"
+	"github.com/must-gather/toolkit/pkg/output/outputtest"
 	"github.com/must-gather/toolkit/test/clustertest"
 )
 
@@ -26,7 +27,7 @@ import (
 type collectorEnv struct {
 	sink   *output.Sink
 	access nodes.Access
-	log    *syncBuffer
+	log    *outputtest.Log
 	dest   string
 }
 
@@ -38,7 +39,7 @@ func newCollectorEnv(t *testing.T) collectorEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := &syncBuffer{}
+	log := &outputtest.Log{}
 	return collectorEnv{sink: sink, access: nodes.Access{Kube: clustertest.Client(t), Config: cfg, Log: log}, log: log, dest: dest}
 }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/must-gather/toolkit/pkg/builtin"
 	"github.com/must-gather/toolkit/pkg/cli"
 	"github.com/must-gather/toolkit/pkg/nodes"
+	"github.com/must-gather/toolkit/pkg/output/outputtest"
 	"github.com/must-gather/toolkit/pkg/steps"
 	"github.com/must-gather/toolkit/test/clustertest"
 )
@@ -294,7 +295,7 @@ func TestNoDebugPodAfterSIGTERM(t *testing.T) {
 	}
 	dest := filepath.Join(t.TempDir(), "must-gather")
 	cmd := exec.Command(bin, "--dest-dir", dest, "--gather-dir", gd, "--kubeconfig", kubeconfigPath(t), "--volume-percentage", "100")
-	stderr := &syncBuffer{}
+	stderr := &outputtest.Log{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -1,13 +1,15 @@
 // Package outputtest is the in-memory output.Store for tests: a collector
 // writes through a real output.Sink (paths, gzip, counts, redaction), and
-// the test reads back what it wrote without a disk.
+// the test reads back what it wrote without a disk; and Log, the log it
+// reads back.
 package outputtest
 
 import (
 	"bytes"
 	"io"
 	"io/fs"
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 	"testing/fstest"
 
@@ -33,11 +35,8 @@ func NewMemory() *Memory { return &Memory{files: map[string][]byte{}} }
 func (m *Memory) Paths() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]string, 0, len(m.files))
-	for p := range m.files {
-		out = append(out, p)
-	}
-	sort.Strings(out)
+	out := slices.AppendSeq(make([]string, 0, len(m.files)), maps.Keys(m.files))
+	slices.Sort(out)
 	return out
 }
 
