@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/must-gather/toolkit/pkg/builtin"
+	"github.com/must-gather/toolkit/pkg/leakscan"
 	"github.com/must-gather/toolkit/pkg/version"
 )
 
@@ -42,6 +43,11 @@ type Manifest struct {
 	Steps      []StepRecord `json:"steps"`
 	Files      int64        `json:"files"`
 	Bytes      int64        `json:"bytes"`
+	// LeaksRedacted are the elided Secret values the final scan found in
+	// files of the result, and redacted there (file and rule, never a value).
+	LeaksRedacted []leakscan.Leak `json:"leaksRedacted,omitempty"`
+	// LeakScanSeconds is how long that scan took.
+	LeakScanSeconds float64 `json:"leakScanSeconds,omitempty"`
 }
 
 // StepRecord is the outcome of one step.

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/must-gather/toolkit/pkg/builtin"
+	"github.com/must-gather/toolkit/pkg/leakscan"
 	"github.com/must-gather/toolkit/pkg/output"
 )
 
@@ -142,4 +143,57 @@ func running(pid int) bool {
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+}
+
+// The final leak scan reads what executable steps wrote past the sink: a
+// value a rule elided is redacted in place, and the manifest names the file
+// and the rule, never the value.
+func TestRunScansForLeaks(t *testing.T) {
+	t.Parallel()
+	const value = "planted-leak-0123456789"
+	dir := t.TempDir()
+	script := "#!/bin/sh\necho \"password is " + value + "\" > step.txt\n"
+	if err := os.WriteFile(filepath.Join(dir, "10-leaks"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dest := t.TempDir()
+	sink, err := output.New(dest, output.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps, _, err := Load(os.DirFS(dir), Vars{}, ExecutableIn(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scanner := leakscan.New()
+	scanner.Elided("Secret data", value)
+	m, err := Run(t.Context(), sink, steps, Options{
+		Timeout:  time.Minute,
+		LeakScan: func(ctx context.Context, root string) ([]leakscan.Leak, error) { return scanner.ScanTree(ctx, root, 2) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]leakscan.Leak{{File: "step.txt", Rule: "Secret data", Count: 1}}, m.LeaksRedacted); diff != "" {
+		t.Errorf("leaks in the manifest (-want +got):\n%s", diff)
+	}
+	b, err := os.ReadFile(filepath.Join(dest, "step.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(b); got != "password is REDACTED\n" {
+		t.Errorf("step.txt = %q", got)
+	}
+	for _, f := range []string{ManifestFile, RunLogFile} {
+		b, err := os.ReadFile(filepath.Join(dest, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), value) {
+			t.Errorf("%s holds the value", f)
+		}
+	}
+	if onDisk := readManifest(t, dest); len(onDisk.LeaksRedacted) != 1 {
+		t.Errorf("the manifest on disk records %v", onDisk.LeaksRedacted)
+	}
 }

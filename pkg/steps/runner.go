@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/must-gather/toolkit/pkg/builtin"
+	"github.com/must-gather/toolkit/pkg/leakscan"
 	"github.com/must-gather/toolkit/pkg/output"
 	"github.com/must-gather/toolkit/pkg/version"
 )
@@ -45,6 +46,10 @@ type Options struct {
 	Warnings []string
 	// ProgramEnv is added to the environment of executable steps.
 	ProgramEnv []string
+	// LeakScan, when set, scans the whole result once the steps and the run
+	// files are written (files of executable steps too) and redacts in
+	// place the values it finds.
+	LeakScan func(ctx context.Context, root string) ([]leakscan.Leak, error)
 	// KillGrace is how long an executable step has between SIGTERM and
 	// SIGKILL, and how long a built-in has to return once its budget ran out.
 	KillGrace time.Duration
@@ -117,6 +122,7 @@ func Run(ctx context.Context, sink *output.Sink, steps []Step, o Options) (*Mani
 		errs = append(errs, r.save())
 	}
 	r.writeRunFiles(ctx)
+	r.scanLeaks(ctx)
 	if r.m.StopReason == "" {
 		if full := sink.Full(); full != nil {
 			r.m.StopReason = full.Error()
@@ -144,6 +150,24 @@ func (r *Runner) writeRunFiles(ctx context.Context) {
 		if err := rf.WriteRunFiles(ctx, &env); err != nil {
 			r.logf("warning: %s: %v", name, err)
 		}
+	}
+}
+
+// scanLeaks runs the final leak scan. It runs even after an interrupt: a
+// value already written must not stay (the scan reads local files only).
+func (r *Runner) scanLeaks(ctx context.Context) {
+	if r.o.LeakScan == nil || r.sink.Root() == "" { // in memory: no files
+		return
+	}
+	start := time.Now()
+	leaks, err := r.o.LeakScan(context.WithoutCancel(ctx), r.sink.Root())
+	r.m.LeakScanSeconds = time.Since(start).Round(time.Millisecond).Seconds()
+	r.m.LeaksRedacted = leaks
+	for _, l := range leaks {
+		r.logf("leak scan: redacted %d value(s) of rule %q in %s", l.Count, l.Rule, l.File)
+	}
+	if err != nil {
+		r.logf("warning: leak scan: %v", err)
 	}
 }
 
