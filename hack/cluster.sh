@@ -8,6 +8,7 @@
 #   hack/cluster.sh load-image ARCHIVE
 #   hack/cluster.sh stop-kubelet           the node goes NotReady (its pods keep running)
 #   hack/cluster.sh start-kubelet          Ready again
+# While a build runs, a line every $TESTCLUSTER_PROGRESS_SECONDS (30) says how far it is.
 # State lives in $TESTCLUSTER_DIR (default _output/cluster); the kubeconfig
 # is $TESTCLUSTER_DIR/kubeconfig.
 set -euo pipefail
@@ -61,7 +62,7 @@ build() {
   (
     trap 'kill "$s" 2>/dev/null; exit 0' TERM
     while :; do
-      sleep 30 &
+      sleep "${TESTCLUSTER_PROGRESS_SECONDS:-30}" &
       s=$!
       wait "$s"
       echo "  ... still building: $((SECONDS - start))s, $(wc -l <"$tmp/build.log" 2>/dev/null || echo 0) packages compiled" >&2
