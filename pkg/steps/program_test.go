@@ -17,6 +17,26 @@ import (
 	"github.com/must-gather/toolkit/pkg/output"
 )
 
+// scriptSteps writes scripts as executable step files into dir and returns
+// a sink into dest and the steps.
+func scriptSteps(t *testing.T, dir, dest string, scripts map[string]string) (*output.Sink, []Step) {
+	t.Helper()
+	for name, text := range scripts {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sink, err := output.New(dest, output.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps, _, err := Load(os.DirFS(dir), Vars{}, ExecutableIn(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sink, steps
+}
+
 func TestRunPrograms(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -27,20 +47,8 @@ func TestRunPrograms(t *testing.T) {
 		"30-hangs": "#!/bin/sh\nsleep 300 &\necho $! > \"$PIDFILE\"\nwait\n",
 		"40-after": "#!/bin/sh\necho ok > after.txt\n",
 	}
-	for name, text := range scripts {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
 	dest := t.TempDir()
-	sink, err := output.New(dest, output.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	steps, _, err := Load(os.DirFS(dir), Vars{}, ExecutableIn(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sink, steps := scriptSteps(t, dir, dest, scripts)
 	pidFile := filepath.Join(t.TempDir(), "child.pid")
 	// The hanging script gets a short budget through a whole-run timeout
 	// split four ways.
@@ -151,20 +159,10 @@ func running(pid int) bool {
 func TestRunScansForLeaks(t *testing.T) {
 	t.Parallel()
 	const value = "planted-leak-0123456789"
-	dir := t.TempDir()
-	script := "#!/bin/sh\necho \"password is " + value + "\" > step.txt\n"
-	if err := os.WriteFile(filepath.Join(dir, "10-leaks"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	dest := t.TempDir()
-	sink, err := output.New(dest, output.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	steps, _, err := Load(os.DirFS(dir), Vars{}, ExecutableIn(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sink, steps := scriptSteps(t, t.TempDir(), dest, map[string]string{
+		"10-leaks": "#!/bin/sh\necho \"password is " + value + "\" > step.txt\n",
+	})
 	scanner := leakscan.New()
 	scanner.Elided("Secret data", value)
 	m, err := Run(t.Context(), sink, steps, Options{
