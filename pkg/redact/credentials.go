@@ -11,9 +11,12 @@ import "strings"
 // credentialName reports whether a variable, parameter, header or flag name
 // ends in a word that names a credential: DB_PASSWORD, API_KEY, authToken,
 // client-secret, AWS_CREDENTIALS; not SECRET_NAME, TOKEN_URL, PASSWORD_FILE,
-// KEY_PATH (they name where a credential is, not the credential). Words are
+// KEY_PATH (they name where a credential is, not the credential), nor
+// MAX_TOKENS. Words are
 // split at anything not a letter or digit and at camelCase boundaries.
 func credentialName(name string) bool {
+	// A numbered credential is one too: REDIS_PASSWORD_2, password1.
+	name = strings.TrimRight(name, "0123456789_-.")
 	last, prev := lastWords(name)
 	switch {
 	case eq(last, "PASSWORD"), eq(last, "PASSWD"), eq(last, "PASSPHRASE"),

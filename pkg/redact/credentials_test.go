@@ -34,7 +34,9 @@ func TestCredentialName(t *testing.T) {
 		{"X-Api-Key", true},
 		{"Authorization", true},
 		{"GPG_PASSPHRASE", true},
-		{"password1", false}, // a word ending in a digit is another word
+		{"password1", true},
+		{"REDIS_PASSWORD_2", true},
+		{"KEY_2", false},
 		{"SECRET_NAME", false},
 		{"TOKEN_URL", false},
 		{"PASSWORD_FILE", false},
