@@ -185,7 +185,7 @@ func (w *walker) maskFlags(s string) string {
 		if i > 0 && (s[i-1] == '"' || s[i-1] == '\'') {
 			enclosing = s[i-1] // '--password=a b': the value is "a b"
 		}
-		end := valueEnd(s, start, enclosing)
+		end := flagValueEnd(s, start, enclosing)
 		value := s[start:end]
 		if q := len(value); q >= 2 && (value[0] == '"' || value[0] == '\'') && value[q-1] == value[0] {
 			start, end = start+1, end-1
@@ -216,10 +216,10 @@ func wordStart(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '"' || c == '\'' || c == ';' || c == '('
 }
 
-// valueEnd returns where a flag's value starting at s[start] ends: its
+// flagValueEnd returns where a flag's value starting at s[start] ends: its
 // closing quote (included) when quoted; the closing quote of the flag when
 // the flag is quoted (enclosing); else the next blank or ';'.
-func valueEnd(s string, start int, enclosing byte) int {
+func flagValueEnd(s string, start int, enclosing byte) int {
 	if start < len(s) && (s[start] == '"' || s[start] == '\'') {
 		if k := strings.IndexByte(s[start+1:], s[start]); k >= 0 {
 			return start + 1 + k + 1
