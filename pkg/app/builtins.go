@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/must-gather/toolkit/pkg/cli"
 	"github.com/must-gather/toolkit/pkg/cluster"
 	"github.com/must-gather/toolkit/pkg/inspect"
+	"github.com/must-gather/toolkit/pkg/leakscan"
 	"github.com/must-gather/toolkit/pkg/nodelogs"
 	"github.com/must-gather/toolkit/pkg/output"
 	"github.com/must-gather/toolkit/pkg/since"
@@ -49,13 +52,19 @@ func builtinCommand(name string, newBuiltin func() builtin.Builtin, streams cli.
 			if destDir == "" {
 				destDir = fmt.Sprintf("%s.local.%s", name, time.Now().UTC().Format("20060102-150405"))
 			}
-			sink, err := output.New(destDir, output.Options{VolumePercentage: volume})
+			scanner := leakscan.New()
+			sink, err := output.New(destDir, output.Options{VolumePercentage: volume, Recorder: scanner})
 			if err != nil {
 				return err
 			}
 			env := processEnv(os.Getenv)
 			env.Sink, env.Cluster, env.Since, env.Log = sink, cluster.NewAccess(flags.RESTConfig), w.From, streams.ErrOut
-			if err := b.Run(cmd.Context(), &env, args); err != nil {
+			err = b.Run(cmd.Context(), &env, args)
+			leaks, serr := scanner.ScanTree(context.WithoutCancel(cmd.Context()), destDir, leakScanParallel)
+			for _, l := range leaks {
+				fmt.Fprintf(streams.ErrOut, "leak scan: redacted %d value(s) of rule %q in %s\n", l.Count, l.Rule, l.File)
+			}
+			if err = errors.Join(err, serr); err != nil {
 				return cli.PartialError{Err: err}
 			}
 			fmt.Fprintln(streams.Out, destDir)

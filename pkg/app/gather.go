@@ -15,6 +15,7 @@ import (
 	"github.com/must-gather/toolkit/pkg/builtin"
 	"github.com/must-gather/toolkit/pkg/cli"
 	"github.com/must-gather/toolkit/pkg/cluster"
+	"github.com/must-gather/toolkit/pkg/leakscan"
 	"github.com/must-gather/toolkit/pkg/output"
 	"github.com/must-gather/toolkit/pkg/since"
 	"github.com/must-gather/toolkit/pkg/steps"
@@ -23,6 +24,9 @@ import (
 
 // InstalledGatherDir is where the image installs its gather.d folder.
 const InstalledGatherDir = "/usr/share/gather/gather.d"
+
+// leakScanParallel is how many files the final leak scan reads at once.
+const leakScanParallel = 2
 
 // DefaultTimeout bounds a whole run. `oc adm must-gather` gives the gather
 // container 10 minutes by default and then still has to copy the result
@@ -127,7 +131,10 @@ type manifestOptions struct {
 
 func (o *gatherOptions) run(ctx context.Context) error {
 	start := time.Now()
-	sink, err := output.New(o.destDir, output.Options{VolumePercentage: o.volumePercentage})
+	// Every Secret value the rules elide is looked for once more in every
+	// file before the run ends.
+	scanner := leakscan.New()
+	sink, err := output.New(o.destDir, output.Options{VolumePercentage: o.volumePercentage, Recorder: scanner})
 	if err != nil {
 		return err
 	}
@@ -198,6 +205,9 @@ func (o *gatherOptions) run(ctx context.Context) error {
 		Options:    mo,
 		Warnings:   warnings,
 		ProgramEnv: programEnv,
+		LeakScan: func(ctx context.Context, root string) ([]leakscan.Leak, error) {
+			return scanner.ScanTree(ctx, root, leakScanParallel)
+		},
 	})
 	end := time.Now()
 	if terr := sink.WriteMeta("timestamp", []byte(timestampLine(start)+timestampLine(end))); terr != nil {

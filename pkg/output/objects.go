@@ -12,7 +12,7 @@ import (
 
 // WriteObject writes one object as a YAML document, redacted.
 func (s *Sink) WriteObject(rel string, obj map[string]any) error {
-	b, err := yaml.Marshal(redact.Object(obj))
+	b, err := yaml.Marshal(redact.ObjectRecorded(obj, s.opts.Recorder))
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", rel, err)
 	}
@@ -25,6 +25,7 @@ func (s *Sink) WriteObject(rel string, obj map[string]any) error {
 // middle as they arrive.
 type ListWriter struct {
 	f     *File
+	rec   redact.Recorder
 	kind  string
 	items int
 	err   error
@@ -40,7 +41,7 @@ func (s *Sink) CreateList(rel, kind string) (*ListWriter, error) {
 		f.Abort()
 		return nil, err
 	}
-	return &ListWriter{f: f, kind: kind}, nil
+	return &ListWriter{f: f, kind: kind, rec: s.opts.Recorder}, nil
 }
 
 // Add appends an item, redacted.
@@ -48,7 +49,7 @@ func (l *ListWriter) Add(obj map[string]any) error {
 	if l.err != nil {
 		return l.err
 	}
-	b, err := yaml.Marshal(redact.Object(obj))
+	b, err := yaml.Marshal(redact.ObjectRecorded(obj, l.rec))
 	if err != nil {
 		l.err = fmt.Errorf("encoding an item of %s: %w", l.kind, err)
 		return l.err

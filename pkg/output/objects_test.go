@@ -85,3 +85,34 @@ func TestListWriterAndWriteObject(t *testing.T) {
 		t.Errorf("object (-want +got):\n%s", diff)
 	}
 }
+
+type recorded []string
+
+func (r *recorded) Elided(rule, value string) { *r = append(*r, rule+"="+value) }
+
+// The sink tells its recorder every value the rules elide, from objects
+// and list items alike (the final leak scan looks for them).
+func TestSinkRecordsElidedValues(t *testing.T) {
+	t.Parallel()
+	var rec recorded
+	s := newSink(t, Options{Recorder: &rec})
+	secret := func(name, value string) map[string]any {
+		return map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": map[string]any{"name": name}, "data": map[string]any{"k": b64(value)}}
+	}
+	if err := s.WriteObject("a.yaml", secret("a", "value-of-object")); err != nil {
+		t.Fatal(err)
+	}
+	l, err := s.CreateList("list.yaml", "SecretList")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Add(secret("b", "value-of-item")); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec) != 2 || !strings.HasSuffix(rec[0], "=value-of-object") || !strings.HasSuffix(rec[1], "=value-of-item") {
+		t.Errorf("recorded %q, want the two Secret values", rec)
+	}
+}

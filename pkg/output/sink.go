@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/must-gather/toolkit/pkg/redact"
 )
 
 const (
@@ -30,6 +31,9 @@ type Options struct {
 	// nil means statfs for New, and no guard for NewSink. Tests inject
 	// their own.
 	Usage func(dir string) (float64, error)
+	// Recorder, when set, is told every value the redaction rules elide
+	// from an object (for the run's final leak scan).
+	Recorder redact.Recorder
 }
 
 // Sink is what collectors write through. It owns the rules every file

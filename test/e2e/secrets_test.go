@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,4 +42,57 @@ func TestVerboseGatherLogsNoBodies(t *testing.T) {
 			t.Errorf("stderr of gather -v 9 holds %q", leak)
 		}
 	}
+}
+
+// An executable step writes straight into the destination, past every
+// rule: the final leak scan finds the Secret value it wrote (inspect had
+// elided it from the Secret), redacts it in place, and the manifest says
+// where (file and rule, never the value).
+func TestLeakScanRedactsAStepsFile(t *testing.T) {
+	t.Parallel()
+	planted := plantSecret(t)
+	gd := t.TempDir()
+	for _, f := range []struct {
+		name, text string
+		mode os.FileMode
+	}{
+		{"10-inspect", "inspect ns/kube-system\n", 0o640},
+		{"20-leaks", "#!/bin/sh\necho \"the step saw password=" + planted + "\" > leaked-by-step.txt\n", 0o750},
+	} {
+		if err := os.WriteFile(filepath.Join(gd, f.name), []byte(f.text), f.mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dest := filepath.Join(t.TempDir(), "out")
+	cmd := exec.CommandContext(t.Context(), gatherBinary(t), "--dest-dir", dest, "--gather-dir", gd, "--kubeconfig", kubeconfigPath(t))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("gather: %v\n%s", err, stderr.String())
+	}
+	b, err := os.ReadFile(filepath.Join(dest, "leaked-by-step.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(b); got != "the step saw password=REDACTED\n" {
+		t.Errorf("leaked-by-step.txt = %q", got)
+	}
+	var m struct {
+		LeaksRedacted []struct{ File, Rule string } `json:"leaksRedacted"`
+	}
+	mb, err := os.ReadFile(filepath.Join(dest, "gather-manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(mb, &m); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, l := range m.LeaksRedacted {
+		found = found || (l.File == "leaked-by-step.txt" && l.Rule == "secret.data")
+	}
+	if !found {
+		t.Errorf("the manifest does not record the leak in leaked-by-step.txt: %s", mb)
+	}
+	assertNoLeakDeep(t, readTree(t, dest), planted)
 }
