@@ -42,10 +42,12 @@ func Line(line string) string {
 	return string(out)
 }
 
-// edit replaces line[start:end] with repl.
+// edit replaces line[start:end] with repl; what the rule matched (a key,
+// a header name) starts at from, so a long line is not cut there.
 type edit struct {
 	start, end int
 	repl       string
+	from       int
 }
 
 // trigger bits: which rules a line may need, found in one pass.
@@ -59,9 +61,14 @@ const (
 	trigPEM
 )
 
-// pairWords end the keys whose values are secret; '_' stands for '_', '-',
-// '.' or nothing. Longer words first.
-var pairWords = []string{"password", "passwd", "secret_key", "private_key", "access_key", "api_key", "secret", "token", "pwd"}
+// pairWords end the keys whose values are secret, by their first letter;
+// '_' stands for '_', '-', '.' or nothing. Longer words first.
+var pairWords = [...][]string{
+	'a': {"access_key", "api_key"},
+	'p': {"password", "passwd", "private_key", "pwd"},
+	's': {"secret_key", "secret"},
+	't': {"token"},
+}
 
 // appendLine appends line, redacted, to dst.
 func appendLine(dst, line []byte) []byte {
@@ -283,11 +290,11 @@ func notSecret(v []byte) bool {
 func pairEdits(line []byte, edits []edit) []edit {
 	for i := 0; i < len(line); i++ {
 		c := line[i] | 0x20
-		if c != 'p' && c != 's' && c != 't' && c != 'a' {
+		if int(c) >= len(pairWords) || pairWords[c] == nil {
 			continue
 		}
 		n := -1
-		for _, w := range pairWords {
+		for _, w := range pairWords[c] {
 			if n = matchWord(line[i:], w); n > 0 {
 				break
 			}
@@ -332,7 +339,7 @@ func pairEdits(line []byte, edits []edit) []edit {
 			i = ve
 			continue
 		}
-		edits = append(edits, edit{vs, ve, Masked})
+		edits = append(edits, edit{vs, ve, Masked, keyStart})
 		i = ve
 	}
 	return edits
@@ -377,7 +384,7 @@ func authEdits(line []byte, edits []edit) []edit {
 		}
 		end := credEnd(line, j)
 		if end > j && string(line[j:end]) != Masked {
-			edits = append(edits, edit{j, end, Masked})
+			edits = append(edits, edit{j, end, Masked, i})
 		}
 		i = end - 1
 	}
@@ -409,7 +416,7 @@ func tokenEdits(line []byte, trig int, edits []edit) []edit {
 		switch {
 		case trig&trigJWT != 0 && line[i] == 'e' && bytes.HasPrefix(line[i:], []byte("eyJ")) && (i == 0 || !isB64URL(line[i-1])):
 			if end := jwtEnd(line, i); end > 0 {
-				edits = append(edits, edit{i, end, Masked})
+				edits = append(edits, edit{i, end, Masked, i})
 				i = end - 1
 			}
 		case trig&trigSHA != 0 && line[i] == 's' && bytes.HasPrefix(line[i:], []byte("sha256~")):
@@ -419,7 +426,7 @@ func tokenEdits(line []byte, trig int, edits []edit) []edit {
 				end++
 			}
 			if end-j >= 20 {
-				edits = append(edits, edit{j, end, Masked})
+				edits = append(edits, edit{j, end, Masked, i})
 			}
 			i = end - 1
 		case trig&trigBearer != 0 && line[i]|0x20 == 'b' && hasFold(line[i:], "bearer") && (i == 0 || !isKeyChar(line[i-1])):
@@ -432,7 +439,7 @@ func tokenEdits(line []byte, trig int, edits []edit) []edit {
 			}
 			end := credEnd(line, j)
 			if tok := line[j:end]; len(tok) >= 16 && string(tok) != Masked && bytes.ContainsAny(tok, "0123456789") {
-				edits = append(edits, edit{j, end, Masked})
+				edits = append(edits, edit{j, end, Masked, i})
 			}
 			i = end - 1
 		}
@@ -530,12 +537,12 @@ func pemEdits(line []byte, edits []edit) []edit {
 			return edits
 		}
 		if k := pemEndIn(line[b:end]); k >= 0 {
-			edits = append(edits, edit{b, b + k, Masked})
+			edits = append(edits, edit{b, b + k, Masked, i})
 			i = b + k
 			continue
 		}
 		e := valueEnd(line, b, `"`)
-		edits = append(edits, edit{b, e, Masked})
+		edits = append(edits, edit{b, e, Masked, i})
 		i = e
 	}
 	return edits
@@ -545,8 +552,16 @@ func pemEdits(line []byte, edits []edit) []edit {
 // marker: the key follows on the next lines.
 func endsWithPEMBegin(line []byte) bool {
 	content := bytes.TrimRight(line[:lineEnd(line)], " \t")
-	k := bytes.LastIndex(content, pemBegin)
-	return k >= 0 && pemBeginAt(content, k) == len(content)
+	if !bytes.HasSuffix(content, pemDash) {
+		return false
+	}
+	from := max(0, len(content)-len(pemBegin)-64-len(pemDash))
+	k := bytes.LastIndex(content[from:], pemBegin)
+	if k < 0 {
+		return false
+	}
+	k += from
+	return pemBeginAt(content, k) == len(content)
 }
 
 // urlEdits masks credentials in URLs with MaskURLCredentials.
@@ -572,7 +587,7 @@ func urlEdits(line []byte, edits []edit) []edit {
 		}
 		orig := string(line[start : j+1])
 		if masked := MaskURLCredentials(orig); masked != orig {
-			edits = append(edits, edit{start, j + 1, masked})
+			edits = append(edits, edit{start, j + 1, masked, start})
 		}
 		at = j + 1
 	}
