@@ -23,7 +23,9 @@ import (
 //     is, not the secret; so do values that cannot be secrets (true, false,
 //     null, nil, none, empty) and PWD=/path (the shell's working directory).
 //     A `:` separator needs a space after it unless the key is quoted (so
-//     host:port and ns:name stay);
+//     host:port and ns:name stay), and an unquoted key before `: ` must
+//     start a field (the line, after a quote, bracket, comma or list dash:
+//     YAML, headers), so prose stays: "failed to fetch token: forbidden";
 //   - JSON web tokens (eyJ...eyJ...) and OpenShift OAuth tokens (sha256~...)
 //     anywhere, and a Bearer token of 16 characters or more without its
 //     header;
@@ -332,6 +334,9 @@ func pairEdits(line []byte, edits []edit) []edit {
 		if sep == ':' && !spaced && (quotedKey == "" || q == "") {
 			continue // host:port, ns:name
 		}
+		if sep == ':' && quotedKey == "" && !startsField(line, keyStart) {
+			continue // prose: "failed to fetch token: serviceaccounts ..."
+		}
 		vs := j + len(q)
 		ve := valueEnd(line, vs, q)
 		v := line[vs:ve]
@@ -343,6 +348,26 @@ func pairEdits(line []byte, edits []edit) []edit {
 		i = ve
 	}
 	return edits
+}
+
+// startsField reports whether an unquoted key at i starts a field, not a
+// sentence's word: nothing but spaces before it on the line, or a quote,
+// bracket, brace, comma, list dash or escaped newline (YAML, also inside
+// a JSON string; a header in -H '...').
+func startsField(line []byte, i int) bool {
+	for i > 0 && isSpace(line[i-1]) {
+		i--
+	}
+	if i == 0 {
+		return true
+	}
+	switch line[i-1] {
+	case '\'', '"', '{', '[', '(', ',', '-':
+		return true
+	case '\\': // \n (the key took the n): a line of a JSON string
+		return true
+	}
+	return false
 }
 
 // authEdits masks the credentials of Authorization headers with the
