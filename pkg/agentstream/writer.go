@@ -2,6 +2,7 @@ package agentstream
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -29,7 +30,9 @@ const (
 	// RecordLast marks a file's last entry.
 	RecordLast = "MGTK.last"
 	// RecordRaw marks pieces of a file that was gzipped already (not gzip
-	// members of their own: only the whole file is valid).
+	// members of their own: only the whole file is valid), as File writes
+	// them. The node agent writes none: it redacts what it sends, so it
+	// decompresses such a file and sends it as members (Members).
 	RecordRaw = "MGTK.raw"
 )
 
@@ -63,6 +66,7 @@ func (e *SourceError) Unwrap() error { return e.Err }
 type Writer struct {
 	tw    *tar.Writer
 	buf   bytes.Buffer
+	zw    *gzip.Writer // reused by Members
 	chunk int64
 }
 
@@ -152,6 +156,58 @@ func (w *Writer) File(name string, src io.Reader, size int64, modTime time.Time)
 		}
 	}
 	return nil
+}
+
+// Members writes the file name, its content read from src to its end
+// (decompressed already when name ends in .gz), as entries of its
+// EntryName of at most a chunk of the content each, every one a complete
+// gzip member: concatenated, one valid gzip file of the whole. A read
+// error is a *SourceError (the entries written stay whole, the last one
+// not marked, and the stream can go on); any other error is the stream's.
+func (w *Writer) Members(name string, src io.Reader, modTime time.Time) error {
+	entry := name
+	if !strings.HasSuffix(name, ".gz") {
+		entry = name + ".gz"
+	}
+	br := bufio.NewReaderSize(src, 64<<10)
+	if w.zw == nil {
+		w.zw = gzip.NewWriter(&w.buf)
+	}
+	for part := 0; ; part++ {
+		w.buf.Reset()
+		w.zw.Reset(&w.buf)
+		_, err := io.CopyN(w.zw, br, w.chunk)
+		if cerr := w.zw.Close(); cerr != nil {
+			return cerr
+		}
+		last := errors.Is(err, io.EOF)
+		if err == nil {
+			// The end of src right at a chunk's end ends the file here.
+			if _, perr := br.Peek(1); errors.Is(perr, io.EOF) {
+				last = true
+			} else if perr != nil {
+				err = perr
+			}
+		}
+		if err != nil && !last {
+			return &SourceError{fmt.Errorf("reading %s: %w", name, err)}
+		}
+		records := map[string]string{RecordPart: strconv.Itoa(part)}
+		if last {
+			records[RecordLast] = "1"
+		}
+		hdr := &tar.Header{Name: entry, Mode: 0o644, Size: int64(w.buf.Len()), ModTime: modTime, Typeflag: tar.TypeReg,
+			Format: tar.FormatPAX, PAXRecords: records}
+		if err := w.tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if _, err := w.buf.WriteTo(w.tw); err != nil {
+			return err
+		}
+		if last {
+			return nil
+		}
+	}
 }
 
 // Close writes the end mark and ends the tar stream (it does not close the

@@ -18,8 +18,9 @@ import (
 // privileged debug pod (the host's root at --root); not for people.
 func newNodeAgentCommand(streams cli.IOStreams) *cobra.Command {
 	var (
-		root string
-		sf   since.Flags
+		root        string
+		sf          since.Flags
+		redactRules string
 	)
 	cmd := &cobra.Command{
 		Use:    "node-agent",
@@ -34,6 +35,24 @@ func newNodeAgentCommand(streams cli.IOStreams) *cobra.Command {
 		w, err := sf.Resolve(nil, time.Now())
 		return w.From, err
 	}
+	files := &cobra.Command{
+		Use:   "files DIR...",
+		Short: "Write a tar stream of the files of DIRs (below --root) to stdout, redacted",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(_ *cobra.Command, dirs []string) error {
+			if redactRules != "audit" {
+				return fmt.Errorf("--redact %q: only audit", redactRules)
+			}
+			s, err := window()
+			if err != nil {
+				return err
+			}
+			return nodeagent.WriteFiles(streams.Out, root, dirs, s)
+		},
+	}
+	// The gather asks for the rules it expects: an agent of an older image,
+	// which would send files as they are, refuses the flag instead.
+	files.Flags().StringVar(&redactRules, "redact", "audit", "the redaction rules applied to the files sent (audit: audit events, and the line rules on other lines)")
 	cmd.AddCommand(&cobra.Command{
 		Use:   "wait",
 		Short: "Wait for SIGTERM (the debug pod's main process)",
@@ -44,18 +63,7 @@ func newNodeAgentCommand(streams cli.IOStreams) *cobra.Command {
 			<-ch
 			return nil
 		},
-	}, &cobra.Command{
-		Use:   "files DIR...",
-		Short: "Write a tar stream of the files of DIRs (below --root) to stdout",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(_ *cobra.Command, dirs []string) error {
-			s, err := window()
-			if err != nil {
-				return err
-			}
-			return nodeagent.WriteFiles(streams.Out, root, dirs, s)
-		},
-	}, &cobra.Command{
+	}, files, &cobra.Command{
 		Use:   "service-log UNIT",
 		Short: "Write a host service's log (journal, else /var/log/UNIT.log) to stdout",
 		Args:  cobra.ExactArgs(1),

@@ -1,6 +1,8 @@
 // Package auditlogs gathers the audit logs of the API servers from the
 // control-plane nodes: every file of each component's log directory, as
 // audit_logs/<component>/<node>-<file>.gz, plus a listing per component.
+// Each file is redacted where it is read (redact.AuditEvent): by the node
+// agent on the node, or here from the node log proxy.
 package auditlogs
 
 import (
@@ -16,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/spf13/pflag"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
@@ -124,10 +127,11 @@ func viaProxy(ctx context.Context, sink *output.Sink, proxy nodes.LogProxy, node
 }
 
 // viaAgent reads every component's directory through the node agent in a
-// debug pod: one tar stream with the listing first and the files gzipped
-// (the since-window applied by modification time on the node).
+// debug pod: one tar stream with the listing first and the files redacted
+// and gzipped on the node (the since-window applied by modification time
+// there).
 func viaAgent(ctx context.Context, sink *output.Sink, exec nodes.Exec, node string, cfg Config, list func(comp, line string)) error {
-	cmd := []string{"/usr/bin/gather", "node-agent", "files"}
+	cmd := []string{"/usr/bin/gather", "node-agent", "files", "--redact=audit"}
 	if !cfg.since.IsZero() {
 		cmd = append(cmd, "--since-time", cfg.since.UTC().Format(time.RFC3339))
 	}
@@ -160,7 +164,8 @@ func readAgentStream(sink *output.Sink, r io.Reader, node string, comps []string
 		},
 		Create: func(entry string) (agentstream.File, error) {
 			comp, file, _ := agentEntry(entry, comps)
-			return sink.Create(path.Join("audit_logs", comp, node+"-"+file))
+			// Gzip members redacted on the node: stored as they come.
+			return sink.CreateGzipped(path.Join("audit_logs", comp, node+"-"+file))
 		},
 	}
 	return rd.Read(r)
@@ -178,31 +183,36 @@ func agentEntry(name string, comps []string) (comp, file string, ok bool) {
 	return parts[2], parts[3], true
 }
 
-// fetch copies one audit file, gzipping it on the way unless it already
-// is. When the read breaks, what arrived of a file gzipped here is kept (a
-// valid gzip file of its start); a partial copy of a gzipped file is not.
+// fetch copies one audit file, redacted (the audit rules) and gzipped on
+// the way; a file gzipped on the node is decompressed first. When the read
+// breaks, what arrived is kept (a valid gzip file of its start).
 func fetch(ctx context.Context, sink *output.Sink, proxy nodes.LogProxy, node, comp, name string) error {
 	rc, err := proxy.Open(ctx, node, comp+"/"+name)
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
+	var src io.Reader = rc
 	rel := path.Join("audit_logs", comp, node+"-"+name)
-	gz := strings.HasSuffix(name, ".gz")
-	var f *output.File
-	if gz {
-		f, err = sink.Create(rel)
+	if strings.HasSuffix(name, ".gz") {
+		zr, err := gzip.NewReader(rc)
+		if err != nil {
+			return fmt.Errorf("%s of %s: %w", name, node, err)
+		}
+		defer zr.Close()
+		src = zr
 	} else {
-		f, err = sink.CreateGzip(rel + ".gz")
+		rel += ".gz"
 	}
+	f, err := sink.CreateAuditLog(rel)
 	if err != nil {
 		return err
 	}
-	n, err := io.Copy(f, rc)
+	n, err := io.Copy(f, src)
 	switch {
 	case err == nil:
 		return f.Close()
-	case gz || n == 0:
+	case n == 0:
 		f.Abort()
 		return fmt.Errorf("%s of %s: %w", name, node, err)
 	default:

@@ -20,7 +20,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
+
 	"github.com/must-gather/toolkit/pkg/agentstream"
+	"github.com/must-gather/toolkit/pkg/redact"
 )
 
 // WriteFiles writes a stream (see package agentstream) of the regular
@@ -30,12 +33,18 @@ import (
 // whole, never cut), as NAME.gz unless it already ends in .gz, then the end
 // mark. A missing directory is skipped.
 //
-// A file comes as consecutive entries of at most agentstream.ChunkSize
-// bytes of it, so the agent needs no disk (the node's may be full) and
-// little memory, and a receiver keeping whole members keeps a valid start
-// of a file when the stream breaks. The files are opened as soon as they
-// are listed, so a log rotated meanwhile is still read whole. A file that
-// cannot be read is reported after the others.
+// Every file is redacted on its way, with the audit rules (see
+// redact.AuditEvent: they are the line rules for a line that is no audit
+// event): a file gzipped on the node is decompressed, redacted and
+// compressed again. Secrets never leave the node.
+//
+// A file comes as consecutive gzip members of at most
+// agentstream.ChunkSize bytes of it, so the agent needs no disk (the
+// node's may be full) and little memory (a chunk, and a line of at most
+// redact.MaxAuditLine), and a receiver keeping whole members keeps a valid
+// start of a file when the stream breaks. The files are opened as soon as
+// they are listed, so a log rotated meanwhile is still read whole. A file
+// that cannot be read (or decompressed) is reported after the others.
 func WriteFiles(w io.Writer, root string, dirs []string, since time.Time) error {
 	return writeFiles(w, root, dirs, since, agentstream.ChunkSize)
 }
@@ -94,7 +103,7 @@ func writeFiles(w io.Writer, root string, dirs []string, since time.Time, chunk 
 			unread = append(unread, err)
 			continue
 		}
-		err = sw.File(f.rel, f.f, info.Size(), info.ModTime())
+		err = sendRedacted(sw, f.rel, f.f, info.Size(), info.ModTime())
 		var se *agentstream.SourceError
 		if errors.As(err, &se) {
 			unread = append(unread, err)
@@ -106,6 +115,21 @@ func writeFiles(w io.Writer, root string, dirs []string, since time.Time, chunk 
 	}
 	// A file that could not be read is reported, after all the others.
 	return errors.Join(append(unread, sw.Close())...)
+}
+
+// sendRedacted sends a file (up to size: a live log may grow meanwhile),
+// decompressed when it is gzipped, with the audit rules applied.
+func sendRedacted(sw *agentstream.Writer, rel string, f *os.File, size int64, modTime time.Time) error {
+	var src io.Reader = io.LimitReader(f, size)
+	if strings.HasSuffix(rel, ".gz") {
+		zr, err := gzip.NewReader(bufio.NewReaderSize(src, 64<<10))
+		if err != nil {
+			return &agentstream.SourceError{Err: fmt.Errorf("reading %s: %w", rel, err)}
+		}
+		defer zr.Close()
+		src = zr
+	}
+	return sw.Members(rel, redact.NewAuditReader(src), modTime)
 }
 
 // HasJournal reports whether the host under root keeps a systemd journal:

@@ -125,8 +125,8 @@ func TestServiceLog(t *testing.T) {
 }
 
 // A file larger than a chunk comes as consecutive entries of one name:
-// gzip members that together decompress to the whole file, or, for a file
-// already gzipped, pieces that together are the file.
+// gzip members that together decompress to the whole file; a file gzipped
+// already too (decompressed, redacted, compressed again: no raw pieces).
 func TestWriteFilesInChunks(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
@@ -135,7 +135,8 @@ func TestWriteFilesInChunks(t *testing.T) {
 	for i := range 400 {
 		fmt.Fprintf(&plain, `{"kind":"Event","auditID":"%04d","verb":"get"}`+"\n", i)
 	}
-	rotated := gz(t, strings.Repeat("rotated line\n", 300))
+	rotatedPlain := strings.Repeat("rotated line\n", 300)
+	rotated := gz(t, rotatedPlain)
 	write(t, filepath.Join(root, "var/log/kube-apiserver/audit.log"), plain.String(), now)
 	write(t, filepath.Join(root, "var/log/kube-apiserver/audit-1.log.gz"), rotated, now)
 	write(t, filepath.Join(root, "var/log/kube-apiserver/empty.log"), "", now)
@@ -168,7 +169,7 @@ func TestWriteFilesInChunks(t *testing.T) {
 		agentstream.ListingName:                 1,
 		agentstream.EndName:                     1,
 		"var/log/kube-apiserver/audit.log.gz":   (plain.Len() + chunk - 1) / chunk,
-		"var/log/kube-apiserver/audit-1.log.gz": (len(rotated) + chunk - 1) / chunk,
+		"var/log/kube-apiserver/audit-1.log.gz": (len(rotatedPlain) + chunk - 1) / chunk,
 		"var/log/kube-apiserver/empty.log.gz":   1,
 	}
 	if diff := cmp.Diff(wantEntries, entries); diff != "" {
@@ -177,16 +178,12 @@ func TestWriteFilesInChunks(t *testing.T) {
 	if wantEntries["var/log/kube-apiserver/audit.log.gz"] < 2 {
 		t.Fatal("the test file is not bigger than a chunk")
 	}
-	// Parts numbered from 0, the last one marked; pieces of a gzipped
-	// file marked raw.
+	// Parts numbered from 0, the last one marked; none raw.
 	for name, n := range wantEntries {
 		if name == agentstream.ListingName || name == agentstream.EndName {
 			continue
 		}
 		raw := ""
-		if name == "var/log/kube-apiserver/audit-1.log.gz" {
-			raw = "1"
-		}
 		var want []string
 		for i := range n {
 			last := ""
@@ -207,8 +204,12 @@ func TestWriteFilesInChunks(t *testing.T) {
 	if err != nil || string(got) != plain.String() {
 		t.Errorf("members decompress to %d bytes (%v), want the %d bytes of the file", len(got), err, plain.Len())
 	}
-	if string(joined["var/log/kube-apiserver/audit-1.log.gz"]) != rotated {
-		t.Error("the pieces of the gzipped file are not the file")
+	zr, err = gzip.NewReader(bytes.NewReader(joined["var/log/kube-apiserver/audit-1.log.gz"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := io.ReadAll(zr); err != nil || string(got) != rotatedPlain {
+		t.Errorf("the members of the gzipped file decompress to %d bytes (%v), want the %d bytes of its content", len(got), err, len(rotatedPlain))
 	}
 }
 
@@ -285,5 +286,64 @@ func TestServiceLogFiles(t *testing.T) {
 		if err != nil || src != tc.src || out.String() != tc.log {
 			t.Errorf("%s: source %q, log %q, %v; want %q, %q", tc.unit, src, out.String(), err, tc.src, tc.log)
 		}
+	}
+}
+
+// What the agent sends is redacted with the audit rules, in plain and in
+// gzipped files alike: no secret leaves the node. A gzipped file that is
+// not gzip is reported and the others go on.
+func TestWriteFilesRedacts(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	now := time.Now()
+	const (
+		secretEvent = `{"kind":"Event","auditID":"1","verb":"create","objectRef":{"resource":"secrets","namespace":"ns","name":"s"},"requestObject":{"kind":"Secret","data":{"password":"aHVudGVyMg=="}}}` + "\n"
+		redacted    = `{"kind":"Event","auditID":"1","verb":"create","objectRef":{"resource":"secrets","namespace":"ns","name":"s"}}` + "\n"
+		uri         = `{"kind":"Event","auditID":"2","requestURI":"/api/v1/pods?access_token=abc"}` + "\n"
+		uriRedacted = `{"kind":"Event","auditID":"2","requestURI":"/api/v1/pods?access_token=REDACTED"}` + "\n"
+		text        = "I1126 termination.go:1] Authorization: Bearer abc\n"
+		textMasked  = "I1126 termination.go:1] Authorization: Bearer REDACTED\n"
+	)
+	dir := "var/log/kube-apiserver"
+	write(t, filepath.Join(root, dir, "audit.log"), secretEvent+uri, now)
+	write(t, filepath.Join(root, dir, "audit-1.log.gz"), gz(t, uri+secretEvent), now)
+	write(t, filepath.Join(root, dir, "termination.log"), text, now)
+	write(t, filepath.Join(root, dir, "audit-2.log.gz"), "not gzip", now)
+
+	var out bytes.Buffer
+	err := WriteFiles(&out, root, []string{dir}, time.Time{})
+	if err == nil || !strings.Contains(err.Error(), "reading var/log/kube-apiserver/audit-2.log.gz") {
+		t.Errorf("error = %v, want the file that is not gzip", err)
+	}
+	got := map[string]string{}
+	tr := tar.NewReader(&out)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Name == agentstream.ListingName || h.Name == agentstream.EndName {
+			continue
+		}
+		zr, err := gzip.NewReader(tr)
+		if err != nil {
+			t.Fatalf("%s: %v", h.Name, err)
+		}
+		plain, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatalf("%s: %v", h.Name, err)
+		}
+		got[h.Name] = string(plain)
+	}
+	want := map[string]string{
+		dir + "/audit.log.gz":       redacted + uriRedacted,
+		dir + "/audit-1.log.gz":     uriRedacted + redacted,
+		dir + "/termination.log.gz": textMasked,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("sent (-want +got):\n%s", diff)
 	}
 }

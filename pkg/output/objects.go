@@ -10,13 +10,17 @@ import (
 	"github.com/must-gather/toolkit/pkg/redact"
 )
 
-// WriteObject writes one object as a YAML document, redacted.
+// WriteObject writes one object as a YAML document, redacted by the
+// object rules. The line rules do not apply: the object rules know the
+// structure (a Secret's keys, a Route's key), and the line rules, made for
+// logs, would mistake YAML for a log (a PEM key in a block scalar would
+// lose its indentation, and the document its validity).
 func (s *Sink) WriteObject(rel string, obj map[string]any) error {
 	b, err := yaml.Marshal(redact.ObjectRecorded(obj, s.opts.Recorder))
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", rel, err)
 	}
-	return s.WriteFile(rel, append([]byte("---\n"), b...))
+	return s.write(rel, append([]byte("---\n"), b...), false, noRules)
 }
 
 // ListWriter streams a list file item by item, so a big list is never held
@@ -33,7 +37,7 @@ type ListWriter struct {
 
 // CreateList starts a list file of the given list kind (e.g. "PodList").
 func (s *Sink) CreateList(rel, kind string) (*ListWriter, error) {
-	f, err := s.Create(rel)
+	f, err := s.create(rel, false, false, noRules) // object rules, as WriteObject
 	if err != nil {
 		return nil, err
 	}

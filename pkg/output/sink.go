@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/klauspost/compress/gzip"
+
 	"github.com/must-gather/toolkit/pkg/redact"
 )
 
@@ -38,7 +39,11 @@ type Options struct {
 
 // Sink is what collectors write through. It owns the rules every file
 // follows, whatever its Store: paths, gzip, counts, the disk guard, and
-// the redaction of objects (WriteObject, CreateList).
+// redaction: the object rules for objects (WriteObject, CreateList), the
+// line rules for every other file (Create, CreateGzip, WriteFile,
+// WriteMeta, AppendMeta), the audit rules for audit logs (CreateAuditLog).
+// Only CreateGzipped takes bytes as they come: compressed, they were
+// redacted where they were read (see CreateGzipped).
 type Sink struct {
 	*shared
 	counter *Counter
@@ -146,38 +151,79 @@ type File struct {
 	sink    *Sink
 	rel     string
 	sf      StoreFile
-	w       io.Writer // what callers write to: sf, or a gzip writer over it
+	w       io.Writer      // what callers write to: red, gz or sf
+	red     io.WriteCloser // the redactor over gz or sf, if any
 	gz      *gzip.Writer
 	meta    bool
 	written int64 // uncompressed bytes since the last guard check
 	done    bool
 }
 
-// Create starts writing the file rel (slash-separated, relative to root).
-func (s *Sink) Create(rel string) (*File, error) { return s.create(rel, false, false) }
+// rules are the redaction rules of a file.
+type rules int
 
-// CreateGzip starts writing rel, which must end in ".gz", compressed.
+const (
+	lineRules  rules = iota // redact.NewLineWriter: plain files and logs
+	auditRules              // redact.NewAuditWriter: audit logs
+	noRules                 // objects (redacted as objects) and gzip data redacted at its source
+)
+
+// Create starts writing the file rel (slash-separated, relative to root).
+// The line rules apply to what is written (see redact.Line); a file with
+// nothing to redact is stored byte for byte.
+func (s *Sink) Create(rel string) (*File, error) { return s.create(rel, false, false, lineRules) }
+
+// CreateGzip starts writing rel, which must end in ".gz", compressed, with
+// the line rules.
 func (s *Sink) CreateGzip(rel string) (*File, error) {
-	if !strings.HasSuffix(rel, ".gz") {
-		return nil, fmt.Errorf("invalid output path %q: a gzip file must end in .gz", rel)
+	if err := gzipPath(rel); err != nil {
+		return nil, err
 	}
-	return s.create(rel, true, false)
+	return s.create(rel, true, false, lineRules)
 }
 
-// WriteFile writes a whole file at once.
+// CreateAuditLog starts writing an audit log, rel ending in ".gz",
+// compressed, with the audit rules (see redact.AuditEvent) on each line.
+func (s *Sink) CreateAuditLog(rel string) (*File, error) {
+	if err := gzipPath(rel); err != nil {
+		return nil, err
+	}
+	return s.create(rel, true, false, auditRules)
+}
+
+// CreateGzipped starts writing rel, ending in ".gz", from gzip data that
+// is stored as it comes: the sink can neither read nor redact compressed
+// bytes, so they must have been redacted where they were read (the node
+// agent applies the audit rules on the node before it compresses, see
+// package agentstream).
+func (s *Sink) CreateGzipped(rel string) (*File, error) {
+	if err := gzipPath(rel); err != nil {
+		return nil, err
+	}
+	return s.create(rel, false, false, noRules)
+}
+
+func gzipPath(rel string) error {
+	if !strings.HasSuffix(rel, ".gz") {
+		return fmt.Errorf("invalid output path %q: a gzip file must end in .gz", rel)
+	}
+	return nil
+}
+
+// WriteFile writes a whole file at once, with the line rules.
 func (s *Sink) WriteFile(rel string, data []byte) error {
-	return s.write(rel, data, false)
+	return s.write(rel, data, false, lineRules)
 }
 
 // WriteMeta writes a small file that describes the run (version,
-// manifest, timestamp, run log). It bypasses the disk guard, so a run that
-// stopped for a full disk still finishes its record.
+// manifest, timestamp, run log), with the line rules. It bypasses the disk
+// guard, so a run that stopped for a full disk still finishes its record.
 func (s *Sink) WriteMeta(rel string, data []byte) error {
-	return s.write(rel, data, true)
+	return s.write(rel, data, true, lineRules)
 }
 
-func (s *Sink) write(rel string, data []byte, meta bool) error {
-	f, err := s.create(rel, false, meta)
+func (s *Sink) write(rel string, data []byte, meta bool, r rules) error {
+	f, err := s.create(rel, false, meta, r)
 	if err != nil {
 		return err
 	}
@@ -191,7 +237,7 @@ func (s *Sink) write(rel string, data []byte, meta bool) error {
 // guardEvery is how many bytes a file may grow between disk guard checks.
 const guardEvery = 4 << 20
 
-func (s *Sink) create(rel string, gz, meta bool) (*File, error) {
+func (s *Sink) create(rel string, gz, meta bool, r rules) (*File, error) {
 	if err := checkPath(rel); err != nil {
 		return nil, err
 	}
@@ -209,19 +255,36 @@ func (s *Sink) create(rel string, gz, meta bool) (*File, error) {
 		f.gz = gzip.NewWriter(sf)
 		f.w = f.gz
 	}
+	switch r {
+	case lineRules:
+		f.red = redact.NewLineWriter(f.w)
+		f.w = f.red
+	case auditRules:
+		f.red = redact.NewAuditWriter(f.w)
+		f.w = f.red
+	}
 	return f, nil
+}
+
+// guard checks the disk guard as the file grows by n bytes.
+func (f *File) guard(n int) error {
+	if f.meta {
+		return nil
+	}
+	f.written += int64(n)
+	if f.written >= guardEvery {
+		f.written = 0
+		if err := f.sink.checkGuard(); err != nil {
+			return fmt.Errorf("writing %s: %w", f.rel, err)
+		}
+	}
+	return nil
 }
 
 // Write writes to the file, checking the disk guard as it grows.
 func (f *File) Write(p []byte) (int, error) {
-	if !f.meta {
-		f.written += int64(len(p))
-		if f.written >= guardEvery {
-			f.written = 0
-			if err := f.sink.checkGuard(); err != nil {
-				return 0, fmt.Errorf("writing %s: %w", f.rel, err)
-			}
-		}
+	if err := f.guard(len(p)); err != nil {
+		return 0, err
 	}
 	n, err := f.w.Write(p)
 	if err != nil {
@@ -236,11 +299,9 @@ func (f *File) Close() error {
 		return nil
 	}
 	f.done = true
-	if f.gz != nil {
-		if err := f.gz.Close(); err != nil {
-			f.sf.Discard()
-			return fmt.Errorf("writing %s: %w", f.rel, err)
-		}
+	if err := f.closeWriters(); err != nil {
+		f.sf.Discard()
+		return fmt.Errorf("writing %s: %w", f.rel, err)
 	}
 	size, err := f.sf.Commit()
 	if err != nil {
@@ -253,12 +314,38 @@ func (f *File) Close() error {
 	return nil
 }
 
+// closeWriters ends what is written over the store file: the redactor
+// writes the last line, gzip its trailer.
+func (f *File) closeWriters() error {
+	var errs []error
+	if f.red != nil {
+		errs = append(errs, f.red.Close())
+	}
+	if f.gz != nil {
+		errs = append(errs, f.gz.Close())
+	}
+	return errors.Join(errs...)
+}
+
 // Append moves what others hold (plain files of the same sink, still
 // open) to the end of f and drops them: pieces written side by side become
-// one file, in order, without holding any of them in memory. On error the
-// pieces not yet moved are dropped too; f keeps what it has.
+// one file, in order, without holding any of them in memory. Each piece
+// was redacted as it was written, and ends where it ended: f's last line
+// and each piece's are written out first, not joined. On error the pieces
+// not yet moved are dropped too; f keeps what it has.
 func (f *File) Append(others ...*File) error {
 	var errs []error
+	if fl, ok := f.red.(redact.Flusher); ok {
+		if err := fl.Flush(); err != nil {
+			errs = append(errs, fmt.Errorf("writing %s: %w", f.rel, err))
+		}
+	}
+	below := writerFunc(func(p []byte) (int, error) {
+		if err := f.guard(len(p)); err != nil {
+			return 0, err
+		}
+		return f.sf.Write(p)
+	})
 	for _, o := range others {
 		if len(errs) > 0 {
 			o.Abort()
@@ -266,15 +353,21 @@ func (f *File) Append(others ...*File) error {
 		}
 		if f.gz != nil || o.gz != nil {
 			errs = append(errs, fmt.Errorf("appending %s to %s: not for gzip files", o.rel, f.rel))
+		} else if err := o.closeWriters(); err != nil {
+			errs = append(errs, fmt.Errorf("appending %s to %s: %w", o.rel, f.rel, err))
 		} else if r, err := o.sf.Reader(); err != nil {
 			errs = append(errs, fmt.Errorf("appending %s to %s: %w", o.rel, f.rel, err))
-		} else if _, err := io.Copy(f, r); err != nil {
+		} else if _, err := io.Copy(below, r); err != nil {
 			errs = append(errs, fmt.Errorf("appending %s to %s: %w", o.rel, f.rel, err))
 		}
 		o.Abort()
 	}
 	return errors.Join(errs...)
 }
+
+type writerFunc func(p []byte) (int, error)
+
+func (w writerFunc) Write(p []byte) (int, error) { return w(p) }
 
 // Abort drops the file.
 func (f *File) Abort() {
@@ -288,15 +381,29 @@ func (f *File) Abort() {
 	f.sf.Discard()
 }
 
-// AppendMeta opens a file of the run's record (the run log) for appending.
-// Unlike other files it is visible while it grows, so a run killed midway
-// still leaves it; it bypasses the disk guard and is not counted.
+// AppendMeta opens a file of the run's record (the run log) for appending,
+// with the line rules. Unlike other files it is visible while it grows, a
+// line at a time (a line without its newline yet is held until it has it,
+// or until Close), so a run killed midway still leaves it; it bypasses the
+// disk guard and is not counted.
 func (s *Sink) AppendMeta(rel string) (io.WriteCloser, error) {
 	if err := checkPath(rel); err != nil {
 		return nil, err
 	}
-	return s.store.OpenAppend(rel)
+	w, err := s.store.OpenAppend(rel)
+	if err != nil {
+		return nil, err
+	}
+	return redactedAppend{WriteCloser: redact.NewLineWriter(w), base: w}, nil
 }
+
+// redactedAppend is an appended file behind its redactor.
+type redactedAppend struct {
+	io.WriteCloser
+	base io.WriteCloser
+}
+
+func (r redactedAppend) Close() error { return errors.Join(r.WriteCloser.Close(), r.base.Close()) }
 
 // Add counts files and bytes written outside the sink (by an external
 // program).
