@@ -124,9 +124,32 @@ func (w *walker) copyMap(m map[string]any) map[string]any {
 		kind, ok2 := out["kind"].(string)
 		if ok1 && ok2 {
 			w.object(out, apiVersion, kind)
+			w.listItems(out, apiVersion, kind)
 		}
 	}
 	return out
+}
+
+// listItems gives the items of a typed list (a SecretList, a ConfigMapList)
+// that do not name their type the rules of the list's item type: the API
+// answers a list without apiVersion and kind on its items (an audit
+// event's responseObject of a list is such a list).
+func (w *walker) listItems(list map[string]any, apiVersion, kind string) {
+	itemKind, ok := strings.CutSuffix(kind, "List")
+	if !ok || itemKind == "" {
+		return
+	}
+	items, _ := list["items"].([]any)
+	for _, it := range items {
+		m, ok := it.(map[string]any)
+		if !ok {
+			continue
+		}
+		if _, has := m["kind"]; has {
+			continue
+		}
+		w.object(m, apiVersion, itemKind)
+	}
 }
 
 func (w *walker) copyValue(v any) any {

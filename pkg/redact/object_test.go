@@ -238,6 +238,48 @@ items:
 			elided: []string{"secret.data hunter2", "secret.stringData abc"},
 		},
 		{
+			// The API answers a list without apiVersion and kind on its
+			// items; an audit event's responseObject of a list is one.
+			name: "items of a typed list without their own type get its rules",
+			in: `apiVersion: v1
+kind: ConfigMapList
+items:
+- metadata:
+    name: kc
+  data:
+    kubeconfig: |
+      apiVersion: v1
+      kind: Config
+      users:
+      - name: admin
+        user:
+          token: kc-token-123
+- metadata:
+    name: other
+  data:
+    plain: value
+`,
+			want: `apiVersion: v1
+kind: ConfigMapList
+items:
+- metadata:
+    name: kc
+  data:
+    kubeconfig: |
+      apiVersion: v1
+      kind: Config
+      users:
+      - name: admin
+        user:
+          token: REDACTED
+- metadata:
+    name: other
+  data:
+    plain: value
+`,
+			elided: []string{"configmap.kubeconfig kc-token-123"},
+		},
+		{
 			name: "a template's objects and parameters",
 			in: `apiVersion: template.openshift.io/v1
 kind: Template

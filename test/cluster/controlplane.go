@@ -23,24 +23,26 @@ import (
 	scheduleroptions "k8s.io/kubernetes/cmd/kube-scheduler/app/options"
 )
 
-// auditPolicy logs every request at Metadata level and writes to common
-// objects at RequestResponse, but never logs more than Metadata for the
-// kinds that carry credentials.
+// auditPolicy is as careless as a real one may be: it logs Secrets,
+// ConfigMaps, service account tokens, token reviews and pods with their
+// request and response bodies (every verb), and writes to other common
+// objects likewise, so the collectors' redaction of audit events is tested
+// on what such a policy writes. Everything else at Metadata.
 const auditPolicy = `apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: ["RequestReceived"]
 rules:
-- level: Metadata
+- level: RequestResponse
   resources:
   - group: ""
-    resources: ["secrets", "configmaps", "serviceaccounts/token"]
+    resources: ["secrets", "configmaps", "serviceaccounts/token", "pods"]
   - group: authentication.k8s.io
     resources: ["tokenreviews"]
 - level: RequestResponse
   verbs: ["create", "update", "patch", "delete"]
   resources:
   - group: ""
-    resources: ["namespaces", "pods", "services", "nodes"]
+    resources: ["namespaces", "services", "nodes"]
   - group: apps
   - group: rbac.authorization.k8s.io
 - level: Metadata

@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"bytes"
+	"context"
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -10,6 +13,18 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/must-gather/toolkit/test/clustertest"
 )
 
 // With -v 9, client-go would log the bodies of its requests and responses
@@ -54,7 +69,7 @@ func TestLeakScanRedactsAStepsFile(t *testing.T) {
 	gd := t.TempDir()
 	for _, f := range []struct {
 		name, text string
-		mode os.FileMode
+		mode       os.FileMode
 	}{
 		{"10-inspect", "inspect ns/kube-system\n", 0o640},
 		{"20-leaks", "#!/bin/sh\necho \"the step saw password=" + planted + "\" > leaked-by-step.txt\n", 0o750},
@@ -95,4 +110,179 @@ func TestLeakScanRedactsAStepsFile(t *testing.T) {
 		t.Errorf("the manifest does not record the leak in leaked-by-step.txt: %s", mb)
 	}
 	assertNoLeakDeep(t, readTree(t, dest), planted)
+}
+
+// canary is a random value no file of a result may hold.
+func canary(t *testing.T, class string) string {
+	t.Helper()
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return "canary-" + class + "-" + hex.EncodeToString(b)
+}
+
+// The full default gather, with the test cluster's careless audit policy
+// (Secrets, ConfigMaps, token reviews and pods logged with their bodies):
+// a canary planted in every class of secret the redaction knows appears in
+// no file of the result (.gz read too), and the context around each is
+// still there.
+func TestFullGatherLeaksNoCanary(t *testing.T) {
+	t.Parallel()
+	clustertest.RequireNode(t) // the default gather.d reads the node
+	ns := clustertest.Namespace(t)
+	cs := clustertest.Client(t)
+	ctx := t.Context()
+	c := map[string]string{}
+	for _, class := range []string{"secret", "annotation", "env", "arg", "kubeconfig", "urlat", "tokenreview",
+		"logurl", "logbearer", "logpass", "logpem", "nested", "mapkey"} {
+		c[class] = canary(t, class)
+	}
+
+	// Objects: a Secret with a service account token annotation, a
+	// ConfigMap holding a kubeconfig and a URL whose password has a raw @.
+	mustCreate := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("creating %s: %v", what, err)
+		}
+	}
+	_, err := cs.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "sa-token", Annotations: map[string]string{"openshift.io/token-secret.value": c["annotation"]}},
+		StringData: map[string]string{"token": c["secret"]},
+	}, metav1.CreateOptions{})
+	mustCreate("the Secret", err)
+	kubeconfig := "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    token: " + c["kubeconfig"] + "\n"
+	_, err = cs.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "settings"},
+		Data:       map[string]string{"kubeconfig": kubeconfig, "proxy": "http://proxyuser:p@" + c["urlat"] + "@proxy.example.com:3128"},
+	}, metav1.CreateOptions{})
+	mustCreate("the ConfigMap", err)
+
+	// A token review (its object is logged by the audit policy).
+	_, err = cs.AuthenticationV1().TokenReviews().Create(ctx, &authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{Token: c["tokenreview"]}}, metav1.CreateOptions{})
+	mustCreate("the TokenReview", err)
+
+	// A pod whose log prints secrets (from a Secret volume: its spec holds
+	// none), with a credential in its env and its args; one container fails,
+	// so --cluster gathers its namespace.
+	lines := strings.Join([]string{
+		"pulling from https://robot:" + c["logurl"] + "@registry.example.com/v2/",
+		"GET /api Authorization: Bearer " + c["logbearer"],
+		"connecting with password=" + c["logpass"],
+		"-----BEGIN RSA PRIVATE KEY-----",
+		c["logpem"],
+		"-----END RSA PRIVATE KEY-----",
+		"done",
+	}, "\n") + "\n"
+	_, err = cs.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "lines"}, StringData: map[string]string{"lines": lines}}, metav1.CreateOptions{})
+	mustCreate("the lines Secret", err)
+	p := clustertest.TestPod(t, ns, "leaky", "cat", "/lines/lines")
+	p.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "DB_PASSWORD", Value: c["env"]}}
+	p.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "lines", MountPath: "/lines"}}
+	p.Spec.Volumes = []corev1.Volume{{Name: "lines", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "lines"}}}}
+	failing := clustertest.TestPod(t, ns, "x", "exit", "1", "failing on purpose")
+	failing.Spec.Containers[0].Name = "fails"
+	failing.Spec.Containers[0].Args = []string{"--password=" + c["arg"]}
+	p.Spec.Containers = append(p.Spec.Containers, failing.Spec.Containers[0])
+	_, err = cs.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
+	mustCreate("the pod", err)
+	clustertest.WaitForPod(t, ns, "leaky", 2*time.Minute, clustertest.Finished)
+
+	// Objects inside an object, and a map key holding a URL with
+	// credentials, in a custom resource.
+	holder := installCanaryHolders(t)
+	_, err = holder.Namespace(ns).Create(ctx, &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "e2e.mgtk.io/v1", "kind": "CanaryHolder", "metadata": map[string]any{"name": "holder"},
+		"spec": map[string]any{
+			"objects":   []any{map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": map[string]any{"name": "inner"}, "data": map[string]any{"k": base64.StdEncoding.EncodeToString([]byte(c["nested"]))}}},
+			"endpoints": map[string]any{"https://u:" + c["mapkey"] + "@h.example.com": "primary"},
+		},
+	}}, metav1.CreateOptions{})
+	mustCreate("the CanaryHolder", err)
+
+	dest := filepath.Join(t.TempDir(), "must-gather")
+	cmd := exec.CommandContext(ctx, gatherBinary(t), "--dest-dir", dest, "--kubeconfig", kubeconfigPath(t))
+	cmd.Env = append(os.Environ(), "MUST_GATHER_IMAGE="+gatherImage(t))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("gather: %v\n%s", err, stderr.String())
+	}
+	tree := readTree(t, dest)
+	// The rules caught every value where it was written: the final scan,
+	// the backstop, found none left.
+	var m struct {
+		LeaksRedacted []any `json:"leaksRedacted"`
+	}
+	if err := json.Unmarshal(tree["gather-manifest.json"], &m); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.LeaksRedacted) != 0 {
+		t.Errorf("the leak scan had to redact values the rules let through: %v", m.LeaksRedacted)
+	}
+	for class, v := range c {
+		t.Run(class, func(t *testing.T) { assertNoLeakDeep(t, tree, v) })
+	}
+
+	// The context stays: the log lines, the env name, the events.
+	logFile := "namespaces/" + ns + "/pods/leaky/main/main/logs/current.log"
+	log := string(tree[logFile])
+	for _, want := range []string{"https://robot:REDACTED@registry.example.com/v2/", "Authorization: Bearer REDACTED", "password=REDACTED", "-----BEGIN RSA PRIVATE KEY-----", "done"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("%s lacks %q:\n%s", logFile, want, log)
+		}
+	}
+	if pods := string(tree["namespaces/"+ns+"/core/pods.yaml"]); !strings.Contains(pods, "DB_PASSWORD") || !strings.Contains(pods, "--password=") {
+		t.Errorf("pods.yaml lost the env name or the flag:\n%.3000s", pods)
+	}
+	var audit strings.Builder
+	for name, raw := range tree {
+		if strings.HasPrefix(name, "audit_logs/kube-apiserver/") && strings.HasSuffix(name, ".gz") {
+			audit.WriteString(gunzipBytes(t, name, raw))
+		}
+	}
+	for _, want := range []string{`"resource":"secrets","namespace":"` + ns + `","name":"sa-token"`, `"resource":"tokenreviews"`, `"resource":"pods","namespace":"` + ns + `","name":"leaky"`} {
+		if !strings.Contains(audit.String(), want) {
+			t.Errorf("the audit logs lack an event with %s", want)
+		}
+	}
+}
+
+// installCanaryHolders installs a namespaced custom resource type whose
+// objects may hold anything (objects inside, any map key), and removes it
+// after the test.
+func installCanaryHolders(t *testing.T) dynamic.NamespaceableResourceInterface {
+	t.Helper()
+	dc, err := dynamic.NewForConfig(clustertest.Config(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crdGVR := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	crd := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+		"metadata": map[string]any{"name": "canaryholders.e2e.mgtk.io"},
+		"spec": map[string]any{
+			"group": "e2e.mgtk.io", "scope": "Namespaced",
+			"names": map[string]any{"kind": "CanaryHolder", "listKind": "CanaryHolderList", "plural": "canaryholders", "singular": "canaryholder"},
+			"versions": []any{map[string]any{"name": "v1", "served": true, "storage": true,
+				"schema": map[string]any{"openAPIV3Schema": map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}},
+		},
+	}}
+	if _, err := dc.Resource(crdGVR).Create(t.Context(), crd, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = dc.Resource(crdGVR).Delete(context.Background(), "canaryholders.e2e.mgtk.io", metav1.DeleteOptions{})
+	})
+	gvr := schema.GroupVersionResource{Group: "e2e.mgtk.io", Version: "v1", Resource: "canaryholders"}
+	// The first create right after the CRD is established can be refused.
+	err = wait.PollUntilContextTimeout(t.Context(), 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		_, err := dc.Resource(gvr).List(ctx, metav1.ListOptions{Limit: 1})
+		return err == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("the CanaryHolder type is not served: %v", err)
+	}
+	return dc.Resource(gvr)
 }
