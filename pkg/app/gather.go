@@ -138,7 +138,7 @@ func (o *gatherOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer klogTo(sink, o.verbosity)()
+	defer klogTo(sink, o.verbosity, o.streams.ErrOut)()
 	if o.verbosity > maxClientVerbosity {
 		fmt.Fprintf(o.streams.ErrOut, "-v %d: client-go logs no request or response bodies or headers (its files %s stay at level %d: they would log Secrets)\n", o.verbosity, clientBodyFiles, maxClientVerbosity)
 	}

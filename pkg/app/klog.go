@@ -22,20 +22,22 @@ var (
 
 // klogTo sends client-go's own log lines (klog) to the run log, where a
 // cancelled exec stream, for one, reports what it saw; with -v they go to
-// stderr instead, at that verbosity (the first run of the process decides).
-// The returned func detaches the run log and closes it.
-func klogTo(sink *output.Sink, verbosity int) func() {
+// errOut (the command's stderr, redacted by line) instead, at that
+// verbosity (the first run of the process decides). The returned func
+// detaches the run log and closes it.
+func klogTo(sink *output.Sink, verbosity int, errOut io.Writer) func() {
 	klogOnce.Do(func() {
 		fs := flag.NewFlagSet("klog", flag.ContinueOnError)
 		klog.InitFlags(fs)
+		_ = fs.Set("logtostderr", "false")
+		_ = fs.Set("stderrthreshold", "FATAL")
 		if verbosity > 0 {
 			for name, value := range klogVerbosity(verbosity) {
 				_ = fs.Set(name, value)
 			}
+			klog.SetOutput(errOut)
 			return
 		}
-		_ = fs.Set("logtostderr", "false")
-		_ = fs.Set("stderrthreshold", "FATAL")
 		klog.SetOutput(klogOut)
 	})
 	if verbosity > 0 {

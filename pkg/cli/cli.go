@@ -7,9 +7,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/must-gather/toolkit/pkg/redact"
 )
 
 // IOStreams are the standard streams of a command; tests pass buffers.
@@ -29,11 +32,42 @@ type RunFunc func(ctx context.Context, streams IOStreams, args []string) error
 
 // Main is the body of a binary's main: it runs run with a context that
 // SIGINT and SIGTERM cancel, on the process's streams, and returns the exit
-// code for os.Exit.
+// code for os.Exit. Everything written to stderr goes through the line
+// rules of pkg/redact first: `oc adm must-gather` keeps a gather's stderr
+// as gather.logs, beside the result.
 func Main(run RunFunc, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return Run(ctx, Std(), args, run)
+	streams := Std()
+	errOut := RedactedWriter(streams.ErrOut)
+	streams.ErrOut = errOut
+	code := Run(ctx, streams, args, run)
+	_ = errOut.Close()
+	return code
+}
+
+// RedactedWriter returns a writer, safe for concurrent use, that applies
+// the line rules of pkg/redact to every line before it reaches w; Close
+// writes a last line without its newline (it does not close w).
+func RedactedWriter(w io.Writer) io.WriteCloser {
+	return &lockedWriteCloser{wc: redact.NewLineWriter(w)}
+}
+
+type lockedWriteCloser struct {
+	mu sync.Mutex
+	wc io.WriteCloser
+}
+
+func (l *lockedWriteCloser) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.wc.Write(p)
+}
+
+func (l *lockedWriteCloser) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.wc.Close()
 }
 
 // Run runs run and prints its failure as one line on ErrOut. It returns the

@@ -72,7 +72,9 @@ func TestLeakScanRedactsAStepsFile(t *testing.T) {
 		mode       os.FileMode
 	}{
 		{"10-inspect", "inspect ns/kube-system\n", 0o640},
-		{"20-leaks", "#!/bin/sh\necho \"the step saw password=" + planted + "\" > leaked-by-step.txt\n", 0o750},
+		// It also says it on its stdout: the run log and stderr (which
+		// oc keeps as gather.logs) get the line rules.
+		{"20-leaks", "#!/bin/sh\necho \"the step saw password=" + planted + "\" > leaked-by-step.txt\necho \"the step says password=" + planted + "\"\n", 0o750},
 	} {
 		if err := os.WriteFile(filepath.Join(gd, f.name), []byte(f.text), f.mode); err != nil {
 			t.Fatal(err)
@@ -110,6 +112,11 @@ func TestLeakScanRedactsAStepsFile(t *testing.T) {
 		t.Errorf("the manifest does not record the leak in leaked-by-step.txt: %s", mb)
 	}
 	assertNoLeakDeep(t, readTree(t, dest), planted)
+	for name, log := range map[string]string{"stderr": stderr.String(), "gather-run.log": string(readTree(t, dest)["gather-run.log"])} {
+		if !strings.Contains(log, "the step says password=REDACTED") || strings.Contains(log, planted) {
+			t.Errorf("%s does not hold the step's line, redacted:\n%s", name, log)
+		}
+	}
 }
 
 // canary is a random value no file of a result may hold.
