@@ -1,5 +1,10 @@
 package redact
 
+import (
+	"io"
+	"strings"
+)
+
 // The rules of single types other than Secret (object.go). Each names its
 // source: oc adm inspect's rule, or the field's own API documentation.
 
@@ -33,14 +38,38 @@ func (w *walker) oauthClient(obj map[string]any) {
 }
 
 // configMap: a kubeconfig kept in a ConfigMap (a mistake, but a common one)
-// carries a user's credentials; oc writes it as it is.
+// carries a user's credentials; oc writes it as it is. Any other value is
+// often a configuration file (application.properties, config.yaml) whose
+// password=, Authorization and private key lines the line rules know: they
+// apply to it, line by line, as to a log.
 func (w *walker) configMap(obj map[string]any) {
 	data, _ := obj["data"].(map[string]any)
 	for k, v := range data {
-		if s, ok := v.(string); ok && isKubeconfig(s) {
+		s, ok := v.(string)
+		switch {
+		case !ok:
+		case isKubeconfig(s):
 			data[k] = w.maskKubeconfig(s)
+		default:
+			if r := linesOf(s); r != s {
+				data[k] = r
+				w.elided++ // no value to record: the line rules do not say which
+			}
 		}
 	}
+}
+
+// linesOf applies the line rules to a text of several lines (a PEM key
+// spread over lines included), keeping whether it ends in a newline.
+func linesOf(s string) string {
+	if triggers([]byte(s)) == 0 {
+		return s
+	}
+	var b strings.Builder
+	lw := NewLineWriter(&b)
+	_, _ = io.WriteString(lw, s)
+	_ = lw.Close()
+	return b.String()
 }
 
 // webhookTriggers are the BuildConfig trigger types that carry a secret

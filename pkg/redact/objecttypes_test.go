@@ -169,9 +169,53 @@ data:
     - name: basic
       user: {username: admin, password: 'REDACTED'}
   other: |
-    token: kept, not a kubeconfig
+    token: REDACTED, not a kubeconfig
 `,
 			elided: []string{"configmap.kubeconfig S0VZ", "configmap.kubeconfig p w", "configmap.kubeconfig sha256~abc"},
+		},
+		{
+			name: "configuration files in a configmap get the line rules",
+			in: `apiVersion: v1
+kind: ConfigMap
+data:
+  application.properties: |
+    db.url=jdbc:postgresql://db:5432/app
+    db.user=app
+    db.password=hunter2-app
+    cache.size=100
+  config.yaml: |
+    upstream:
+      url: https://bot:ghp-secret-1@git.example.com/org/repo
+      headers:
+        Authorization: Bearer abcdefghij0123456789
+    tls:
+      key: |
+        -----BEGIN EC PRIVATE KEY-----
+        MHcCAQEEIBb3
+        -----END EC PRIVATE KEY-----
+  plain.txt: nothing to see
+`,
+			want: `apiVersion: v1
+kind: ConfigMap
+data:
+  application.properties: |
+    db.url=jdbc:postgresql://db:5432/app
+    db.user=app
+    db.password=REDACTED
+    cache.size=100
+  config.yaml: |
+    upstream:
+      url: https://bot:REDACTED@git.example.com/org/repo
+      headers:
+        Authorization: Bearer REDACTED
+    tls:
+      key: |
+        -----BEGIN EC PRIVATE KEY-----
+        REDACTED
+        -----END EC PRIVATE KEY-----
+  plain.txt: nothing to see
+`,
+			elided: []string{"url.credentials ghp-secret-1"},
 		},
 	})
 }

@@ -126,11 +126,16 @@ func (s *streamer) end() {
 // line redacts a whole line (with its newline, but for the last one).
 func (s *streamer) line(l []byte) {
 	if s.inKey {
+		// The indentation of the key's lines stays (a key inside a YAML
+		// document keeps the document valid); nothing else of them does.
 		if k := pemEndIn(l); k >= 0 {
 			s.inKey = false
 			if !s.keyMarked {
 				s.out = append(s.out, Masked...)
 				s.out = append(s.out, '\n')
+			}
+			if ws := indent(l); ws == k {
+				k = 0
 			}
 			s.out = appendLine(s.out, l[k:])
 			return
@@ -139,6 +144,7 @@ func (s *streamer) line(l []byte) {
 		if s.keyBytes <= maxKeyBytes {
 			if !s.keyMarked {
 				s.keyMarked = true
+				s.out = append(s.out, l[:indent(l)]...)
 				s.out = append(s.out, Masked...)
 				s.out = append(s.out, l[lineEnd(l):]...)
 			}
@@ -154,6 +160,15 @@ func (s *streamer) line(l []byte) {
 	if endsWithPEMBegin(l) {
 		s.inKey, s.keyBytes, s.keyMarked = true, 0, false
 	}
+}
+
+// indent is the length of the spaces and tabs that start l.
+func indent(l []byte) int {
+	n := 0
+	for n < len(l) && (l[n] == ' ' || l[n] == '\t') {
+		n++
+	}
+	return n
 }
 
 // piece handles a line longer than the bound: s.buf is full.

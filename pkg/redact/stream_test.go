@@ -41,7 +41,7 @@ func TestLineWriter(t *testing.T) {
 		{"PEM key with log prefixes", "2026-11-26T10:00:00Z -----BEGIN PRIVATE KEY-----\n2026-11-26T10:00:00Z MIIEvQIBADAN\n2026-11-26T10:00:00Z -----END PRIVATE KEY----- done\n",
 			"2026-11-26T10:00:00Z -----BEGIN PRIVATE KEY-----\nREDACTED\n-----END PRIVATE KEY----- done\n"},
 		{"PEM key in YAML", "tls.key: |\n    -----BEGIN EC PRIVATE KEY-----\n    MHcCAQEE\n    -----END EC PRIVATE KEY-----\nnext: 1\n",
-			"tls.key: |\n    -----BEGIN EC PRIVATE KEY-----\nREDACTED\n-----END EC PRIVATE KEY-----\nnext: 1\n"},
+			"tls.key: |\n    -----BEGIN EC PRIVATE KEY-----\n    REDACTED\n    -----END EC PRIVATE KEY-----\nnext: 1\n"}, // the indentation stays: the YAML stays valid
 		{"PEM key cut by the end of the stream", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXkt\nAAAA", "-----BEGIN OPENSSH PRIVATE KEY-----\nREDACTED\n"},
 		{"certificate over lines stays", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"},
 		{"BEGIN quoted in prose is no block", `error: expected "-----BEGIN PRIVATE KEY-----" here` + "\nnext line\n", `error: expected "-----BEGIN PRIVATE KEY-----REDACTED" here` + "\nnext line\n"},

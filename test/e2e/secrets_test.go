@@ -142,7 +142,7 @@ func TestFullGatherLeaksNoCanary(t *testing.T) {
 	ctx := t.Context()
 	c := map[string]string{}
 	for _, class := range []string{"secret", "annotation", "env", "arg", "kubeconfig", "urlat", "tokenreview",
-		"logurl", "logbearer", "logpass", "logpem", "nested", "mapkey"} {
+		"logurl", "logbearer", "logpass", "logpem", "nested", "mapkey", "properties"} {
 		c[class] = canary(t, class)
 	}
 
@@ -162,7 +162,8 @@ func TestFullGatherLeaksNoCanary(t *testing.T) {
 	kubeconfig := "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    token: " + c["kubeconfig"] + "\n"
 	_, err = cs.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: "settings"},
-		Data:       map[string]string{"kubeconfig": kubeconfig, "proxy": "http://proxyuser:p@" + c["urlat"] + "@proxy.example.com:3128"},
+		Data: map[string]string{"kubeconfig": kubeconfig, "proxy": "http://proxyuser:p@" + c["urlat"] + "@proxy.example.com:3128",
+			"application.properties": "db.url=jdbc:postgresql://db:5432/app\ndb.password=" + c["properties"] + "\n"},
 	}, metav1.CreateOptions{})
 	mustCreate("the ConfigMap", err)
 
@@ -239,6 +240,9 @@ func TestFullGatherLeaksNoCanary(t *testing.T) {
 		if !strings.Contains(log, want) {
 			t.Errorf("%s lacks %q:\n%s", logFile, want, log)
 		}
+	}
+	if cms := string(tree["namespaces/"+ns+"/core/configmaps.yaml"]); !strings.Contains(cms, "db.url=jdbc:postgresql://db:5432/app") || !strings.Contains(cms, "db.password=REDACTED") {
+		t.Errorf("configmaps.yaml lost the context of the properties file:\n%.3000s", cms)
 	}
 	if pods := string(tree["namespaces/"+ns+"/core/pods.yaml"]); !strings.Contains(pods, "DB_PASSWORD") || !strings.Contains(pods, "--password=") {
 		t.Errorf("pods.yaml lost the env name or the flag:\n%.3000s", pods)
