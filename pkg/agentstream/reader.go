@@ -37,20 +37,18 @@ type Reader struct {
 
 // Read writes the files of the stream r. A file's entries are held one at
 // a time and written whole. A file that does not arrive whole keeps its
-// whole gzip members, a valid start of it, unless it was gzipped already
-// (its pieces are valid only all together): then it is dropped. Either way
-// that is an error (and the stream goes on), as is a break of the stream
-// or a stream without its end mark.
+// whole gzip members, a valid start of it. That is an error (and the
+// stream goes on), as is a break of the stream or a stream without its end
+// mark.
 func (rd *Reader) Read(r io.Reader) (err error) {
 	tr := tar.NewReader(r)
 	var (
-		cur    File
-		curRaw bool
-		name   string // of the file being written
-		next   int    // its next part
-		buf    []byte
-		ended  bool
-		errs   []error // of files that did not arrive whole; the stream goes on
+		cur   File
+		name  string // of the file being written
+		next  int    // its next part
+		buf   []byte
+		ended bool
+		errs  []error // of files that did not arrive whole; the stream goes on
 	)
 	// unfinished ends the file being written when it did not arrive whole.
 	unfinished := func() error {
@@ -59,10 +57,6 @@ func (rd *Reader) Read(r io.Reader) (err error) {
 		}
 		f := cur
 		cur = nil
-		if curRaw {
-			f.Abort()
-			return fmt.Errorf("%s of %s did not arrive whole: dropped", name, rd.From)
-		}
 		return errors.Join(fmt.Errorf("%s of %s did not arrive whole: kept its first %d parts", name, rd.From, next), f.Close())
 	}
 	defer func() {
@@ -116,7 +110,7 @@ func (rd *Reader) Read(r io.Reader) (err error) {
 			if err != nil {
 				return err
 			}
-			cur, name, curRaw = f, h.Name, h.PAXRecords[RecordRaw] != ""
+			cur, name = f, h.Name
 		}
 		if _, err := cur.Write(buf); err != nil {
 			cur.Abort()

@@ -51,7 +51,7 @@ func (m *memFiles) reader() *agentstream.Reader {
 type entry struct {
 	name, body string
 	part       int
-	last, raw  bool
+	last       bool
 	cut        bool
 	size       int64 // declared size, when not the body's
 }
@@ -69,9 +69,6 @@ func crafted(t *testing.T, entries []entry) []byte {
 			h.Format, h.PAXRecords = tar.FormatPAX, map[string]string{agentstream.RecordPart: strconv.Itoa(e.part)}
 			if e.last {
 				h.PAXRecords[agentstream.RecordLast] = "1"
-			}
-			if e.raw {
-				h.PAXRecords[agentstream.RecordRaw] = "1"
 			}
 		}
 		if err := tw.WriteHeader(h); err != nil {
@@ -101,7 +98,6 @@ func TestRead(t *testing.T) {
 	const dir = "var/log/kube-apiserver/"
 	listing := entry{name: agentstream.ListingName, body: dir + "audit.log\n" + dir + "audit-1.log.gz\n", part: -1}
 	end := entry{name: agentstream.EndName, part: -1}
-	rotated := agentstreamtest.Gzip(t, "r1\nr2\n")
 	tests := []struct {
 		name        string
 		entries     []entry
@@ -115,8 +111,8 @@ func TestRead(t *testing.T) {
 				listing,
 				{name: dir + "audit.log.gz", body: agentstreamtest.Gzip(t, "a\n")},
 				{name: dir + "audit.log.gz", body: agentstreamtest.Gzip(t, "b\n"), part: 1, last: true},
-				{name: dir + "audit-1.log.gz", body: rotated[:10], raw: true},
-				{name: dir + "audit-1.log.gz", body: rotated[10:], part: 1, last: true, raw: true},
+				{name: dir + "audit-1.log.gz", body: agentstreamtest.Gzip(t, "r1\n")},
+				{name: dir + "audit-1.log.gz", body: agentstreamtest.Gzip(t, "r2\n"), part: 1, last: true},
 				end,
 			},
 			wantFiles:   map[string]string{dir + "audit.log.gz": "a\nb\n", dir + "audit-1.log.gz": "r1\nr2\n"},
@@ -132,12 +128,13 @@ func TestRead(t *testing.T) {
 			wantErr:   "var/log/kube-apiserver/audit.log.gz of n1 cut short: unexpected EOF",
 		},
 		{
-			name: "cut between the pieces of a gzipped file",
+			name: "cut between the members of a file: the whole ones are kept",
 			entries: []entry{
-				{name: dir + "audit-1.log.gz", body: rotated[:10], raw: true},
+				{name: dir + "audit-1.log.gz", body: agentstreamtest.Gzip(t, "r1\n")},
 				end, // no last part before it
 			},
-			wantErr: "var/log/kube-apiserver/audit-1.log.gz of n1 did not arrive whole: dropped",
+			wantFiles: map[string]string{dir + "audit-1.log.gz": "r1\n"},
+			wantErr:   "var/log/kube-apiserver/audit-1.log.gz of n1 did not arrive whole: kept its first 1 parts",
 		},
 		{
 			name: "cut between two files: no end mark",
@@ -213,17 +210,18 @@ func lines(prefix string, n int) string {
 }
 
 // liveAndRotated are a file of several chunks of 1024 bytes and a file
-// gzipped already (sent in raw pieces), in var/log/a.
+// gzipped on the node (its Content is what it holds: the agent reads it
+// decompressed and sends it in members like any other), in var/log/a.
 func liveAndRotated(t *testing.T) []agentstreamtest.File {
 	t.Helper()
 	return []agentstreamtest.File{
 		{Name: "var/log/a/audit.log", Content: lines("audit", 300)},
-		{Name: "var/log/a/audit-1.log.gz", Content: agentstreamtest.Gzip(t, lines("rotated", 200))},
+		{Name: "var/log/a/audit-1.log.gz", Content: lines("rotated", 200)},
 	}
 }
 
 // What the writer writes, the reader reads back: files of several chunks,
-// a gzipped file in raw pieces, an empty file; a file the writer could not
+// a file gzipped on the node, an empty file; a file the writer could not
 // read to its end keeps its whole chunks and the others go on.
 func TestRoundTrip(t *testing.T) {
 	t.Parallel()
@@ -245,10 +243,6 @@ func TestRoundTrip(t *testing.T) {
 	}
 	got := map[string]string{}
 	for name, b := range m.kept {
-		if strings.HasSuffix(name, "audit-1.log.gz") {
-			got[name] = string(b) // raw pieces: the file as it was
-			continue
-		}
 		plain, err := agentstreamtest.Gunzip(b)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -271,16 +265,14 @@ func TestRoundTrip(t *testing.T) {
 }
 
 // A stream cut anywhere, between entries or inside one, is an error; what
-// is kept of each file is a valid gzip file of its start (a file gzipped
-// already: whole or nothing).
+// is kept of each file is a valid gzip file of its start.
 func TestRoundTripCut(t *testing.T) {
 	t.Parallel()
 	srcs := append(liveAndRotated(t), agentstreamtest.File{Name: "var/log/a/last.log", Content: lines("last", 100)})
-	rotated := srcs[1].Content
 	stream, _ := agentstreamtest.Write(t, 1024, names(srcs), srcs...)
-	complete := map[string]string{}
+	complete := map[string]string{} // by entry name
 	for _, s := range srcs {
-		complete[s.Name] = s.Content
+		complete[strings.TrimSuffix(s.Name, ".gz")+".gz"] = s.Content
 	}
 	// The stream is whole once the end mark's header is in (the tar
 	// trailer after it carries nothing).
@@ -298,15 +290,8 @@ func TestRoundTripCut(t *testing.T) {
 			}
 		}
 		for name, b := range m.kept {
-			src := strings.TrimSuffix(name, ".gz")
-			if name == "var/log/a/audit-1.log.gz" {
-				if string(b) != rotated {
-					t.Errorf("cut at %d: a part of the gzipped file was kept", cut)
-				}
-				continue
-			}
 			plain, err := agentstreamtest.Gunzip(b)
-			if err != nil || !strings.HasPrefix(complete[src], plain) {
+			if err != nil || !strings.HasPrefix(complete[name], plain) {
 				t.Errorf("cut at %d: %s is not a valid gzip file of its start (%v)", cut, name, err)
 			}
 		}

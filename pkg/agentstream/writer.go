@@ -29,11 +29,6 @@ const (
 	RecordPart = "MGTK.part"
 	// RecordLast marks a file's last entry.
 	RecordLast = "MGTK.last"
-	// RecordRaw marks pieces of a file that was gzipped already (not gzip
-	// members of their own: only the whole file is valid), as File writes
-	// them. The node agent writes none: it redacts what it sends, so it
-	// decompresses such a file and sends it as members (Members).
-	RecordRaw = "MGTK.raw"
 )
 
 // ChunkSize is how much of a file one tar entry carries (before
@@ -45,12 +40,12 @@ const ChunkSize = 8 << 20
 const MaxEntry = ChunkSize + ChunkSize/8
 
 // EntryName is the name of a file's entries: NAME.gz, or NAME when it ends
-// in .gz already (then its pieces are raw).
-func EntryName(name string) (entry string, raw bool) {
+// in .gz already (its content is sent decompressed, in gzip members).
+func EntryName(name string) string {
 	if strings.HasSuffix(name, ".gz") {
-		return name, true
+		return name
 	}
-	return name + ".gz", false
+	return name + ".gz"
 }
 
 // SourceError is a failure to read the file being written: the entries
@@ -61,7 +56,7 @@ type SourceError struct{ Err error }
 func (e *SourceError) Error() string { return e.Err.Error() }
 func (e *SourceError) Unwrap() error { return e.Err }
 
-// Writer writes a stream: Listing first, then File for each file, then
+// Writer writes a stream: Listing first, then Members for each file, then
 // Close.
 type Writer struct {
 	tw    *tar.Writer
@@ -95,69 +90,6 @@ func (w *Writer) Listing(names []string) error {
 	return err
 }
 
-// File writes a file of size bytes from src as entries of its EntryName
-// of at most a chunk of it each: complete gzip members (concatenated, one
-// valid gzip file of the whole), or, for a file gzipped already, its next
-// pieces, marked RecordRaw. A file still being written is read up to size;
-// one that shrank meanwhile, up to its new end. A read error is a
-// *SourceError (the stream can go on); any other error is the stream's.
-func (w *Writer) File(name string, src io.Reader, size int64, modTime time.Time) error {
-	entry, raw := EntryName(name)
-	// An empty file is one empty entry.
-	left := size
-	for part := 0; part == 0 || left > 0; part++ {
-		n := min(left, w.chunk)
-		w.buf.Reset()
-		var read int64
-		var err error
-		if raw {
-			read, err = io.CopyN(&w.buf, src, n)
-		} else {
-			zw := gzip.NewWriter(&w.buf)
-			read, err = io.CopyN(zw, src, n)
-			if cerr := zw.Close(); cerr != nil {
-				return cerr
-			}
-		}
-		shrank := errors.Is(err, io.EOF)
-		if err != nil && !shrank {
-			return &SourceError{fmt.Errorf("reading %s: %w", name, err)}
-		}
-		left -= n
-		last := shrank || left <= 0
-		if read == 0 && part > 0 {
-			// It shrank to where the last entry ended: end the file with
-			// an empty entry (an empty gzip member, or no bytes).
-			w.buf.Reset()
-			if !raw {
-				zw := gzip.NewWriter(&w.buf)
-				if err := zw.Close(); err != nil {
-					return err
-				}
-			}
-		}
-		records := map[string]string{RecordPart: strconv.Itoa(part)}
-		if last {
-			records[RecordLast] = "1"
-		}
-		if raw {
-			records[RecordRaw] = "1"
-		}
-		hdr := &tar.Header{Name: entry, Mode: 0o644, Size: int64(w.buf.Len()), ModTime: modTime, Typeflag: tar.TypeReg,
-			Format: tar.FormatPAX, PAXRecords: records}
-		if err := w.tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		if _, err := w.buf.WriteTo(w.tw); err != nil {
-			return err
-		}
-		if last {
-			return nil
-		}
-	}
-	return nil
-}
-
 // Members writes the file name, its content read from src to its end
 // (decompressed already when name ends in .gz), as entries of its
 // EntryName of at most a chunk of the content each, every one a complete
@@ -165,10 +97,7 @@ func (w *Writer) File(name string, src io.Reader, size int64, modTime time.Time)
 // error is a *SourceError (the entries written stay whole, the last one
 // not marked, and the stream can go on); any other error is the stream's.
 func (w *Writer) Members(name string, src io.Reader, modTime time.Time) error {
-	entry := name
-	if !strings.HasSuffix(name, ".gz") {
-		entry = name + ".gz"
-	}
+	entry := EntryName(name)
 	br := bufio.NewReaderSize(src, 64<<10)
 	if w.zw == nil {
 		w.zw = gzip.NewWriter(&w.buf)

@@ -162,7 +162,7 @@ func TestWriteFilesInChunks(t *testing.T) {
 		joined[h.Name] = append(joined[h.Name], b...)
 		entries[h.Name]++
 		if h.Name != agentstream.ListingName && h.Name != agentstream.EndName {
-			marks[h.Name] = append(marks[h.Name], h.PAXRecords[agentstream.RecordPart]+"/"+h.PAXRecords[agentstream.RecordLast]+"/"+h.PAXRecords[agentstream.RecordRaw])
+			marks[h.Name] = append(marks[h.Name], h.PAXRecords[agentstream.RecordPart]+"/"+h.PAXRecords[agentstream.RecordLast])
 		}
 	}
 	wantEntries := map[string]int{
@@ -178,19 +178,18 @@ func TestWriteFilesInChunks(t *testing.T) {
 	if wantEntries["var/log/kube-apiserver/audit.log.gz"] < 2 {
 		t.Fatal("the test file is not bigger than a chunk")
 	}
-	// Parts numbered from 0, the last one marked; none raw.
+	// Parts numbered from 0, the last one marked.
 	for name, n := range wantEntries {
 		if name == agentstream.ListingName || name == agentstream.EndName {
 			continue
 		}
-		raw := ""
 		var want []string
 		for i := range n {
 			last := ""
 			if i == n-1 {
 				last = "1"
 			}
-			want = append(want, fmt.Sprintf("%d/%s/%s", i, last, raw))
+			want = append(want, fmt.Sprintf("%d/%s", i, last))
 		}
 		if diff := cmp.Diff(want, marks[name]); diff != "" {
 			t.Errorf("%s: marks (-want +got):\n%s", name, diff)

@@ -35,8 +35,9 @@ type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("input/output error") }
 
-// Write returns the stream of the listing and files, each file in entries
-// of at most chunk bytes of it, and the errors reading those that fail:
+// Write returns the stream of the listing and files (a .gz file's Content
+// is what it holds decompressed, as the agent reads it), each file in
+// entries of at most chunk bytes of it, and the errors reading those that fail:
 // as the agent does, the stream goes on with the next file and ends whole.
 func Write(t testing.TB, chunk int64, listing []string, files ...File) (stream []byte, unread []error) {
 	t.Helper()
@@ -46,7 +47,7 @@ func Write(t testing.TB, chunk int64, listing []string, files ...File) (stream [
 		t.Fatal(err)
 	}
 	for _, f := range files {
-		err := w.File(f.Name, f.reader(), int64(len(f.Content)), time.Unix(1e9, 0))
+		err := w.Members(f.Name, f.reader(), time.Unix(1e9, 0))
 		var se *agentstream.SourceError
 		if errors.As(err, &se) {
 			unread = append(unread, err)
