@@ -105,6 +105,9 @@ func runControlPlane(cfg *Config) error {
 		"--audit-log-maxbackup=3",
 		"--cert-dir=" + filepath.Join(cfg.Dir, "apiserver"),
 		"--profiling=false",
+		// Aggregated APIs are reached at their endpoints (pod IPs are routed
+		// from the host), not at their Service's IP (no kube-proxy here).
+		"--enable-aggregator-routing=true",
 	})
 	apiDone := make(chan error, 1)
 	go func() { apiDone <- apiCmd.Execute() }()

@@ -7,10 +7,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +23,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 
@@ -296,4 +299,84 @@ func installCanaryHolders(t *testing.T) dynamic.NamespaceableResourceInterface {
 		t.Fatalf("the CanaryHolder type is not served: %v", err)
 	}
 	return dc.Resource(gvr)
+}
+
+// An aggregated API may serve any name: one that would climb out of its
+// directory ("../../../escape") is refused with a recorded error, and the
+// other objects of the list are written.
+func TestInspectRefusesNamesOfAnAggregatedAPI(t *testing.T) {
+	t.Parallel()
+	clustertest.RequireNode(t)
+	ns := clustertest.Namespace(t)
+	cs := clustertest.Client(t)
+	ctx := t.Context()
+	const evil = "../../../escape"
+	p := clustertest.TestPod(t, ns, "fake-api", "aggregated-api", ":8443", evil, "fine", "also-fine")
+	p.Labels = map[string]string{"app": "fake-api"}
+	if _, err := cs.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.CoreV1().Services(ns).Create(ctx, &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "fake-api"},
+		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "fake-api"},
+			Ports: []corev1.ServicePort{{Port: 443, TargetPort: intstr.FromInt32(8443)}}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	clustertest.WaitForPod(t, ns, "fake-api", 2*time.Minute, clustertest.Running)
+
+	dc, err := dynamic.NewForConfig(clustertest.Config(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	apiServices := dc.Resource(schema.GroupVersionResource{Group: "apiregistration.k8s.io", Version: "v1", Resource: "apiservices"})
+	const name = "v1.evil.e2e.mgtk.io"
+	_, err = apiServices.Create(ctx, &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService", "metadata": map[string]any{"name": name},
+		"spec": map[string]any{
+			"group": "evil.e2e.mgtk.io", "version": "v1", "insecureSkipTLSVerify": true,
+			"groupPriorityMinimum": int64(1000), "versionPriority": int64(15),
+			"service": map[string]any{"namespace": ns, "name": "fake-api", "port": int64(443)},
+		},
+	}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Registered last, removed first: the API goes before its pod does.
+	t.Cleanup(func() { _ = apiServices.Delete(context.Background(), name, metav1.DeleteOptions{}) })
+	err = wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		_, err := dc.Resource(schema.GroupVersionResource{Group: "evil.e2e.mgtk.io", Version: "v1", Resource: "things"}).List(ctx, metav1.ListOptions{})
+		return err == nil, nil
+	})
+	if err != nil {
+		as, _ := apiServices.Get(ctx, name, metav1.GetOptions{})
+		t.Fatalf("the aggregated API is not served: %v\n%v", err, as)
+	}
+
+	dest := filepath.Join(t.TempDir(), "out")
+	cmd := exec.CommandContext(ctx, gatherBinary(t), "inspect", "things.evil.e2e.mgtk.io", "--dest-dir", dest, "--kubeconfig", kubeconfigPath(t))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 3 {
+		t.Fatalf("inspect: %v, want exit code 3 (partial)\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), `things.evil.e2e.mgtk.io/`+evil+`: name "`+evil+`": not usable as a file name`) {
+		t.Errorf("stderr does not name the refused object:\n%s", stderr.String())
+	}
+	got := files(t, dest)
+	for _, want := range []string{"cluster-scoped-resources/evil.e2e.mgtk.io/things/fine.yaml", "cluster-scoped-resources/evil.e2e.mgtk.io/things/also-fine.yaml"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("%s is not written: %v", want, got)
+		}
+	}
+	for _, f := range got {
+		if strings.Contains(f, "escape") {
+			t.Errorf("the refused name made a file: %s", f)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(dest), "escape.yaml")); err == nil {
+		t.Error("a file was written outside the destination")
+	}
 }

@@ -10,6 +10,9 @@
 //	testimage cat FILE...          copy the files to stdout
 //	testimage tar DIR              write a tar stream of DIR to stdout
 //	testimage list-namespaces      list namespaces with the in-cluster config
+//	testimage aggregated-api ADDR NAME...
+//	                               serve an aggregated API (HTTPS on ADDR) of one
+//	                               cluster-scoped type whose objects have the NAMEs
 //
 // Installed as /usr/bin/gather (its name is "gather") it is a node agent
 // that never answers: whatever the arguments, it waits for a signal. Tests
@@ -98,6 +101,11 @@ func run(args []string) error {
 		return writeTar(os.Stdout, rest[0])
 	case "list-namespaces":
 		return listNamespaces()
+	case "aggregated-api":
+		if len(rest) < 1 {
+			return fmt.Errorf("aggregated-api: want an address")
+		}
+		return aggregatedAPI(rest[0], rest[1:])
 	}
 	return fmt.Errorf("unknown mode %q", args[0])
 }
