@@ -30,7 +30,8 @@ func NewRunID() string {
 
 // Create creates a temporary namespace named generateName plus a random
 // suffix, labelled with the run and pod-security privileged (its pods are
-// privileged or host-reaching), expiring at expires.
+// privileged or host-reaching), expiring at expires. The error is the
+// API's as it is: callers classify it and say what they were doing.
 func Create(ctx context.Context, cs kubernetes.Interface, generateName, runID string, expires time.Time) (*corev1.Namespace, error) {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 		GenerateName: generateName,
