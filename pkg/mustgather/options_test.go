@@ -155,7 +155,7 @@ func TestGatherPod(t *testing.T) {
 	if err := o.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	p := o.gatherPod("ns", "sa", "0123abcd", "ours")
+	p := o.gatherPod("ns", "sa", "ours")
 	var env []string
 	for _, e := range p.Spec.Containers[0].Env {
 		if e.ValueFrom != nil {

@@ -10,7 +10,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/must-gather/toolkit/pkg/pods"
-	"github.com/must-gather/toolkit/pkg/tempns"
 )
 
 // Container names of a gather pod, as oc names them.
@@ -68,7 +67,7 @@ func (o *Options) tarCommand(image string) []string {
 
 // gatherPod is the pod that runs image (without its priority class, which
 // the creation adds when the cluster allows it).
-func (o *Options) gatherPod(namespace, serviceAccount, runID, image string) *corev1.Pod {
+func (o *Options) gatherPod(namespace, serviceAccount, image string) *corev1.Pod {
 	env := []corev1.EnvVar{
 		{Name: "NODE_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "spec.nodeName"}}},
 		{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
@@ -85,7 +84,10 @@ func (o *Options) gatherPod(namespace, serviceAccount, runID, image string) *cor
 		ObjectMeta: metav1.ObjectMeta{
 			GenerateName: "must-gather-",
 			Namespace:    namespace,
-			Labels:       map[string]string{tempns.RunLabel: runID, "app": "must-gather"},
+			// Not tempns.RunLabel: our gather's debug pods, in this
+			// namespace, sweep pods of other runs carrying it. The pod goes
+			// with the run's namespace.
+			Labels: map[string]string{"app": "must-gather"},
 		},
 		Spec: corev1.PodSpec{
 			ServiceAccountName:            serviceAccount,

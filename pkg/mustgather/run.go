@@ -188,7 +188,7 @@ func (r *run) cleanup() error {
 // log, waits for the gather to end and copies its result back.
 func (r *run) gatherImage(gatherCtx, copyCtx, runCtx context.Context, image string) imageResult {
 	res := imageResult{image: image}
-	pod := r.o.gatherPod(r.ns, serviceAccount, r.id, image)
+	pod := r.o.gatherPod(r.ns, serviceAccount, image)
 	created, refused, err := r.pods.CreatePreferring(gatherCtx, pod, gatherPriority)
 	if err != nil {
 		res.err = fmt.Errorf("creating the pod of %s: %w", image, err)

@@ -1,0 +1,156 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/must-gather/toolkit/pkg/cli"
+	"github.com/must-gather/toolkit/pkg/mustgather"
+	"github.com/must-gather/toolkit/pkg/steps"
+	"github.com/must-gather/toolkit/pkg/tempns"
+	"github.com/must-gather/toolkit/test/clustertest"
+)
+
+// clientBinary builds kubectl-must_gather carrying ref as its own image (as
+// `make build` carries IMAGE), so the client treats the e2e image as ours.
+func clientBinary(t *testing.T, ref string) string {
+	t.Helper()
+	root, err := clustertest.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "kubectl-must_gather")
+	build := exec.CommandContext(t.Context(), "go", "build", "-o", bin,
+		"-ldflags", "-X github.com/must-gather/toolkit/pkg/version.defaultImage="+ref, "./cmd/kubectl-must_gather")
+	build.Dir = root
+	build.Env = append(build.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building kubectl-must_gather: %v\n%s", err, out)
+	}
+	return bin
+}
+
+var clientRunLine = regexp.MustCompile(`namespace (\S+), labelled ` + regexp.QuoteMeta(tempns.RunLabel) + `=(\S+)`)
+
+// The client runs our image in a temporary namespace and copies its result
+// back in oc's layout; nothing of the run is left in the cluster.
+func TestClientGathers(t *testing.T) {
+	t.Parallel()
+	clustertest.RequireNode(t)
+	ref := gatherImage(t)
+	bin := clientBinary(t, ref)
+	dest := filepath.Join(t.TempDir(), "must-gather")
+
+	ctx, cancel := context.WithTimeout(t.Context(), 6*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--dest-dir", dest, "--image", ref, "--kubeconfig", kubeconfigPath(t), "--timeout", "5m")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	started := time.Now()
+	err := cmd.Run()
+	t.Logf("kubectl-must_gather took %s", time.Since(started).Round(time.Second))
+	code := cmd.ProcessState.ExitCode()
+	if code != cli.ExitOK {
+		t.Fatalf("exit code %d (%v), want 0\nstderr:\n%s\nstdout:\n%s", code, err, stderr.String(), stdout.String())
+	}
+
+	m := clientRunLine.FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("stderr does not name the run's namespace:\n%s", stderr.String())
+	}
+	ns, runID := m[1], m[2]
+	assertRunGone(t, runID)
+
+	entries, err := os.ReadDir(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var folders []string
+	for _, e := range entries {
+		if e.IsDir() {
+			folders = append(folders, e.Name())
+		}
+	}
+	if len(folders) != 1 {
+		t.Fatalf("image folders %v, want one", folders)
+	}
+	folder := filepath.Join(dest, folders[0])
+	if folders[0] != mustgather.ImageFolder(folders[0]) || !strings.Contains(folders[0], "sha256") {
+		t.Errorf("image folder %q is not an image ID in oc's form", folders[0])
+	}
+	for _, f := range []string{"version", "gather-manifest.json", "gather-run.log", "gather.logs",
+		"namespaces/kube-system/kube-system.yaml", "cluster-scoped-resources", "audit_logs/kube-apiserver",
+		"host_service_logs"} {
+		if _, err := os.Stat(filepath.Join(folder, f)); err != nil {
+			t.Errorf("missing %s in the image folder", f)
+		}
+	}
+	for _, f := range []string{"must-gather.logs", "timestamp"} {
+		if _, err := os.Stat(filepath.Join(dest, f)); err != nil {
+			t.Errorf("missing %s in the destination", f)
+		}
+	}
+	var man steps.Manifest
+	if err := json.Unmarshal([]byte(read(t, filepath.Join(folder, steps.ManifestFile))), &man); err != nil {
+		t.Fatal(err)
+	}
+	if man.Status != steps.RunOK {
+		t.Errorf("manifest status %q, want %q", man.Status, steps.RunOK)
+	}
+	if lines := strings.Split(strings.TrimSpace(read(t, filepath.Join(dest, "timestamp"))), "\n"); len(lines) != 2 {
+		t.Errorf("timestamp = %q, want start and end", lines)
+	}
+	gatherLog := read(t, filepath.Join(folder, "gather.logs"))
+	if !strings.Contains(gatherLog, "result in /must-gather") {
+		t.Errorf("gather.logs lacks the gather's last line:\n%s", gatherLog)
+	}
+	pod := regexp.MustCompile(`pod (\S+) runs `).FindStringSubmatch(stderr.String())
+	if pod == nil || !strings.Contains(stdout.String(), "["+pod[1]+"] ") {
+		t.Errorf("stdout does not carry the gather's log prefixed with its pod:\n%.2000s", stdout.String())
+	}
+	clientLog := read(t, filepath.Join(dest, "must-gather.logs"))
+	if !strings.Contains(clientLog, "namespace "+ns+", labelled") || !strings.Contains(clientLog, "deleted namespace "+ns) {
+		t.Errorf("must-gather.logs:\n%s", clientLog)
+	}
+}
+
+// assertRunGone waits (within a minute: a namespace terminates) until no
+// namespace and no cluster role binding of the run is left.
+func assertRunGone(t *testing.T, runID string) {
+	t.Helper()
+	cs := clustertest.Client(t)
+	sel := metav1.ListOptions{LabelSelector: tempns.RunLabel + "=" + runID}
+	var left []string
+	err := wait.PollUntilContextTimeout(t.Context(), time.Second, time.Minute, true, func(ctx context.Context) (bool, error) {
+		left = nil
+		nss, err := cs.CoreV1().Namespaces().List(ctx, sel)
+		if err != nil {
+			return false, err
+		}
+		for _, n := range nss.Items {
+			left = append(left, "namespace "+n.Name)
+		}
+		crbs, err := cs.RbacV1().ClusterRoleBindings().List(ctx, sel)
+		if err != nil {
+			return false, err
+		}
+		for _, b := range crbs.Items {
+			left = append(left, "clusterrolebinding "+b.Name)
+		}
+		return len(left) == 0, nil
+	})
+	if err != nil {
+		t.Errorf("left of run %s after a minute: %v (%v)", runID, left, err)
+	}
+}
