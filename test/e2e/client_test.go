@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -152,5 +153,68 @@ func assertRunGone(t *testing.T, runID string) {
 	})
 	if err != nil {
 		t.Errorf("left of run %s after a minute: %v (%v)", runID, left, err)
+	}
+}
+
+// Ctrl-C while the gather runs: the client stops waiting, copies what the
+// gather has written so far, deletes its namespace and exits 3 (partial).
+func TestClientInterrupted(t *testing.T) {
+	t.Parallel()
+	clustertest.RequireNode(t)
+	ref := gatherImage(t)
+	bin := clientBinary(t, ref)
+	dest := filepath.Join(t.TempDir(), "must-gather")
+
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--dest-dir", dest, "--image", ref, "--kubeconfig", kubeconfigPath(t), "--timeout", "3m")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Inspect has written its data once its step is ok; the node
+	// collectors' steps still take seconds after it.
+	var out strings.Builder
+	sent := false
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		line := sc.Text()
+		out.WriteString(line + "\n")
+		if !sent && strings.Contains(line, "10-inspect:7: ok in") {
+			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+				t.Fatal(err)
+			}
+			sent = true
+		}
+	}
+	err = cmd.Wait()
+	if !sent {
+		t.Fatalf("the gather's inspect step never finished (%v)\nstderr:\n%s\nstdout:\n%s", err, stderr.String(), out.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != cli.ExitPartial {
+		t.Fatalf("exit code %d (%v), want %d\nstderr:\n%s\nstdout:\n%s", code, err, cli.ExitPartial, stderr.String(), out.String())
+	}
+	t.Logf("stderr of the interrupted client:\n%s", stderr.String())
+	if !strings.Contains(stderr.String(), "interrupted") {
+		t.Errorf("stderr does not say the gather was interrupted:\n%s", stderr.String())
+	}
+	m := clientRunLine.FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("stderr does not name the run's namespace:\n%s", stderr.String())
+	}
+	assertRunGone(t, m[2])
+	folders, err := filepath.Glob(filepath.Join(dest, "*", "namespaces", "kube-system", "kube-system.yaml"))
+	if err != nil || len(folders) != 1 {
+		t.Errorf("the inspect data was not copied back (%v): %v", err, folders)
+	}
+	for _, f := range []string{"must-gather.logs", "timestamp"} {
+		if _, err := os.Stat(filepath.Join(dest, f)); err != nil {
+			t.Errorf("missing %s in the destination", f)
+		}
 	}
 }
