@@ -218,3 +218,37 @@ func TestClientInterrupted(t *testing.T) {
 		}
 	}
 }
+
+// kubectl finds the client on PATH by its name and runs it as
+// `kubectl must-gather`. The machine's kubectl does: a plugin is found and
+// run by kubectl itself, whatever the server's version (the harness builds
+// no kubectl of the server's version yet).
+func TestClientAsKubectlPlugin(t *testing.T) {
+	t.Parallel()
+	clustertest.RequireNode(t)
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		t.Skipf("no kubectl on PATH: %v", err)
+	}
+	ref := gatherImage(t)
+	bin := clientBinary(t, ref)
+	dest := filepath.Join(t.TempDir(), "must-gather")
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, kubectl, "must-gather", "--dest-dir", dest, "--kubeconfig", kubeconfigPath(t), "--timeout", "3m")
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != cli.ExitOK {
+		t.Fatalf("kubectl must-gather: exit code %d (%v), want 0\n%s", code, err, out)
+	}
+	// No --image: the default is the image the build carries.
+	got, err := filepath.Glob(filepath.Join(dest, "*", "version"))
+	if err != nil || len(got) != 1 {
+		t.Errorf("no version file in an image folder (%v): %v\n%s", err, got, out)
+	}
+	m := clientRunLine.FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatalf("the output does not name the run's namespace:\n%s", out)
+	}
+	assertRunGone(t, m[2])
+}
