@@ -11,6 +11,7 @@ import (
 
 	"github.com/must-gather/toolkit/pkg/cli"
 	"github.com/must-gather/toolkit/pkg/nodeagent"
+	"github.com/must-gather/toolkit/pkg/pods"
 	"github.com/must-gather/toolkit/pkg/since"
 )
 
@@ -64,6 +65,13 @@ func newNodeAgentCommand(streams cli.IOStreams) *cobra.Command {
 			return nil
 		},
 	}, files, &cobra.Command{
+		Use:   "tar DIR",
+		Short: "Write a tar stream of DIR to stdout (as tar cf - -C DIR . does; for an image without tar)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return pods.WriteTar(cmd.Context(), streams.Out, args[0])
+		},
+	}, &cobra.Command{
 		Use:   "service-log UNIT",
 		Short: "Write a host service's log (journal, else /var/log/UNIT.log) to stdout",
 		Args:  cobra.ExactArgs(1),

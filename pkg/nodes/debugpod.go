@@ -2,8 +2,6 @@ package nodes
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -11,18 +9,17 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/must-gather/toolkit/pkg/pods"
+	"github.com/must-gather/toolkit/pkg/tempns"
 )
 
 // RunLabel marks every debug pod (and temporary namespace) with the run
-// that made it, so the run can clean up after itself and a later run can
-// sweep what an earlier one, killed, left behind.
-const RunLabel = "must-gather.toolkit/run"
+// that made it (see tempns.RunLabel).
+const RunLabel = tempns.RunLabel
 
 // ErrCannotRun says a debug pod could not run on the node (forbidden, image
 // not there, never started in its budget): the caller falls back.
@@ -63,25 +60,13 @@ const debugPodPriority = "system-cluster-critical"
 // left: expired temporary namespaces, or, in the gather's own namespace,
 // pods of other runs. The returned cleanup removes what this run made.
 func (d *DebugPods) Prepare(ctx context.Context) (func(), error) {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	d.runID = hex.EncodeToString(b)
+	d.runID = tempns.NewRunID()
 	if d.Budget == 0 {
 		d.Budget = DefaultNodeBudget
 	}
 	if d.Namespace == "" {
-		d.sweepNamespaces(ctx)
-		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
-			GenerateName: "must-gather-nodes-",
-			Labels: map[string]string{
-				RunLabel:                             d.runID,
-				"pod-security.kubernetes.io/enforce": "privileged",
-				"pod-security.kubernetes.io/audit":   "privileged",
-				"pod-security.kubernetes.io/warn":    "privileged",
-			},
-			Annotations: map[string]string{ExpiresAnnotation: d.expires(ctx).UTC().Format(time.RFC3339)},
-		}}
-		got, err := d.CS.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
+		tempns.SweepExpired(ctx, d.CS, d.Logf)
+		got, err := tempns.Create(ctx, d.CS, "must-gather-nodes-", d.runID, d.expires(ctx))
 		if err != nil {
 			return func() {}, fmt.Errorf("%w: creating a namespace for debug pods: %w", ErrCannotRun, err)
 		}
@@ -96,9 +81,8 @@ func (d *DebugPods) Prepare(ctx context.Context) (func(), error) {
 }
 
 // ExpiresAnnotation on a temporary namespace of debug pods says when no pod
-// of its run can be alive any more: a later run deletes it after that (the
-// namespace of a gather killed with SIGKILL).
-const ExpiresAnnotation = "must-gather.toolkit/expires"
+// of its run can be alive any more (see tempns.ExpiresAnnotation).
+const ExpiresAnnotation = tempns.ExpiresAnnotation
 
 // expires is when the run's last debug pod is dead for sure: the last one
 // starts before ctx's deadline (a day when there is none) and lives at most
@@ -109,25 +93,6 @@ func (d *DebugPods) expires(ctx context.Context) time.Time {
 		last = time.Now().Add(24 * time.Hour)
 	}
 	return last.Add(d.Budget + time.Minute)
-}
-
-// sweepNamespaces deletes the temporary namespaces of earlier runs that
-// have expired. It is best effort: a user who may not list or delete
-// namespaces leaves them to someone who may.
-func (d *DebugPods) sweepNamespaces(ctx context.Context) {
-	list, err := d.CS.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: RunLabel})
-	if err != nil {
-		return
-	}
-	for _, ns := range list.Items {
-		exp, err := time.Parse(time.RFC3339, ns.Annotations[ExpiresAnnotation])
-		if err != nil || ns.DeletionTimestamp != nil || time.Now().Before(exp) {
-			continue
-		}
-		if err := d.CS.CoreV1().Namespaces().Delete(ctx, ns.Name, metav1.DeleteOptions{}); err == nil && d.Logf != nil {
-			d.Logf("deleted namespace %s of an earlier run (expired %s)", ns.Name, exp.Format(time.RFC3339))
-		}
-	}
 }
 
 func (d *DebugPods) cleanup() {
@@ -213,21 +178,14 @@ func (d *DebugPods) client() pods.Client { return pods.Client{CS: d.CS, Config: 
 // system namespaces): then it and later pods of the run go without.
 func (d *DebugPods) create(ctx context.Context, pod *corev1.Pod) (*corev1.Pod, error) {
 	if !d.noPriority.Load() {
-		critical := pod.DeepCopy()
-		critical.Spec.PriorityClassName = debugPodPriority
-		created, err := d.client().Create(ctx, critical)
-		if !apierrors.IsForbidden(err) {
-			return created, err
-		}
-		// Refused: for the class, if the same pod without it is allowed.
-		created, err2 := d.client().Create(ctx, pod)
-		if err2 == nil {
+		created, refused, err := d.client().CreatePreferring(ctx, pod, debugPodPriority)
+		if refused != nil {
 			d.noPriority.Store(true)
 			if d.Logf != nil {
-				d.Logf("debug pods go without priority class %s: %v", debugPodPriority, err)
+				d.Logf("debug pods go without priority class %s: %v", debugPodPriority, refused)
 			}
 		}
-		return created, err2
+		return created, err
 	}
 	return d.client().Create(ctx, pod)
 }

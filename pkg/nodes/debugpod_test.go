@@ -3,7 +3,6 @@ package nodes
 import (
 	"context"
 	"errors"
-	"sort"
 	"testing"
 	"time"
 
@@ -18,42 +17,6 @@ import (
 
 	"github.com/must-gather/toolkit/pkg/pods"
 )
-
-// Only temporary namespaces of earlier runs whose time has passed are
-// swept; a running run's, an unmarked one and other namespaces stay.
-func TestSweepNamespaces(t *testing.T) {
-	t.Parallel()
-	ns := func(name string, labels map[string]string, expires string) *corev1.Namespace {
-		n := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
-		if expires != "" {
-			n.Annotations = map[string]string{ExpiresAnnotation: expires}
-		}
-		return n
-	}
-	run := map[string]string{RunLabel: "0123abcd"}
-	past := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
-	future := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
-	cs := fake.NewClientset(
-		ns("expired", run, past),
-		ns("running", run, future),
-		ns("unmarked", run, ""),
-		ns("garbled", run, "tomorrow"),
-		ns("other", nil, past),
-	)
-	(&DebugPods{CS: cs}).sweepNamespaces(t.Context())
-	list, err := cs.CoreV1().Namespaces().List(context.Background(), metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var left []string
-	for _, n := range list.Items {
-		left = append(left, n.Name)
-	}
-	sort.Strings(left)
-	if diff := cmp.Diff([]string{"garbled", "other", "running", "unmarked"}, left); diff != "" {
-		t.Errorf("namespaces after the sweep (-want +got):\n%s", diff)
-	}
-}
 
 // A temporary namespace expires a budget (and a margin) after the run's
 // deadline: no pod of the run can be alive then.

@@ -75,16 +75,27 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// TarCommand is the command that writes a tar stream of dir to stdout with
+// the image's tar (as for `oc adm must-gather`, which needs tar in the
+// image).
+func TarCommand(dir string) []string { return []string{"tar", "cf", "-", "-C", dir, "."} }
+
 // CopyOut writes a tar stream of the directory tree dir of a container to
-// w (`tar cf - -C dir .` run in it: the image needs tar, as for
-// `oc adm must-gather`).
+// w (TarCommand run in it).
 func (c Client) CopyOut(ctx context.Context, in Container, dir string, w io.Writer) error {
-	return c.Exec(ctx, in, []string{"tar", "cf", "-", "-C", dir, "."}, Streams{Stdout: w})
+	return c.Exec(ctx, in, TarCommand(dir), Streams{Stdout: w})
 }
 
 // CopyDir copies the directory tree dir of a container into dest, as it
 // comes (see Untar for what is refused).
 func (c Client) CopyDir(ctx context.Context, in Container, dir, dest string) error {
-	return Pipe(func(w io.Writer) error { return c.CopyOut(ctx, in, dir, w) },
+	return c.CopyWith(ctx, in, TarCommand(dir), dest)
+}
+
+// CopyWith runs command in a container, which writes a tar stream to its
+// stdout (TarCommand, or `gather node-agent tar DIR` in an image without
+// tar), and unpacks it into dest as it comes (see Untar).
+func (c Client) CopyWith(ctx context.Context, in Container, command []string, dest string) error {
+	return Pipe(func(w io.Writer) error { return c.Exec(ctx, in, command, Streams{Stdout: w}) },
 		func(r io.Reader) error { return Untar(ctx, r, dest) })
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -57,4 +58,24 @@ func Pipe(write func(io.Writer) error, read func(io.Reader) error) error {
 	readErr := read(pr)
 	pr.CloseWithError(readErr)
 	return errors.Join(readErr, <-done)
+}
+
+// CreatePreferring creates pod with priority class class, or, when the
+// cluster forbids that (a quota on critical priority classes, as some
+// clusters have outside their system namespaces) but allows the same pod
+// without it, without. refused is the refusal of the class when the pod
+// went without it.
+func (c Client) CreatePreferring(ctx context.Context, pod *corev1.Pod, class string) (created *corev1.Pod, refused, err error) {
+	with := pod.DeepCopy()
+	with.Spec.PriorityClassName = class
+	created, err = c.Create(ctx, with)
+	if !apierrors.IsForbidden(err) {
+		return created, nil, err
+	}
+	refused = err
+	created, err = c.Create(ctx, pod)
+	if err != nil {
+		return nil, nil, err
+	}
+	return created, refused, nil
 }

@@ -1,0 +1,188 @@
+package mustgather
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math/big"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/must-gather/toolkit/pkg/cli"
+	"github.com/must-gather/toolkit/pkg/cluster"
+	"github.com/must-gather/toolkit/pkg/since"
+	"github.com/must-gather/toolkit/pkg/version"
+)
+
+// Defaults, as `oc adm must-gather` has them.
+const (
+	DefaultTimeout          = 10 * time.Minute
+	DefaultSourceDir        = "/must-gather/"
+	DefaultVolumePercentage = 70
+	DefaultCommand          = "/usr/bin/gather"
+)
+
+// Options are the client's flags and what Complete derives from them.
+type Options struct {
+	Images           []string
+	DestDir          string
+	Timeout          time.Duration
+	Since            since.Flags
+	SourceDir        string
+	Keep             bool
+	VolumePercentage int
+	NodeName         string
+	Cluster          cluster.Flags
+	// Command runs in each image's gather container (after -- on the
+	// command line).
+	Command []string
+
+	// OwnImage is the image this build belongs to (version.Get().Image):
+	// the default, and the image known to carry the gather binary.
+	OwnImage string
+
+	// Set by Complete.
+	window since.Window
+	// Now is the clock; nil: time.Now.
+	Now func() time.Time
+}
+
+// Run runs the client with args (without the program name).
+func Run(ctx context.Context, streams cli.IOStreams, args []string) error {
+	return cli.Execute(ctx, NewCommand(streams), streams, args)
+}
+
+// NewCommand returns the client's command.
+func NewCommand(streams cli.IOStreams) *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "kubectl-must_gather [flags] [-- COMMAND [ARGS...]]",
+		Short: "Run must-gather images in the cluster and copy their result back",
+		Long: `kubectl-must_gather runs one pod per --image in a temporary namespace,
+streams each gather's log, copies its --source-dir back into
+--dest-dir/<image>/ and deletes the namespace (unless --keep).
+
+It is a kubectl plugin by its name: kubectl must-gather [flags].
+Flags are named as oc adm must-gather names them. --volume-percentage
+defaults to 70, oc's current default.
+
+Exit codes:
+  0  every image gathered
+  1  nothing was gathered
+  2  usage error
+  3  partial: data was copied, but a gather failed, timed out or was interrupted`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dash := cmd.ArgsLenAtDash()
+			if dash < 0 && len(args) > 0 || dash > 0 {
+				return cli.Usagef("unexpected argument %q: a command goes after --", args[0])
+			}
+			if dash == 0 {
+				o.Command = args
+			}
+			o.Complete()
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context(), streams)
+		},
+	}
+	o.AddFlags(cmd.Flags())
+	o.Cluster.AddFlags(cmd.Flags())
+	return cmd
+}
+
+// AddFlags registers the client's own flags.
+func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&o.Images, "image", nil, "a must-gather image to run; repeat for several (default: this build's image, "+orNone(version.Get().Image)+")")
+	fs.StringVar(&o.DestDir, "dest-dir", "", "where to write the result (default: must-gather.local.<random> in the current directory)")
+	fs.DurationVar(&o.Timeout, "timeout", DefaultTimeout, "bound on the whole run: start, gather, log streaming and copy")
+	o.Since.AddFlags(fs)
+	// The gather pods get the window as oc's variables; the client's own
+	// environment does not set it.
+	fs.Lookup("since").Usage = "only gather logs newer than this relative duration, like 5s, 2m or 3h"
+	fs.Lookup("since-time").Usage = "only gather logs after this RFC3339 time, like 2026-11-26T15:00:00Z"
+	fs.StringVar(&o.SourceDir, "source-dir", DefaultSourceDir, "the directory in the gather pod that is copied back")
+	fs.BoolVar(&o.Keep, "keep", false, "keep the namespace, its pods and the binding afterwards (for debugging)")
+	fs.IntVar(&o.VolumePercentage, "volume-percentage", DefaultVolumePercentage, "stop writing once the pod's volume is used above this percentage (70: oc's current default; passed to this build's own image only)")
+	fs.StringVar(&o.NodeName, "node-name", "", "run the gather pods on this node")
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none in this build"
+	}
+	return s
+}
+
+// Complete fills what was not given with defaults; it never overwrites
+// what a caller set.
+func (o *Options) Complete() {
+	if o.OwnImage == "" {
+		o.OwnImage = version.Get().Image
+	}
+	if len(o.Images) == 0 && o.OwnImage != "" {
+		o.Images = []string{o.OwnImage}
+	}
+	if o.DestDir == "" {
+		o.DestDir = "must-gather.local." + randomDigits()
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.SourceDir == "" {
+		o.SourceDir = DefaultSourceDir
+	}
+	if o.VolumePercentage == 0 {
+		o.VolumePercentage = DefaultVolumePercentage
+	}
+	if len(o.Command) == 0 {
+		o.Command = []string{DefaultCommand}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// randomDigits is a random decimal number, as oc names its default
+// destination.
+func randomDigits() string {
+	n, err := rand.Int(rand.Reader, big.NewInt(1<<62))
+	if err != nil {
+		return fmt.Sprint(time.Now().UnixNano())
+	}
+	return n.String()
+}
+
+// Validate reports every usage error at once.
+func (o *Options) Validate() error {
+	var errs []error
+	if len(o.Images) == 0 {
+		errs = append(errs, cli.Usagef("no --image given and this build carries no default image"))
+	}
+	for _, img := range o.Images {
+		if strings.TrimSpace(img) == "" {
+			errs = append(errs, cli.Usagef("--image is empty"))
+		}
+	}
+	if o.Timeout < 0 {
+		errs = append(errs, cli.Usagef("--timeout %s is negative", o.Timeout))
+	}
+	if !path.IsAbs(o.SourceDir) {
+		errs = append(errs, cli.Usagef("--source-dir %q is not an absolute path", o.SourceDir))
+	}
+	if o.VolumePercentage < 1 || o.VolumePercentage > 100 {
+		errs = append(errs, cli.Usagef("--volume-percentage must be between 1 and 100"))
+	}
+	// The client's own environment is not the gather's: flags only.
+	w, err := o.Since.Resolve(nil, o.Now())
+	if err != nil {
+		errs = append(errs, err)
+	}
+	o.window = w
+	return errors.Join(errs...)
+}

@@ -1,0 +1,254 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/must-gather/toolkit/pkg/cli"
+	"github.com/must-gather/toolkit/pkg/mustgather"
+	"github.com/must-gather/toolkit/pkg/steps"
+	"github.com/must-gather/toolkit/pkg/tempns"
+	"github.com/must-gather/toolkit/test/clustertest"
+)
+
+// clientBinary builds kubectl-must_gather carrying ref as its own image (as
+// `make build` carries IMAGE), so the client treats the e2e image as ours.
+func clientBinary(t *testing.T, ref string) string {
+	t.Helper()
+	root, err := clustertest.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "kubectl-must_gather")
+	build := exec.CommandContext(t.Context(), "go", "build", "-o", bin,
+		"-ldflags", "-X github.com/must-gather/toolkit/pkg/version.defaultImage="+ref, "./cmd/kubectl-must_gather")
+	build.Dir = root
+	build.Env = append(build.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building kubectl-must_gather: %v\n%s", err, out)
+	}
+	return bin
+}
+
+var clientRunLine = regexp.MustCompile(`namespace (\S+), labelled ` + regexp.QuoteMeta(tempns.RunLabel) + `=(\S+)`)
+
+// The client runs our image in a temporary namespace and copies its result
+// back in oc's layout; nothing of the run is left in the cluster.
+func TestClientGathers(t *testing.T) {
+	t.Parallel()
+	clustertest.RequireNode(t)
+	ref := gatherImage(t)
+	bin := clientBinary(t, ref)
+	dest := filepath.Join(t.TempDir(), "must-gather")
+
+	ctx, cancel := context.WithTimeout(t.Context(), 6*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--dest-dir", dest, "--image", ref, "--kubeconfig", kubeconfigPath(t), "--timeout", "5m")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	started := time.Now()
+	err := cmd.Run()
+	t.Logf("kubectl-must_gather took %s", time.Since(started).Round(time.Second))
+	code := cmd.ProcessState.ExitCode()
+	if code != cli.ExitOK {
+		t.Fatalf("exit code %d (%v), want 0\nstderr:\n%s\nstdout:\n%s", code, err, stderr.String(), stdout.String())
+	}
+
+	m := clientRunLine.FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("stderr does not name the run's namespace:\n%s", stderr.String())
+	}
+	ns, runID := m[1], m[2]
+	assertRunGone(t, runID)
+
+	entries, err := os.ReadDir(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var folders []string
+	for _, e := range entries {
+		if e.IsDir() {
+			folders = append(folders, e.Name())
+		}
+	}
+	if len(folders) != 1 {
+		t.Fatalf("image folders %v, want one", folders)
+	}
+	folder := filepath.Join(dest, folders[0])
+	if folders[0] != mustgather.ImageFolder(folders[0]) || !strings.Contains(folders[0], "sha256") {
+		t.Errorf("image folder %q is not an image ID in oc's form", folders[0])
+	}
+	for _, f := range []string{"version", "gather-manifest.json", "gather-run.log", "gather.logs",
+		"namespaces/kube-system/kube-system.yaml", "cluster-scoped-resources", "audit_logs/kube-apiserver",
+		"host_service_logs"} {
+		if _, err := os.Stat(filepath.Join(folder, f)); err != nil {
+			t.Errorf("missing %s in the image folder", f)
+		}
+	}
+	for _, f := range []string{"must-gather.logs", "timestamp"} {
+		if _, err := os.Stat(filepath.Join(dest, f)); err != nil {
+			t.Errorf("missing %s in the destination", f)
+		}
+	}
+	var man steps.Manifest
+	if err := json.Unmarshal([]byte(read(t, filepath.Join(folder, steps.ManifestFile))), &man); err != nil {
+		t.Fatal(err)
+	}
+	if man.Status != steps.RunOK {
+		t.Errorf("manifest status %q, want %q", man.Status, steps.RunOK)
+	}
+	if lines := strings.Split(strings.TrimSpace(read(t, filepath.Join(dest, "timestamp"))), "\n"); len(lines) != 2 {
+		t.Errorf("timestamp = %q, want start and end", lines)
+	}
+	gatherLog := read(t, filepath.Join(folder, "gather.logs"))
+	if !strings.Contains(gatherLog, "result in /must-gather") {
+		t.Errorf("gather.logs lacks the gather's last line:\n%s", gatherLog)
+	}
+	pod := regexp.MustCompile(`pod (\S+) runs `).FindStringSubmatch(stderr.String())
+	if pod == nil || !strings.Contains(stdout.String(), "["+pod[1]+"] ") {
+		t.Errorf("stdout does not carry the gather's log prefixed with its pod:\n%.2000s", stdout.String())
+	}
+	clientLog := read(t, filepath.Join(dest, "must-gather.logs"))
+	if !strings.Contains(clientLog, "namespace "+ns+", labelled") || !strings.Contains(clientLog, "deleted namespace "+ns) {
+		t.Errorf("must-gather.logs:\n%s", clientLog)
+	}
+}
+
+// assertRunGone waits (within a minute: a namespace terminates) until no
+// namespace and no cluster role binding of the run is left.
+func assertRunGone(t *testing.T, runID string) {
+	t.Helper()
+	cs := clustertest.Client(t)
+	sel := metav1.ListOptions{LabelSelector: tempns.RunLabel + "=" + runID}
+	var left []string
+	err := wait.PollUntilContextTimeout(t.Context(), time.Second, time.Minute, true, func(ctx context.Context) (bool, error) {
+		left = nil
+		nss, err := cs.CoreV1().Namespaces().List(ctx, sel)
+		if err != nil {
+			return false, err
+		}
+		for _, n := range nss.Items {
+			left = append(left, "namespace "+n.Name)
+		}
+		crbs, err := cs.RbacV1().ClusterRoleBindings().List(ctx, sel)
+		if err != nil {
+			return false, err
+		}
+		for _, b := range crbs.Items {
+			left = append(left, "clusterrolebinding "+b.Name)
+		}
+		return len(left) == 0, nil
+	})
+	if err != nil {
+		t.Errorf("left of run %s after a minute: %v (%v)", runID, left, err)
+	}
+}
+
+// Ctrl-C while the gather runs: the client stops waiting, copies what the
+// gather has written so far, deletes its namespace and exits 3 (partial).
+func TestClientInterrupted(t *testing.T) {
+	t.Parallel()
+	clustertest.RequireNode(t)
+	ref := gatherImage(t)
+	bin := clientBinary(t, ref)
+	dest := filepath.Join(t.TempDir(), "must-gather")
+
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--dest-dir", dest, "--image", ref, "--kubeconfig", kubeconfigPath(t), "--timeout", "3m")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Inspect has written its data once its step is ok; the node
+	// collectors' steps still take seconds after it.
+	var out strings.Builder
+	sent := false
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		line := sc.Text()
+		out.WriteString(line + "\n")
+		if !sent && strings.Contains(line, "10-inspect:7: ok in") {
+			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+				t.Fatal(err)
+			}
+			sent = true
+		}
+	}
+	err = cmd.Wait()
+	if !sent {
+		t.Fatalf("the gather's inspect step never finished (%v)\nstderr:\n%s\nstdout:\n%s", err, stderr.String(), out.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != cli.ExitPartial {
+		t.Fatalf("exit code %d (%v), want %d\nstderr:\n%s\nstdout:\n%s", code, err, cli.ExitPartial, stderr.String(), out.String())
+	}
+	t.Logf("stderr of the interrupted client:\n%s", stderr.String())
+	if !strings.Contains(stderr.String(), "interrupted") {
+		t.Errorf("stderr does not say the gather was interrupted:\n%s", stderr.String())
+	}
+	m := clientRunLine.FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("stderr does not name the run's namespace:\n%s", stderr.String())
+	}
+	assertRunGone(t, m[2])
+	folders, err := filepath.Glob(filepath.Join(dest, "*", "namespaces", "kube-system", "kube-system.yaml"))
+	if err != nil || len(folders) != 1 {
+		t.Errorf("the inspect data was not copied back (%v): %v", err, folders)
+	}
+	for _, f := range []string{"must-gather.logs", "timestamp"} {
+		if _, err := os.Stat(filepath.Join(dest, f)); err != nil {
+			t.Errorf("missing %s in the destination", f)
+		}
+	}
+}
+
+// kubectl finds the client on PATH by its name and runs it as
+// `kubectl must-gather`. The machine's kubectl does: a plugin is found and
+// run by kubectl itself, whatever the server's version (the harness builds
+// no kubectl of the server's version yet).
+func TestClientAsKubectlPlugin(t *testing.T) {
+	t.Parallel()
+	clustertest.RequireNode(t)
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		t.Skipf("no kubectl on PATH: %v", err)
+	}
+	ref := gatherImage(t)
+	bin := clientBinary(t, ref)
+	dest := filepath.Join(t.TempDir(), "must-gather")
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, kubectl, "must-gather", "--dest-dir", dest, "--kubeconfig", kubeconfigPath(t), "--timeout", "3m")
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != cli.ExitOK {
+		t.Fatalf("kubectl must-gather: exit code %d (%v), want 0\n%s", code, err, out)
+	}
+	// No --image: the default is the image the build carries.
+	got, err := filepath.Glob(filepath.Join(dest, "*", "version"))
+	if err != nil || len(got) != 1 {
+		t.Errorf("no version file in an image folder (%v): %v\n%s", err, got, out)
+	}
+	m := clientRunLine.FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatalf("the output does not name the run's namespace:\n%s", out)
+	}
+	assertRunGone(t, m[2])
+}
