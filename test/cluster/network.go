@@ -132,9 +132,13 @@ func (c *Config) teardownNetwork(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	// The kernel removes the host end after the namespace, a moment
+	// later: it may go between the look and the delete (seen once in CI).
 	if _, err := net.InterfaceByName(c.HostVeth); err == nil {
 		if _, err := run(ctx, "ip", "link", "del", c.HostVeth); err != nil {
-			errs = append(errs, err)
+			if _, still := net.InterfaceByName(c.HostVeth); still == nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	return errors.Join(errs...)
