@@ -52,9 +52,17 @@ type eventList struct {
 // adm inspect`, it is self-contained: its rows are in the page and its
 // filter script and styles are inline, so it works on an offline laptop,
 // and without JavaScript it is still a plain table.
-func WriteEventFilter(sink *output.Sink) error {
+func WriteEventFilter(sink *output.Sink) error { return WriteEventFilterOf(sink, EventsGlob) }
+
+// EventsGlob matches the events files of an inspect result.
+const EventsGlob = "namespaces/*/core/events.yaml"
+
+// WriteEventFilterOf writes event-filter.html from the events files of the
+// sink that match glob (a client's destination holds a result per image:
+// "*/" + EventsGlob).
+func WriteEventFilterOf(sink *output.Sink, glob string) error {
 	fsys := sink.FS()
-	files, err := fs.Glob(fsys, "namespaces/*/core/events.yaml")
+	files, err := fs.Glob(fsys, glob)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/must-gather/toolkit/pkg/cli"
+	"github.com/must-gather/toolkit/pkg/inspect"
+	"github.com/must-gather/toolkit/pkg/output"
 	"github.com/must-gather/toolkit/pkg/pods"
 	"github.com/must-gather/toolkit/pkg/tempns"
 )
@@ -83,6 +85,10 @@ func (o *Options) Run(ctx context.Context, streams cli.IOStreams) error {
 	}
 	r := &run{o: o, streams: streams, id: tempns.NewRunID(), log: io.MultiWriter(streams.ErrOut, fileLog)}
 	err = r.run(ctx, deadline)
+	// One page of the events every image gathered, as oc writes it.
+	if werr := writeEventFilter(o.DestDir); werr != nil {
+		r.logf("warning: %v", werr)
+	}
 	if terr := writeTimestamp(o.DestDir, start, o.Now()); terr != nil {
 		err = errors.Join(err, terr)
 	}
@@ -283,6 +289,16 @@ func summarize(results []imageResult) error {
 		return cli.PartialError{Err: errors.Join(errs...)}
 	}
 	return fmt.Errorf("nothing gathered: %w", errors.Join(errs...))
+}
+
+// writeEventFilter writes event-filter.html at the destination over the
+// events of every image's result (self-contained, as gather's own).
+func writeEventFilter(dest string) error {
+	sink, err := output.New(dest, output.Options{})
+	if err != nil {
+		return err
+	}
+	return inspect.WriteEventFilterOf(sink, "*/"+inspect.EventsGlob)
 }
 
 // writeTimestamp writes the timestamp file: the start line, and the end

@@ -97,10 +97,22 @@ func TestClientGathers(t *testing.T) {
 			t.Errorf("missing %s in the image folder", f)
 		}
 	}
-	for _, f := range []string{"must-gather.logs", "timestamp"} {
+	for _, f := range []string{"must-gather.logs", "timestamp", "event-filter.html"} {
 		if _, err := os.Stat(filepath.Join(dest, f)); err != nil {
 			t.Errorf("missing %s in the destination", f)
 		}
+	}
+	// The page of every image's events: the rows come from the image
+	// folder's events files, and it loads nothing.
+	page := read(t, filepath.Join(dest, "event-filter.html"))
+	if strings.Contains(page, "src=\"http") || strings.Contains(page, "href=\"http") {
+		t.Error("event-filter.html loads something from the network")
+	}
+	if strings.Count(page, "<tr") <= 2 { // the header and the row template: no event (the node's are in default)
+		t.Error("event-filter.html of the destination shows no event")
+	}
+	if own := read(t, filepath.Join(folder, "event-filter.html")); strings.Count(own, "<tr") != strings.Count(page, "<tr") {
+		t.Errorf("the destination's event page has %d rows, the image's own %d", strings.Count(page, "<tr"), strings.Count(own, "<tr"))
 	}
 	var man steps.Manifest
 	if err := json.Unmarshal([]byte(read(t, filepath.Join(folder, steps.ManifestFile))), &man); err != nil {
