@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `make run`: gather from the cluster of the current kubeconfig when there is
-# one; otherwise from the local test cluster (started here with its node,
-# and stopped again unless KEEP_CLUSTER=1). The result goes to
-# ./must-gather.local.<timestamp>/ (or $DEST_DIR).
+# one (the gather binary, on this host); otherwise from the local test
+# cluster (started here with its node, and stopped again unless
+# KEEP_CLUSTER=1), through the client kubectl-must_gather running our image
+# in a pod there. The result goes to ./must-gather.local.<timestamp>/ (or
+# $DEST_DIR).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -30,13 +32,22 @@ else
     hack/cluster.sh up --node
   fi
   args+=(--kubeconfig "$kc")
-  # The node collectors' debug pods run the gather's image, and the local
-  # cluster pulls nothing: give its node an image of this very build.
+  # The local cluster runs the must-gather the way a user's would: the
+  # client runs our image in a pod. The cluster pulls nothing, so its node
+  # gets an image of this very build, and the client is built to know that
+  # image as its own (its default image).
   if hack/cluster.sh status 2>/dev/null | grep -q kubelet; then
     image=localhost/mgtk/gather:run
-    "$harness" image-archive --binary _output/bin/gather --entry usr/bin/gather --tag "$image" --output _output/gather-run-image.tar
+    make -s build BIN=_output/run/bin IMAGE="$image"
+    "$harness" image-archive --binary _output/run/bin/gather --entry usr/bin/gather --tag "$image" --output _output/gather-run-image.tar
     hack/cluster.sh load-image _output/gather-run-image.tar
-    export MUST_GATHER_IMAGE=$image
+    echo "running kubectl-must_gather with $image on the local test cluster" >&2
+    rc=0
+    _output/run/bin/kubectl-must_gather --dest-dir "$dest" --kubeconfig "$kc" || rc=$?
+    cleanup
+    started=0
+    echo "must-gather result: $dest (kubectl-must_gather exit code $rc)" >&2
+    exit $rc
   fi
 fi
 

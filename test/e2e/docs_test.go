@@ -150,7 +150,8 @@ func TestMakeRunAsDocumented(t *testing.T) {
 	clustertest.RequireNode(t) // the default gathering reads the node
 	root := repoRoot(t)
 	run := documented(t, "README.md", "make run")
-	check := func(t *testing.T, env []string, wantLine string) {
+	// check runs make run and returns its result directory.
+	check := func(t *testing.T, env []string, wantLines ...string) string {
 		t.Helper()
 		dest := filepath.Join(t.TempDir(), "result")
 		start := time.Now()
@@ -159,17 +160,19 @@ func TestMakeRunAsDocumented(t *testing.T) {
 		if code != 0 {
 			t.Errorf("make run: exit %d\n%s", code, out)
 		}
-		for _, want := range []string{wantLine, "must-gather result: " + dest + " (gather exit code 0)"} {
-			if !strings.Contains(out, want) {
+		for _, want := range wantLines {
+			if !strings.Contains(out, strings.ReplaceAll(want, "DEST", dest)) {
 				t.Errorf("make run's output lacks %q:\n%s", want, out)
 			}
 		}
-		checkBundle(t, dest)
+		return dest
 	}
 
 	t.Run("given a kubeconfig", func(t *testing.T) {
-		check(t, environ(nil, "KUBECONFIG="+kubeconfigPath(t)),
-			"gathering from the cluster of the current kubeconfig ("+kubeconfigPath(t)+")")
+		dest := check(t, environ(nil, "KUBECONFIG="+kubeconfigPath(t)),
+			"gathering from the cluster of the current kubeconfig ("+kubeconfigPath(t)+")",
+			"must-gather result: DEST (gather exit code 0)")
+		checkBundle(t, dest)
 	})
 
 	t.Run("no kubeconfig: the running test cluster", func(t *testing.T) {
@@ -183,7 +186,30 @@ func TestMakeRunAsDocumented(t *testing.T) {
 		if out, code := runShell(t, root, env, documented(t, "docs/test-cluster.md", "make cluster-status")); code != 0 || !strings.Contains(out, "kubelet") {
 			t.Fatalf("make cluster-status (TESTCLUSTER_DIR=%s): exit %d, want the cluster with its kubelet running:\n%s", dir, code, out)
 		}
-		check(t, env, "no kubeconfig: gathering from the running local test cluster")
+		// There the client runs our image in a pod: oc's layout, one
+		// folder for the image beside the client's own files.
+		dest := check(t, env, "no kubeconfig: gathering from the running local test cluster",
+			"running kubectl-must_gather with localhost/mgtk/gather:run on the local test cluster",
+			"must-gather result: DEST (kubectl-must_gather exit code 0)")
+		entries, err := os.ReadDir(dest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var folders []string
+		for _, e := range entries {
+			if e.IsDir() {
+				folders = append(folders, e.Name())
+			}
+		}
+		if len(folders) != 1 {
+			t.Fatalf("make run with the client wrote folders %v, want one for the image", folders)
+		}
+		checkBundle(t, filepath.Join(dest, folders[0]))
+		for _, f := range []string{"must-gather.logs", "timestamp", "event-filter.html", filepath.Join(folders[0], "gather.logs")} {
+			if _, err := os.Stat(filepath.Join(dest, f)); err != nil {
+				t.Errorf("make run with the client: %v", err)
+			}
+		}
 	})
 }
 
