@@ -101,6 +101,9 @@ const (
 	ExitFatal   = 1 // nothing could be done (for example no usable cluster access)
 	ExitUsage   = 2 // bad flags, arguments or environment
 	ExitPartial = 3 // data written, but some of the work failed or timed out
+	// ExitFallback: only the client's local fall-back gave data (the
+	// must-gather pods could not run).
+	ExitFallback = 4
 )
 
 // ExitCodesHelp is the table of exit codes for a command's --help.
@@ -129,15 +132,25 @@ type PartialError struct{ Err error }
 func (e PartialError) Error() string { return e.Err.Error() }
 func (e PartialError) Unwrap() error { return e.Err }
 
+// FallbackError reports a client run in which only the local fall-back
+// gathered data (exit code 4).
+type FallbackError struct{ Err error }
+
+func (e FallbackError) Error() string { return e.Err.Error() }
+func (e FallbackError) Unwrap() error { return e.Err }
+
 // ExitCode maps an error to the process exit code.
 func ExitCode(err error) int {
 	var u UsageError
 	var p PartialError
+	var f FallbackError
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &u):
 		return ExitUsage
+	case errors.As(err, &f):
+		return ExitFallback
 	case errors.As(err, &p):
 		return ExitPartial
 	default:

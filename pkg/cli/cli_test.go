@@ -24,6 +24,7 @@ func TestExitCode(t *testing.T) {
 		{name: "wrapped usage", err: fmt.Errorf("parsing: %w", Usagef("bad")), want: ExitUsage},
 		{name: "partial", err: PartialError{Err: errors.New("one step failed")}, want: ExitPartial},
 		{name: "joined partial", err: errors.Join(errors.New("x"), PartialError{Err: errors.New("y")}), want: ExitPartial},
+		{name: "fallback", err: FallbackError{Err: errors.New("the pod could not run")}, want: ExitFallback},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

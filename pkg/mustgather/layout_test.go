@@ -6,8 +6,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/must-gather/toolkit/pkg/cli"
+	"github.com/must-gather/toolkit/pkg/inspect"
 )
 
 func TestImageFolder(t *testing.T) {
@@ -56,6 +58,26 @@ func TestSummarize(t *testing.T) {
 	for _, tc := range tests {
 		if got := cli.ExitCode(summarize(tc.results)); got != tc.want {
 			t.Errorf("%s: exit code %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestFallbackArgs(t *testing.T) {
+	tests := []struct {
+		openshift bool
+		wantCfg   inspect.Config
+		wantArgs  []string
+	}{
+		{openshift: false, wantCfg: inspect.Config{Cluster: true}},
+		{openshift: true, wantArgs: []string{"clusterversions.config.openshift.io", "clusteroperators.config.openshift.io", "ns/openshift-cluster-version"}},
+	}
+	for _, tc := range tests {
+		cfg, args := fallbackArgs(tc.openshift)
+		if diff := cmp.Diff(tc.wantCfg, cfg, cmpopts.IgnoreUnexported(inspect.Config{})); diff != "" {
+			t.Errorf("openshift=%v: config (-want +got):\n%s", tc.openshift, diff)
+		}
+		if diff := cmp.Diff(tc.wantArgs, args); diff != "" {
+			t.Errorf("openshift=%v: args (-want +got):\n%s", tc.openshift, diff)
 		}
 	}
 }

@@ -145,7 +145,22 @@ func (r *run) run(ctx context.Context, deadline time.Time) (err error) {
 		wg.Go(func() { results[i] = r.gatherImage(gatherCtx, copyCtx, ctx, image) })
 	}
 	wg.Wait()
-	return summarize(results)
+	err = summarize(results)
+	if err == nil || anyCopied(results) || ctx.Err() != nil {
+		return err
+	}
+	// No pod could run (or none brought anything back), and nobody asked
+	// to stop: gather what needs no pod, from here.
+	return r.fallback(copyCtx, cfg, err)
+}
+
+func anyCopied(results []imageResult) bool {
+	for _, res := range results {
+		if res.copied {
+			return true
+		}
+	}
+	return false
 }
 
 // grant makes the service account of the gather pods and binds it to

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -263,4 +264,46 @@ func TestClientAsKubectlPlugin(t *testing.T) {
 		t.Fatalf("the output does not name the run's namespace:\n%s", out)
 	}
 	assertRunGone(t, m[2])
+}
+
+// An image that cannot start (an unknown reference): the client falls back
+// to gathering from here what needs no pod, says so, exits 4, and leaves
+// nothing in the cluster.
+func TestClientFallsBack(t *testing.T) {
+	t.Parallel()
+	clustertest.RequireNode(t)
+	bin := clientBinary(t, gatherImage(t))
+	dest := filepath.Join(t.TempDir(), "must-gather")
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--dest-dir", dest, "--image", "localhost/mgtk/absent:none", "--kubeconfig", kubeconfigPath(t), "--timeout", "2m")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	started := time.Now()
+	err := cmd.Run()
+	t.Logf("kubectl-must_gather took %s", time.Since(started).Round(time.Second))
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != cli.ExitFallback {
+		t.Fatalf("kubectl-must_gather: %v, want exit code %d\n%s", err, cli.ExitFallback, stderr.String())
+	}
+	matches, _ := filepath.Glob(filepath.Join(dest, "inspect.local.*"))
+	if len(matches) != 1 {
+		t.Fatalf("fall-back folders %v, want one", matches)
+	}
+	for _, f := range []string{"namespaces/kube-system/kube-system.yaml", "cluster-scoped-resources/core/nodes", "timestamp", "event-filter.html"} {
+		if _, err := os.Stat(filepath.Join(matches[0], f)); err != nil {
+			t.Errorf("the fall-back lacks %s: %v", f, err)
+		}
+	}
+	clientLog := read(t, filepath.Join(dest, "must-gather.logs"))
+	for _, want := range []string{"WARNING: no must-gather pod could run", "ErrImagePull", "this is NOT a full must-gather"} {
+		if !strings.Contains(clientLog, want) || !strings.Contains(stderr.String(), want) {
+			t.Errorf("must-gather.logs and stderr do not both say %q:\n%s", want, clientLog)
+		}
+	}
+	if m := clientRunLine.FindStringSubmatch(stderr.String()); m == nil {
+		t.Errorf("stderr does not name the run:\n%s", stderr.String())
+	} else {
+		assertRunGone(t, m[2])
+	}
 }

@@ -1,0 +1,80 @@
+package mustgather
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/rest"
+
+	"github.com/must-gather/toolkit/pkg/builtin"
+	"github.com/must-gather/toolkit/pkg/cli"
+	"github.com/must-gather/toolkit/pkg/cluster"
+	"github.com/must-gather/toolkit/pkg/inspect"
+	"github.com/must-gather/toolkit/pkg/leakscan"
+	"github.com/must-gather/toolkit/pkg/output"
+)
+
+// fallbackDir is the folder of the local fall-back in the destination.
+const fallbackDir = "inspect.local."
+
+// fallbackArgs are what the local fall-back inspects: on OpenShift, as oc
+// does, the ClusterVersion, the ClusterOperators and the cluster version
+// operator's namespace; elsewhere the whole-cluster default of inspect.
+func fallbackArgs(openshift bool) (inspect.Config, []string) {
+	if openshift {
+		return inspect.Config{}, []string{"clusterversions.config.openshift.io", "clusteroperators.config.openshift.io", "ns/openshift-cluster-version"}
+	}
+	return inspect.Config{Cluster: true}, nil
+}
+
+// fallback gathers, in this process, what needs no pod in the cluster into
+// <dest>/inspect.local.<run>, and says so loudly. Its error is a
+// cli.FallbackError when it wrote data (exit code 4), cause the pods'.
+func (r *run) fallback(ctx context.Context, cfg *rest.Config, cause error) error {
+	dir := filepath.Join(r.o.DestDir, fallbackDir+r.id)
+	r.logf("WARNING: no must-gather pod could run (%v)", cause)
+	r.logf("WARNING: falling back to gathering from here what needs no pod, into %s: this is NOT a full must-gather", dir)
+	openshift := servesClusterOperators(cfg)
+	icfg, args := fallbackArgs(openshift)
+	scanner := leakscan.New()
+	sink, err := output.New(dir, output.Options{VolumePercentage: r.o.VolumePercentage, Recorder: scanner})
+	if err != nil {
+		return errors.Join(cause, err)
+	}
+	env := &builtin.Env{Sink: sink, Cluster: cluster.NewAccess(func() (*rest.Config, error) { return cfg, nil }), Log: r.log}
+	ierr := inspect.Run(ctx, env, icfg, args)
+	leaks, serr := scanner.ScanTree(context.WithoutCancel(ctx), dir, 2)
+	for _, l := range leaks {
+		r.logf("leak scan: redacted %d value(s) of rule %q in %s", l.Count, l.Rule, l.File)
+	}
+	if sink.Total().Files() == 0 {
+		return errors.Join(cause, fmt.Errorf("the local fall-back gathered nothing: %w", errors.Join(ierr, serr)))
+	}
+	if ierr != nil {
+		r.logf("WARNING: the local fall-back was partial: %v", ierr)
+	}
+	r.logf("WARNING: only the local fall-back gathered data, in %s (exit code %d)", dir, cli.ExitFallback)
+	return cli.FallbackError{Err: fmt.Errorf("only the local fall-back gathered data (%s): %w", dir, cause)}
+}
+
+// servesClusterOperators says whether the cluster is OpenShift (it serves
+// ClusterOperators).
+func servesClusterOperators(cfg *rest.Config) bool {
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return false
+	}
+	l, err := dc.ServerResourcesForGroupVersion("config.openshift.io/v1")
+	if err != nil {
+		return false
+	}
+	for _, r := range l.APIResources {
+		if r.Name == "clusteroperators" {
+			return true
+		}
+	}
+	return false
+}
