@@ -54,6 +54,7 @@ when it exists, else the copy built into this binary.
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.timeoutSet = cmd.Flags().Changed("timeout")
 			if err := o.complete(); err != nil {
 				return err
 			}

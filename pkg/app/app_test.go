@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -151,5 +152,48 @@ func TestArgs(t *testing.T) {
 		if diff := cmp.Diff(tc.want, Args(tc.argv0, tc.args)); diff != "" {
 			t.Errorf("Args(%q, %q) (-want +got):\n%s", tc.argv0, tc.args, diff)
 		}
+	}
+}
+
+// kubectl-must_gather hands the gather its share of the run's time in
+// MUST_GATHER_TIMEOUT; --timeout wins, and a bad value is a usage error.
+func TestTimeoutFromTheClient(t *testing.T) {
+	tests := []struct {
+		name       string
+		env        string
+		flagSet    bool
+		want       time.Duration
+		wantErrSub string
+	}{
+		{name: "none", want: DefaultTimeout},
+		{name: "from the client", env: "6m30s", want: 6*time.Minute + 30*time.Second},
+		{name: "the flag wins", env: "6m30s", flagSet: true, want: DefaultTimeout},
+		{name: "not a duration", env: "soon", wantErrSub: `$MUST_GATHER_TIMEOUT "soon" is not a positive duration`},
+		{name: "negative", env: "-1m", wantErrSub: `$MUST_GATHER_TIMEOUT "-1m" is not a positive duration`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newGatherOptions(cli.IOStreams{})
+			o.timeout, o.timeoutSet, o.gatherDir = DefaultTimeout, tc.flagSet, t.TempDir()
+			o.getenv = func(k string) string {
+				if k == "MUST_GATHER_TIMEOUT" {
+					return tc.env
+				}
+				return ""
+			}
+			err := o.complete()
+			if tc.wantErrSub != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErrSub) || cli.ExitCode(err) != cli.ExitUsage {
+					t.Fatalf("complete() = %v, want a usage error with %q", err, tc.wantErrSub)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.timeout != tc.want {
+				t.Errorf("timeout %s, want %s", o.timeout, tc.want)
+			}
+		})
 	}
 }

@@ -46,12 +46,13 @@ type gatherOptions struct {
 	verbosity        int
 
 	// derived by complete
-	window    since.Window
-	stepsFS   fs.FS
-	stepsFrom string // where the steps came from, for the manifest
-	stepsExec func(fs.DirEntry) (string, bool)
-	registry  builtin.Registry
-	getenv    func(string) string
+	window     since.Window
+	stepsFS    fs.FS
+	stepsFrom  string // where the steps came from, for the manifest
+	stepsExec  func(fs.DirEntry) (string, bool)
+	registry   builtin.Registry
+	getenv     func(string) string
+	timeoutSet bool // --timeout was given
 }
 
 func newGatherOptions(streams cli.IOStreams) *gatherOptions {
@@ -61,7 +62,7 @@ func newGatherOptions(streams cli.IOStreams) *gatherOptions {
 func (o *gatherOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.destDir, "dest-dir", "/must-gather", "directory to write the gathered data into")
 	fs.StringVar(&o.gatherDir, "gather-dir", "", "folder of gather.d steps (default: $GATHER_DIR, "+InstalledGatherDir+", or the built-in copy)")
-	fs.DurationVar(&o.timeout, "timeout", DefaultTimeout, "time limit of the whole run; each step gets an equal share of what is left unless its line says otherwise")
+	fs.DurationVar(&o.timeout, "timeout", DefaultTimeout, "time limit of the whole run; each step gets an equal share of what is left unless its line says otherwise (default: $MUST_GATHER_TIMEOUT, else 8m)")
 	o.since.AddFlags(fs)
 	fs.IntVar(&o.volumePercentage, "volume-percentage", 70, "stop writing new data once the destination's filesystem is used above this percentage (100: never)")
 	fs.IntVarP(&o.verbosity, "v", "v", 0, "log level of the Kubernetes client libraries (above 6, client-go still logs no request or response bodies or headers: they hold secrets)")
@@ -74,6 +75,15 @@ func (o *gatherOptions) complete() error {
 		return err
 	}
 	o.window = w
+	// The client (kubectl-must_gather) hands the gather its share of the
+	// run's time; --timeout wins.
+	if v := o.getenv("MUST_GATHER_TIMEOUT"); v != "" && !o.timeoutSet {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return cli.Usagef("$MUST_GATHER_TIMEOUT %q is not a positive duration like 8m", v)
+		}
+		o.timeout = d
+	}
 
 	dir, from := o.gatherDir, "--gather-dir"
 	if dir == "" {

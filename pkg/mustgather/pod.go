@@ -29,6 +29,9 @@ func copyMargin(timeout time.Duration) time.Duration {
 	return min(max(timeout/5, 30*time.Second), 2*time.Minute)
 }
 
+// TimeoutEnv names the gather's deadline in the gather container.
+const TimeoutEnv = "MUST_GATHER_TIMEOUT"
+
 // ours says whether image is the one this build belongs to: it carries the
 // gather binary, which knows our flags and writes a tar without tar.
 func (o *Options) ours(image string) bool { return image != "" && image == o.OwnImage }
@@ -76,6 +79,9 @@ func (o *Options) gatherPod(namespace, serviceAccount, image string) *corev1.Pod
 		k, v, _ := strings.Cut(kv, "=")
 		env = append(env, corev1.EnvVar{Name: k, Value: v})
 	}
+	// The gather's share of the run's time, leaving the copy its margin:
+	// our gather takes it as its --timeout; other images may read it.
+	env = append(env, corev1.EnvVar{Name: TimeoutEnv, Value: (o.Timeout - copyMargin(o.Timeout)).String()})
 	mount := []corev1.VolumeMount{{Name: outputVolume, MountPath: path.Clean(o.SourceDir)}}
 	// The pod dies on its own after the run's time, even when the client
 	// is killed and cannot delete it.

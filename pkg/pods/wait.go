@@ -36,7 +36,8 @@ var hopeless = []string{"ErrImageNeverPull", "ImagePullBackOff", "ErrImagePull",
 type Condition func(*corev1.Pod) (done bool, err error)
 
 // Running is done once the pod runs. A pod that ended is an error wrapping
-// ErrEnded; a container waiting hopelessly, a *WaitingError.
+// ErrEnded; a container waiting hopelessly, a *WaitingError; a pod no node
+// can take, an *UnschedulableError.
 func Running(p *corev1.Pod) (bool, error) {
 	switch p.Status.Phase {
 	case corev1.PodRunning:
@@ -65,7 +66,18 @@ func ContainerEnded(name string) Condition {
 	}
 }
 
+// UnschedulableError says the scheduler found no node for the pod (as oc
+// adm must-gather does, the wait ends there rather than at its timeout).
+type UnschedulableError struct{ Message string }
+
+func (e *UnschedulableError) Error() string { return "Unschedulable: " + e.Message }
+
 func hopelessWait(p *corev1.Pod) error {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+			return &UnschedulableError{Message: c.Message}
+		}
+	}
 	for _, s := range append(p.Status.InitContainerStatuses, p.Status.ContainerStatuses...) {
 		if w := s.State.Waiting; w != nil {
 			for _, r := range hopeless {

@@ -96,6 +96,18 @@ func TestWait(t *testing.T) {
 			wantErr: "ErrImagePull: pull access denied",
 		},
 		{
+			name:   "no node can take it",
+			listed: pod(corev1.PodPending),
+			events: []event{{watch.Modified, func() *corev1.Pod {
+				p := pod(corev1.PodPending)
+				p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse,
+					Reason: corev1.PodReasonUnschedulable, Message: "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector."}}
+				return p
+			}()}},
+			cond:    Running,
+			wantErr: "Unschedulable: 0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.",
+		},
+		{
 			name:    "deleted while waiting",
 			listed:  pod(corev1.PodPending),
 			events:  []event{{watch.Deleted, pod(corev1.PodPending)}},
