@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/must-gather/toolkit/pkg/cli"
@@ -111,6 +112,15 @@ func (r *run) run(ctx context.Context, deadline time.Time) (err error) {
 		return fmt.Errorf("creating a client: %w", err)
 	}
 	r.cs, r.pods = cs, pods.Client{CS: cs, Config: cfg}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("creating a client: %w", err)
+	}
+	// A summary of the cluster to paste into a support case, at the start
+	// and at the end (the cluster may have changed meanwhile).
+	openshift := servesClusterOperators(cfg)
+	r.printSummary(ctx, cs, dyn, openshift, "at the start")
+	defer r.printSummary(context.WithoutCancel(ctx), cs, dyn, openshift, "at the end")
 
 	// The gather phase ends at the deadline less the copy's margin, or at
 	// Ctrl-C; the copy goes on after Ctrl-C, within the deadline.
@@ -153,6 +163,19 @@ func (r *run) run(ctx context.Context, deadline time.Time) (err error) {
 	// to stop: gather what needs no pod, from here.
 	return r.fallback(copyCtx, cfg, err)
 }
+
+// printSummary logs the cluster's summary, within summaryTimeout.
+func (r *run) printSummary(ctx context.Context, cs kubernetes.Interface, dyn dynamic.Interface, openshift bool, when string) {
+	ctx, cancel := context.WithTimeout(ctx, summaryTimeout)
+	defer cancel()
+	r.logf("cluster summary %s:", when)
+	for _, l := range summary(ctx, cs, dyn, openshift) {
+		r.logf("  %s", l)
+	}
+}
+
+// summaryTimeout bounds the reads of a cluster summary.
+const summaryTimeout = 15 * time.Second
 
 func anyCopied(results []imageResult) bool {
 	for _, res := range results {

@@ -137,6 +137,17 @@ func TestClientGathers(t *testing.T) {
 	if !strings.Contains(clientLog, "namespace "+ns+", labelled") || !strings.Contains(clientLog, "deleted namespace "+ns) {
 		t.Errorf("must-gather.logs:\n%s", clientLog)
 	}
+	// The cluster's summary, at the start and at the end, to paste into a
+	// support case.
+	for _, want := range []string{"cluster summary at the start:", "cluster summary at the end:"} {
+		if !strings.Contains(clientLog, want) {
+			t.Errorf("must-gather.logs lacks %q:\n%s", want, clientLog)
+		}
+	}
+	// (OpenShift's form when the tests have installed ClusterOperators.)
+	if !strings.Contains(clientLog, "(Kubernetes v1.37.2)") && !strings.Contains(clientLog, "Kubernetes v1.37.2, cluster ID ") {
+		t.Errorf("must-gather.logs does not name the server's version in its summary:\n%s", clientLog)
+	}
 }
 
 // assertRunGone waits (within a minute: a namespace terminates) until no
