@@ -164,7 +164,7 @@ func TestGatherPod(t *testing.T) {
 			env = append(env, e.Name+"="+e.Value)
 		}
 	}
-	if diff := cmp.Diff([]string{"NODE_NAME<-spec.nodeName", "POD_NAME<-metadata.name", "MUST_GATHER_SINCE=2h0m0s"}, env); diff != "" {
+	if diff := cmp.Diff([]string{"NODE_NAME<-spec.nodeName", "POD_NAME<-metadata.name", "MUST_GATHER_SINCE=2h0m0s", "MUST_GATHER_TIMEOUT=8m0s"}, env); diff != "" {
 		t.Errorf("env (-want +got):\n%s", diff)
 	}
 	got := map[string][]string{
