@@ -46,6 +46,7 @@ type run struct {
 	pods    pods.Client
 	id      string
 	ns      string
+	nodes   []string  // the nodes a gather pod may run on (none: any)
 	log     io.Writer // stderr and must-gather.logs, redacted
 	logMu   sync.Mutex
 }
@@ -120,6 +121,15 @@ func (r *run) run(ctx context.Context, deadline time.Time) (err error) {
 	// and at the end (the cluster may have changed meanwhile).
 	openshift := servesClusterOperators(cfg)
 	r.printSummary(ctx, cs, dyn, openshift, "at the start")
+	if o.NodeName == "" {
+		nodes, nerr := candidates(ctx, cs)
+		r.nodes = nodes
+		if nerr != nil {
+			r.logf("warning: the scheduler chooses the node: reading nodes: %v", nerr)
+		} else if len(nodes) == 0 {
+			r.logf("warning: no node is Ready and schedulable: the scheduler chooses")
+		}
+	}
 	defer r.printSummary(context.WithoutCancel(ctx), cs, dyn, openshift, "at the end")
 
 	// The gather phase ends at the deadline less the copy's margin, or at
@@ -233,6 +243,9 @@ func (r *run) cleanup() error {
 func (r *run) gatherImage(gatherCtx, copyCtx, runCtx context.Context, image string) imageResult {
 	res := imageResult{image: image}
 	pod := r.o.gatherPod(r.ns, serviceAccount, image)
+	if r.o.NodeName == "" {
+		onNodes(pod, r.nodes)
+	}
 	created, refused, err := r.pods.CreatePreferring(gatherCtx, pod, gatherPriority)
 	if err != nil {
 		res.err = fmt.Errorf("creating the pod of %s: %w", image, err)

@@ -76,3 +76,40 @@ func TestSummary(t *testing.T) {
 		})
 	}
 }
+
+func TestCandidates(t *testing.T) {
+	at := func(n *corev1.Node, sec int64, labels ...string) *corev1.Node {
+		n.Status.Conditions[0].LastHeartbeatTime = metav1.Unix(sec, 0)
+		n.Labels = map[string]string{}
+		for _, l := range labels {
+			n.Labels[l] = ""
+		}
+		return n
+	}
+	cordoned := at(node("cordoned", corev1.ConditionTrue), 500, "node-role.kubernetes.io/control-plane")
+	cordoned.Spec.Unschedulable = true
+	windows := at(node("windows", corev1.ConditionTrue), 500)
+	windows.Labels["kubernetes.io/os"] = "windows"
+	cs := fake.NewClientset(
+		at(node("worker-old", corev1.ConditionTrue), 100),
+		at(node("worker-new", corev1.ConditionTrue), 300),
+		at(node("master-0", corev1.ConditionTrue), 200, "node-role.kubernetes.io/master"),
+		at(node("master-down", corev1.ConditionFalse), 400, "node-role.kubernetes.io/control-plane"),
+		at(node("master-unknown", corev1.ConditionUnknown), 400, "node-role.kubernetes.io/control-plane"),
+		cordoned, windows,
+	)
+	got, err := candidates(context.Background(), cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Ready and schedulable Linux nodes, control-plane first, newest heartbeat first.
+	if diff := cmp.Diff([]string{"master-0", "worker-new", "worker-old"}, got); diff != "" {
+		t.Errorf("candidates (-want +got):\n%s", diff)
+	}
+	p := &corev1.Pod{}
+	onNodes(p, got)
+	terms := p.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
+	if len(terms) != 1 || terms[0].MatchFields[0].Key != "metadata.name" || !cmp.Equal(terms[0].MatchFields[0].Values, got) {
+		t.Errorf("affinity %+v", terms)
+	}
+}
