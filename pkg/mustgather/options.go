@@ -37,6 +37,7 @@ type Options struct {
 	Keep             bool
 	VolumePercentage int
 	NodeName         string
+	RunNamespace     string
 	Cluster          cluster.Flags
 	// Command runs in each image's gather container (after -- on the
 	// command line).
@@ -111,6 +112,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.Keep, "keep", false, "keep the namespace, its pods and the binding afterwards (for debugging)")
 	fs.IntVar(&o.VolumePercentage, "volume-percentage", DefaultVolumePercentage, "stop writing once the pod's volume is used above this percentage (70: oc's current default; passed to this build's own image only)")
 	fs.StringVar(&o.NodeName, "node-name", "", "run the gather pods on this node")
+	fs.StringVar(&o.RunNamespace, "run-namespace", "", "an existing namespace (privileged) to run the gather pods in, instead of a temporary one; only what this run made there is deleted")
 }
 
 func orNone(s string) string {

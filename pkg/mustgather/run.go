@@ -7,11 +7,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -46,6 +49,9 @@ type run struct {
 	pods    pods.Client
 	id      string
 	ns      string
+	ownNS   bool      // the run made the namespace (not --run-namespace)
+	sa      string    // the gather pods' service account
+	created []string  // the gather pods made (deleted at the end with --run-namespace)
 	nodes   []string  // the nodes a gather pod may run on (none: any)
 	log     io.Writer // stderr and must-gather.logs, redacted
 	logMu   sync.Mutex
@@ -140,15 +146,31 @@ func (r *run) run(ctx context.Context, deadline time.Time) (err error) {
 	defer cancelCopy()
 
 	tempns.SweepExpired(gatherCtx, cs, r.logf)
-	ns, err := tempns.Create(gatherCtx, cs, "must-gather-", r.id, deadline.Add(time.Minute))
-	if err != nil {
-		return fmt.Errorf("creating the run's namespace: %w", err)
+	var ns *corev1.Namespace
+	if o.RunNamespace != "" {
+		// A namespace of the user's: the run makes and removes only its
+		// own service account, binding and pods there.
+		if ns, err = cs.CoreV1().Namespaces().Get(gatherCtx, o.RunNamespace, metav1.GetOptions{}); err != nil {
+			return fmt.Errorf("--run-namespace %s: %w", o.RunNamespace, err)
+		}
+		r.ns = ns.Name
+		r.logf("running in namespace %s (--run-namespace); this run is labelled %s=%s", r.ns, tempns.RunLabel, r.id)
+	} else {
+		if ns, err = tempns.Create(gatherCtx, cs, "must-gather-", r.id, deadline.Add(time.Minute)); err != nil {
+			return fmt.Errorf("creating the run's namespace: %w", err)
+		}
+		r.ns, r.ownNS = ns.Name, true
+		r.logf("namespace %s, labelled %s=%s", r.ns, tempns.RunLabel, r.id)
 	}
-	r.ns = ns.Name
-	r.logf("namespace %s, labelled %s=%s", r.ns, tempns.RunLabel, r.id)
 	defer func() {
 		if o.Keep {
-			r.logf("kept namespace %s (--keep): delete it with kubectl delete ns %s", r.ns, r.ns)
+			if r.ownNS {
+				r.logf("kept namespace %s (--keep): delete it with kubectl delete ns %s", r.ns, r.ns)
+			} else {
+				pods := strings.Join(r.created, " ")
+				r.logf("kept pods %s and service account %s in namespace %s (--keep): delete them with kubectl delete -n %s pod %s; kubectl delete -n %s serviceaccount %s; kubectl delete clusterrolebinding -l %s=%s",
+					pods, r.sa, r.ns, r.ns, pods, r.ns, r.sa, tempns.RunLabel, r.id)
+			}
 			return
 		}
 		if cerr := r.cleanup(); cerr != nil {
@@ -199,24 +221,32 @@ func anyCopied(results []imageResult) bool {
 // grant makes the service account of the gather pods and binds it to
 // clusterRole. The binding is owned by the namespace, so it goes with it.
 func (r *run) grant(ctx context.Context, ns *corev1.Namespace) error {
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: serviceAccount, Namespace: r.ns, Labels: map[string]string{tempns.RunLabel: r.id}}}
-	if _, err := r.cs.CoreV1().ServiceAccounts(r.ns).Create(ctx, sa, metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("creating service account %s/%s: %w", r.ns, serviceAccount, err)
+	meta := metav1.ObjectMeta{Name: serviceAccount, Namespace: r.ns, Labels: map[string]string{tempns.RunLabel: r.id}}
+	if !r.ownNS {
+		meta.Name, meta.GenerateName = "", serviceAccount+"-" // beside the user's own
 	}
+	sa, err := r.cs.CoreV1().ServiceAccounts(r.ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: meta}, metav1.CreateOptions{})
+	if err != nil {
+		return fmt.Errorf("creating a service account in %s: %w", r.ns, err)
+	}
+	r.sa = sa.Name
 	crb := &rbacv1.ClusterRoleBinding{
 		ObjectMeta: metav1.ObjectMeta{
-			GenerateName:    "must-gather-",
-			Labels:          map[string]string{tempns.RunLabel: r.id},
-			OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Namespace", Name: ns.Name, UID: ns.UID}},
+			GenerateName: "must-gather-",
+			Labels:       map[string]string{tempns.RunLabel: r.id},
 		},
 		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: clusterRole},
-		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: serviceAccount, Namespace: r.ns}},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: r.sa, Namespace: r.ns}},
+	}
+	if r.ownNS {
+		// It goes with the namespace, even when the client is killed.
+		crb.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "Namespace", Name: ns.Name, UID: ns.UID}}
 	}
 	got, err := r.cs.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{})
 	if err != nil {
-		return fmt.Errorf("binding %s/%s to cluster role %s: %w", r.ns, serviceAccount, clusterRole, err)
+		return fmt.Errorf("binding %s/%s to cluster role %s: %w", r.ns, r.sa, clusterRole, err)
 	}
-	r.logf("service account %s/%s bound to cluster role %s (%s)", r.ns, serviceAccount, clusterRole, got.Name)
+	r.logf("service account %s/%s bound to cluster role %s (%s)", r.ns, r.sa, clusterRole, got.Name)
 	return nil
 }
 
@@ -230,6 +260,23 @@ func (r *run) cleanup() error {
 		metav1.ListOptions{LabelSelector: tempns.RunLabel + "=" + r.id}); err != nil {
 		errs = append(errs, fmt.Errorf("deleting the run's cluster role binding: %w", err))
 	}
+	if !r.ownNS {
+		r.logMu.Lock()
+		created := slices.Clone(r.created)
+		r.logMu.Unlock()
+		for _, p := range created {
+			if err := r.pods.Delete(ctx, r.ns, p); err != nil && !apierrors.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("deleting pod %s/%s: %w", r.ns, p, err))
+			}
+		}
+		if r.sa != "" {
+			if err := r.cs.CoreV1().ServiceAccounts(r.ns).Delete(ctx, r.sa, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("deleting service account %s/%s: %w", r.ns, r.sa, err))
+			}
+		}
+		r.logf("deleted this run's pods, service account and binding in namespace %s", r.ns)
+		return errors.Join(errs...)
+	}
 	if err := r.cs.CoreV1().Namespaces().Delete(ctx, r.ns, metav1.DeleteOptions{}); err != nil {
 		errs = append(errs, fmt.Errorf("deleting namespace %s: %w", r.ns, err))
 	} else {
@@ -242,7 +289,7 @@ func (r *run) cleanup() error {
 // log, waits for the gather to end and copies its result back.
 func (r *run) gatherImage(gatherCtx, copyCtx, runCtx context.Context, image string) imageResult {
 	res := imageResult{image: image}
-	pod := r.o.gatherPod(r.ns, serviceAccount, image)
+	pod := r.o.gatherPod(r.ns, r.sa, image)
 	if r.o.NodeName == "" {
 		onNodes(pod, r.nodes)
 	}
@@ -251,6 +298,9 @@ func (r *run) gatherImage(gatherCtx, copyCtx, runCtx context.Context, image stri
 		res.err = fmt.Errorf("creating the pod of %s: %w", image, err)
 		return res
 	}
+	r.logMu.Lock()
+	r.created = append(r.created, created.Name)
+	r.logMu.Unlock()
 	if refused != nil {
 		r.logf("pod %s goes without priority class %s: %v", created.Name, gatherPriority, refused)
 	}

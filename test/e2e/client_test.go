@@ -318,3 +318,44 @@ func TestClientFallsBack(t *testing.T) {
 		assertRunGone(t, m[2])
 	}
 }
+
+// --run-namespace: the gather pods run in a namespace of the user's; what
+// the run made there (its pods, its service account) and its binding go at
+// the end, and the namespace stays.
+func TestClientRunNamespace(t *testing.T) {
+	t.Parallel()
+	clustertest.RequireNode(t)
+	ns := clustertest.Namespace(t)
+	ref := gatherImage(t)
+	bin := clientBinary(t, ref)
+	dest := filepath.Join(t.TempDir(), "must-gather")
+	ctx, cancel := context.WithTimeout(t.Context(), 6*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--dest-dir", dest, "--image", ref, "--kubeconfig", kubeconfigPath(t), "--timeout", "5m", "--run-namespace", ns)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("kubectl-must_gather --run-namespace: %v\n%s", err, stderr.String())
+	}
+	matches, _ := filepath.Glob(filepath.Join(dest, "*", "version"))
+	if len(matches) != 1 {
+		t.Errorf("image folders with a version file: %v", matches)
+	}
+	cs := clustertest.Client(t)
+	if _, err := cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
+		t.Errorf("the user's namespace is gone: %v", err)
+	}
+	pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=must-gather"})
+	if err != nil || len(pods.Items) != 0 {
+		t.Errorf("gather pods left in %s: %v (%v)", ns, pods, err)
+	}
+	sas, err := cs.CoreV1().ServiceAccounts(ns).List(ctx, metav1.ListOptions{LabelSelector: tempns.RunLabel})
+	if err != nil || len(sas.Items) != 0 {
+		t.Errorf("service accounts of the run left in %s: %v (%v)", ns, sas.Items, err)
+	}
+	m := regexp.MustCompile(`labelled ` + regexp.QuoteMeta(tempns.RunLabel) + `=(\S+)`).FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("stderr does not name the run:\n%s", stderr.String())
+	}
+	assertRunGone(t, m[1])
+}
