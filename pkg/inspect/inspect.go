@@ -325,6 +325,15 @@ func (in *inspector) pager(fn pager.ListPageFunc) *pager.ListPager {
 // describe wraps an API error with what was being done, and says plainly
 // when it was a permission problem.
 func describe(verb string, r resource, ns, name string, err error) error {
+	what := objectName(r, ns, name)
+	if apierrors.IsForbidden(err) {
+		return fmt.Errorf("%s %s: forbidden: %w", verb, what, err)
+	}
+	return fmt.Errorf("%s %s: %w", verb, what, err)
+}
+
+// objectName names an object (or a type) in messages: group/name in ns.
+func objectName(r resource, ns, name string) string {
 	what := r.gr().String()
 	if name != "" {
 		what += "/" + name
@@ -332,10 +341,7 @@ func describe(verb string, r resource, ns, name string, err error) error {
 	if ns != "" {
 		what += " in " + ns
 	}
-	if apierrors.IsForbidden(err) {
-		return fmt.Errorf("%s %s: forbidden: %w", verb, what, err)
-	}
-	return fmt.Errorf("%s %s: %w", verb, what, err)
+	return what
 }
 
 func objectKey(gr schema.GroupResource, ns, name string) string {
@@ -344,6 +350,13 @@ func objectKey(gr schema.GroupResource, ns, name string) string {
 
 // gatherObject gets and gathers one object.
 func (in *inspector) gatherObject(ctx context.Context, r resource, ns, name string) {
+	in.getObject(ctx, r, ns, name, "")
+}
+
+// getObject gets an object and handles it. An object another one points
+// at (relatedOf names it) that does not exist is a warning, not an error:
+// operators list objects that come and go.
+func (in *inspector) getObject(ctx context.Context, r resource, ns, name, relatedOf string) {
 	if !r.namespaced {
 		ns = ""
 	}
@@ -355,7 +368,11 @@ func (in *inspector) gatherObject(ctx context.Context, r resource, ns, name stri
 		return
 	}
 	obj, err := in.dyn.Resource(r.gvr).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
-	if err != nil {
+	switch {
+	case err != nil && relatedOf != "" && apierrors.IsNotFound(err):
+		in.warn(fmt.Sprintf("related object %s of %s does not exist", objectName(r, ns, name), relatedOf))
+		return
+	case err != nil:
 		in.record(describe("getting", r, ns, name, err))
 		return
 	}
@@ -441,7 +458,7 @@ func (in *inspector) follow(ctx context.Context, r resource, obj *unstructured.U
 			in.gatherAll(ctx, target, ns)
 			continue
 		}
-		in.gatherObject(ctx, target, ns, name)
+		in.getObject(ctx, target, ns, name, obj.GetName())
 	}
 }
 

@@ -141,3 +141,30 @@ func TestGatherRefusesBadNames(t *testing.T) {
 		}
 	}
 }
+
+// Operators list related objects that come and go: one that does not exist
+// is a warning, and the inspect succeeds; an object named by the user that
+// does not exist stays an error (TestGather).
+func TestGatherRelatedObjectGone(t *testing.T) {
+	t.Parallel()
+	objs := append(world(false),
+		object("example.com/v1", "Widget", "app", "parent", map[string]any{"status": map[string]any{"relatedObjects": []any{
+			related("example.com", "widgets", "app", "gone"),
+			related("example.com", "widgets", "app", "fine"),
+		}}}),
+		object("example.com/v1", "Widget", "app", "fine", nil),
+	)
+	fc := newFakeCluster(t, false, objs)
+	sink, mem := outputtest.New(output.Options{})
+	var log strings.Builder
+	if err := Gather(t.Context(), fc.clients, sink, &log, Config{Namespace: "app"}, []string{"widgets.example.com/parent"}); err != nil {
+		t.Errorf("Gather() = %v, want success", err)
+	}
+	want := []string{"namespaces/app/example.com/widgets/fine.yaml", "namespaces/app/example.com/widgets/parent.yaml"}
+	if diff := cmp.Diff(want, mem.Paths()); diff != "" {
+		t.Errorf("written paths (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(log.String(), "inspect: warning: related object widgets.example.com/gone in app of parent does not exist") {
+		t.Errorf("log:\n%s", log.String())
+	}
+}

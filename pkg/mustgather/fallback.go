@@ -20,12 +20,13 @@ import (
 // fallbackDir is the folder of the local fall-back in the destination.
 const fallbackDir = "inspect.local."
 
-// fallbackArgs are what the local fall-back inspects: on OpenShift, as oc
-// does, the ClusterVersion, the ClusterOperators and the cluster version
-// operator's namespace; elsewhere the whole-cluster default of inspect.
+// fallbackArgs are what the local fall-back inspects: the whole-cluster
+// default of inspect (on OpenShift it starts from the ClusterOperators and
+// what they point at), and on OpenShift also what oc's fall-back takes, the
+// ClusterVersion and the cluster version operator's namespace.
 func fallbackArgs(openshift bool) (inspect.Config, []string) {
 	if openshift {
-		return inspect.Config{}, []string{"clusterversions.config.openshift.io", "clusteroperators.config.openshift.io", "ns/openshift-cluster-version"}
+		return inspect.Config{Cluster: true}, []string{"clusterversions.config.openshift.io", "ns/openshift-cluster-version"}
 	}
 	return inspect.Config{Cluster: true}, nil
 }

@@ -217,8 +217,14 @@ func TestFullGatherLeaksNoCanary(t *testing.T) {
 	cmd.Env = append(os.Environ(), "MUST_GATHER_IMAGE="+gatherImage(t))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
+	// Partial is fine: tests running beside this one make and remove
+	// objects a whole-cluster gather may follow; what matters here is
+	// what was written.
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("gather: %v\n%s", err, stderr.String())
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) || exitErr.ExitCode() != 3 {
+			t.Fatalf("gather: %v\n%s", err, stderr.String())
+		}
 	}
 	tree := readTree(t, dest)
 	// The rules caught every value where it was written: the final scan,
