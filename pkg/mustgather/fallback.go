@@ -26,7 +26,7 @@ const fallbackDir = "inspect.local."
 // ClusterVersion and the cluster version operator's namespace.
 func fallbackArgs(openshift bool) (inspect.Config, []string) {
 	if openshift {
-		return inspect.Config{Cluster: true}, []string{"clusterversions.config.openshift.io", "ns/openshift-cluster-version"}
+		return inspect.Config{Cluster: true}, []string{"clusterversions.config.openshift.io/version", "ns/openshift-cluster-version"}
 	}
 	return inspect.Config{Cluster: true}, nil
 }

@@ -69,7 +69,7 @@ func TestFallbackArgs(t *testing.T) {
 		wantArgs  []string
 	}{
 		{openshift: false, wantCfg: inspect.Config{Cluster: true}},
-		{openshift: true, wantCfg: inspect.Config{Cluster: true}, wantArgs: []string{"clusterversions.config.openshift.io", "ns/openshift-cluster-version"}},
+		{openshift: true, wantCfg: inspect.Config{Cluster: true}, wantArgs: []string{"clusterversions.config.openshift.io/version", "ns/openshift-cluster-version"}},
 	}
 	for _, tc := range tests {
 		cfg, args := fallbackArgs(tc.openshift)
