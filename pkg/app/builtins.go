@@ -62,7 +62,7 @@ func builtinCommand(name string, newBuiltin func() builtin.Builtin, streams cli.
 			err = b.Run(cmd.Context(), &env, args)
 			leaks, serr := scanner.ScanTree(context.WithoutCancel(cmd.Context()), destDir, leakScanParallel)
 			for _, l := range leaks {
-				fmt.Fprintf(streams.ErrOut, "leak scan: redacted %d value(s) of rule %q in %s\n", l.Count, l.Rule, l.File)
+				fmt.Fprintf(streams.ErrOut, "leak scan: %s\n", l)
 			}
 			if err = errors.Join(err, serr); err != nil {
 				return cli.PartialError{Err: err}

@@ -20,6 +20,11 @@ type Leak struct {
 	Count int    `json:"count"`
 }
 
+// String says what was found and redacted (never the value).
+func (l Leak) String() string {
+	return fmt.Sprintf("redacted %d value(s) of rule %q in %s", l.Count, l.Rule, l.File)
+}
+
 // chunk is how much of a file is read at a time.
 const chunk = 256 << 10
 

@@ -34,11 +34,10 @@ func fallbackArgs(openshift bool) (inspect.Config, []string) {
 // fallback gathers, in this process, what needs no pod in the cluster into
 // <dest>/inspect.local.<run>, and says so loudly. Its error is a
 // cli.FallbackError when it wrote data (exit code 4), cause the pods'.
-func (r *run) fallback(ctx context.Context, cfg *rest.Config, cause error) error {
+func (r *run) fallback(ctx context.Context, cfg *rest.Config, openshift bool, cause error) error {
 	dir := filepath.Join(r.o.DestDir, fallbackDir+r.id)
 	r.logf("WARNING: no must-gather pod could run (%v)", cause)
 	r.logf("WARNING: falling back to gathering from here what needs no pod, into %s: this is NOT a full must-gather", dir)
-	openshift := servesClusterOperators(cfg)
 	icfg, args := fallbackArgs(openshift)
 	scanner := leakscan.New()
 	sink, err := output.New(dir, output.Options{VolumePercentage: r.o.VolumePercentage, Recorder: scanner})
@@ -49,7 +48,7 @@ func (r *run) fallback(ctx context.Context, cfg *rest.Config, cause error) error
 	ierr := inspect.Run(ctx, env, icfg, args)
 	leaks, serr := scanner.ScanTree(context.WithoutCancel(ctx), dir, 2)
 	for _, l := range leaks {
-		r.logf("leak scan: redacted %d value(s) of rule %q in %s", l.Count, l.Rule, l.File)
+		r.logf("leak scan: %s", l)
 	}
 	if sink.Total().Files() == 0 {
 		return errors.Join(cause, fmt.Errorf("the local fall-back gathered nothing: %w", errors.Join(ierr, serr)))

@@ -49,17 +49,17 @@ type run struct {
 	pods    pods.Client
 	id      string
 	ns      string
-	ownNS   bool      // the run made the namespace (not --run-namespace)
-	sa      string    // the gather pods' service account
-	created []string  // the gather pods made (deleted at the end with --run-namespace)
-	nodes   []string  // the nodes a gather pod may run on (none: any)
-	log     io.Writer // stderr and must-gather.logs, redacted
-	logMu   sync.Mutex
+	ownNS   bool       // the run made the namespace (not --run-namespace)
+	sa      string     // the gather pods' service account
+	created []string   // the gather pods made (deleted at the end with --run-namespace)
+	nodes   []string   // the nodes a gather pod may run on (none: any)
+	log     io.Writer  // stderr and must-gather.logs, redacted
+	mu      sync.Mutex // guards log writes and created
 }
 
 func (r *run) logf(format string, args ...any) {
-	r.logMu.Lock()
-	defer r.logMu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	fmt.Fprintf(r.log, "[must-gather] "+format+"\n", args...)
 }
 
@@ -193,7 +193,7 @@ func (r *run) run(ctx context.Context, deadline time.Time) (err error) {
 	}
 	// No pod could run (or none brought anything back), and nobody asked
 	// to stop: gather what needs no pod, from here.
-	return r.fallback(copyCtx, cfg, err)
+	return r.fallback(copyCtx, cfg, openshift, err)
 }
 
 // printSummary logs the cluster's summary, within summaryTimeout.
@@ -261,9 +261,9 @@ func (r *run) cleanup() error {
 		errs = append(errs, fmt.Errorf("deleting the run's cluster role binding: %w", err))
 	}
 	if !r.ownNS {
-		r.logMu.Lock()
+		r.mu.Lock()
 		created := slices.Clone(r.created)
-		r.logMu.Unlock()
+		r.mu.Unlock()
 		for _, p := range created {
 			if err := r.pods.Delete(ctx, r.ns, p); err != nil && !apierrors.IsNotFound(err) {
 				errs = append(errs, fmt.Errorf("deleting pod %s/%s: %w", r.ns, p, err))
@@ -298,9 +298,9 @@ func (r *run) gatherImage(gatherCtx, copyCtx, runCtx context.Context, image stri
 		res.err = fmt.Errorf("creating the pod of %s: %w", image, err)
 		return res
 	}
-	r.logMu.Lock()
+	r.mu.Lock()
 	r.created = append(r.created, created.Name)
-	r.logMu.Unlock()
+	r.mu.Unlock()
 	if refused != nil {
 		r.logf("pod %s goes without priority class %s: %v", created.Name, gatherPriority, refused)
 	}

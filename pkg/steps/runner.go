@@ -164,7 +164,7 @@ func (r *Runner) scanLeaks(ctx context.Context) {
 	r.m.LeakScanSeconds = time.Since(start).Round(time.Millisecond).Seconds()
 	r.m.LeaksRedacted = leaks
 	for _, l := range leaks {
-		r.logf("leak scan: redacted %d value(s) of rule %q in %s", l.Count, l.Rule, l.File)
+		r.logf("leak scan: %s", l)
 	}
 	if err != nil {
 		r.logf("warning: leak scan: %v", err)

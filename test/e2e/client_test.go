@@ -74,22 +74,9 @@ func TestClientGathers(t *testing.T) {
 	ns, runID := m[1], m[2]
 	assertRunGone(t, runID)
 
-	entries, err := os.ReadDir(dest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var folders []string
-	for _, e := range entries {
-		if e.IsDir() {
-			folders = append(folders, e.Name())
-		}
-	}
-	if len(folders) != 1 {
-		t.Fatalf("image folders %v, want one", folders)
-	}
-	folder := filepath.Join(dest, folders[0])
-	if folders[0] != mustgather.ImageFolder(folders[0]) || !strings.Contains(folders[0], "sha256") {
-		t.Errorf("image folder %q is not an image ID in oc's form", folders[0])
+	folder := imageFolder(t, dest)
+	if name := filepath.Base(folder); name != mustgather.ImageFolder(name) || !strings.Contains(name, "sha256") {
+		t.Errorf("image folder %q is not an image ID in oc's form", name)
 	}
 	for _, f := range []string{"version", "gather-manifest.json", "gather-run.log", "gather.logs",
 		"namespaces/kube-system/kube-system.yaml", "cluster-scoped-resources", "audit_logs/kube-apiserver",
@@ -148,6 +135,25 @@ func TestClientGathers(t *testing.T) {
 	if !strings.Contains(clientLog, "(Kubernetes v1.37.2)") && !strings.Contains(clientLog, "Kubernetes v1.37.2, cluster ID ") {
 		t.Errorf("must-gather.logs does not name the server's version in its summary:\n%s", clientLog)
 	}
+}
+
+// imageFolder is the one image folder of a client's destination.
+func imageFolder(t *testing.T, dest string) string {
+	t.Helper()
+	entries, err := os.ReadDir(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var folders []string
+	for _, e := range entries {
+		if e.IsDir() {
+			folders = append(folders, e.Name())
+		}
+	}
+	if len(folders) != 1 {
+		t.Fatalf("image folders %v in %s, want one", folders, dest)
+	}
+	return filepath.Join(dest, folders[0])
 }
 
 // assertRunGone waits (within a minute: a namespace terminates) until no

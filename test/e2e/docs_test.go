@@ -191,21 +191,9 @@ func TestMakeRunAsDocumented(t *testing.T) {
 		dest := check(t, env, "no kubeconfig: gathering from the running local test cluster",
 			"running kubectl-must_gather with localhost/mgtk/gather:run on the local test cluster",
 			"must-gather result: DEST (kubectl-must_gather exit code 0)")
-		entries, err := os.ReadDir(dest)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var folders []string
-		for _, e := range entries {
-			if e.IsDir() {
-				folders = append(folders, e.Name())
-			}
-		}
-		if len(folders) != 1 {
-			t.Fatalf("make run with the client wrote folders %v, want one for the image", folders)
-		}
-		checkBundle(t, filepath.Join(dest, folders[0]))
-		for _, f := range []string{"must-gather.logs", "timestamp", "event-filter.html", filepath.Join(folders[0], "gather.logs")} {
+		folder := imageFolder(t, dest)
+		checkBundle(t, folder)
+		for _, f := range []string{"must-gather.logs", "timestamp", "event-filter.html", filepath.Join(filepath.Base(folder), "gather.logs")} {
 			if _, err := os.Stat(filepath.Join(dest, f)); err != nil {
 				t.Errorf("make run with the client: %v", err)
 			}
