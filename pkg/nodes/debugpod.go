@@ -17,10 +17,6 @@ import (
 	"github.com/must-gather/toolkit/pkg/tempns"
 )
 
-// RunLabel marks every debug pod (and temporary namespace) with the run
-// that made it (see tempns.RunLabel).
-const RunLabel = tempns.RunLabel
-
 // ErrCannotRun says a debug pod could not run on the node (forbidden, image
 // not there, never started in its budget): the caller falls back.
 var ErrCannotRun = errors.New("debug pod cannot run")
@@ -74,15 +70,11 @@ func (d *DebugPods) Prepare(ctx context.Context) (func(), error) {
 	} else {
 		// Pods of earlier runs (other run IDs) in our namespace.
 		_ = d.CS.CoreV1().Pods(d.Namespace).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: new(int64)},
-			metav1.ListOptions{LabelSelector: RunLabel + "," + RunLabel + "!=" + d.runID})
+			metav1.ListOptions{LabelSelector: tempns.RunLabel + "," + tempns.RunLabel + "!=" + d.runID})
 	}
 	d.prepped = true
 	return d.cleanup, nil
 }
-
-// ExpiresAnnotation on a temporary namespace of debug pods says when no pod
-// of its run can be alive any more (see tempns.ExpiresAnnotation).
-const ExpiresAnnotation = tempns.ExpiresAnnotation
 
 // expires is when the run's last debug pod is dead for sure: the last one
 // starts before ctx's deadline (a day when there is none) and lives at most
@@ -99,7 +91,7 @@ func (d *DebugPods) cleanup() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_ = d.CS.CoreV1().Pods(d.Namespace).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: new(int64)},
-		metav1.ListOptions{LabelSelector: RunLabel + "=" + d.runID})
+		metav1.ListOptions{LabelSelector: tempns.RunLabel + "=" + d.runID})
 	if d.tempNS {
 		_ = d.CS.CoreV1().Namespaces().Delete(ctx, d.Namespace, metav1.DeleteOptions{})
 	}
@@ -127,7 +119,7 @@ func (d *DebugPods) On(ctx context.Context, node string, fn func(Exec) error) er
 		ObjectMeta: metav1.ObjectMeta{
 			GenerateName: "must-gather-node-",
 			Namespace:    d.Namespace,
-			Labels:       map[string]string{RunLabel: d.runID},
+			Labels:       map[string]string{tempns.RunLabel: d.runID},
 		},
 		Spec: corev1.PodSpec{
 			NodeName:                      node,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/must-gather/toolkit/pkg/builtin"
 	"github.com/must-gather/toolkit/pkg/output"
+	"github.com/must-gather/toolkit/pkg/tempns"
 )
 
 // DefaultNodeBudget bounds the work on one node.
@@ -138,7 +139,7 @@ func (r *Reaching) Visit(ctx context.Context, a Access, name string, viaPod ViaP
 			v.logf("no debug pods (%s): reading through the node log proxy", v.noPods)
 		} else {
 			v.pods = pods
-			v.logf("debug pods run in namespace %s, labelled %s=%s", pods.Namespace, RunLabel, pods.runID)
+			v.logf("debug pods run in namespace %s, labelled %s=%s", pods.Namespace, tempns.RunLabel, pods.runID)
 		}
 	}
 	return v.run(ctx, viaPod, viaProxy)

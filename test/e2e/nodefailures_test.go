@@ -32,6 +32,7 @@ import (
 	"github.com/must-gather/toolkit/pkg/nodes"
 	"github.com/must-gather/toolkit/pkg/output/outputtest"
 	"github.com/must-gather/toolkit/pkg/steps"
+	"github.com/must-gather/toolkit/pkg/tempns"
 	"github.com/must-gather/toolkit/test/clustertest"
 )
 
@@ -215,7 +216,7 @@ func hangingAgentImage(t *testing.T) string {
 // debugRun is where one collector run put its debug pods, as its log says.
 type debugRun struct{ namespace, id string }
 
-var debugRunLine = regexp.MustCompile(`debug pods run in namespace (\S+), labelled ` + regexp.QuoteMeta(nodes.RunLabel) + `=(\S+)`)
+var debugRunLine = regexp.MustCompile(`debug pods run in namespace (\S+), labelled ` + regexp.QuoteMeta(tempns.RunLabel) + `=(\S+)`)
 
 func debugRuns(log string) []debugRun {
 	var out []debugRun
@@ -238,7 +239,7 @@ func leftBehind(t *testing.T, runs []debugRun) []string {
 				out = append(out, "namespace "+r.namespace)
 			}
 		}
-		pods, err := cs.CoreV1().Pods(r.namespace).List(t.Context(), metav1.ListOptions{LabelSelector: nodes.RunLabel + "=" + r.id})
+		pods, err := cs.CoreV1().Pods(r.namespace).List(t.Context(), metav1.ListOptions{LabelSelector: tempns.RunLabel + "=" + r.id})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -345,8 +346,8 @@ func TestExpiredDebugNamespaceIsSwept(t *testing.T) {
 	mk := func(expires time.Time) string {
 		n, err := cs.CoreV1().Namespaces().Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 			GenerateName: "must-gather-nodes-",
-			Labels:       map[string]string{nodes.RunLabel: "killed"},
-			Annotations:  map[string]string{nodes.ExpiresAnnotation: expires.UTC().Format(time.RFC3339)},
+			Labels:       map[string]string{tempns.RunLabel: "killed"},
+			Annotations:  map[string]string{tempns.ExpiresAnnotation: expires.UTC().Format(time.RFC3339)},
 		}}, metav1.CreateOptions{})
 		if err != nil {
 			t.Fatal(err)
