@@ -38,7 +38,7 @@ key=$(cd "$root/test/cluster" && {
 bin=$cache_root/$key
 
 build() {
-  if [ -x "$bin/testcluster" ] && [ -x "$bin/testimage" ]; then
+  if [ -x "$bin/testcluster" ] && [ -x "$bin/testimage" ] && [ -x "$bin/kubectl" ]; then
     return
   fi
   # One build at a time (tests in parallel packages may ask together): a
@@ -46,7 +46,7 @@ build() {
   mkdir -p "$cache_root"
   exec 9>"$cache_root/.lock"
   flock 9
-  if [ -x "$bin/testcluster" ] && [ -x "$bin/testimage" ]; then
+  if [ -x "$bin/testcluster" ] && [ -x "$bin/testimage" ] && [ -x "$bin/kubectl" ]; then
     exec 9>&-
     return
   fi
@@ -73,7 +73,10 @@ build() {
   # compiles Kubernetes once, not twice.
   (cd "$root/test/cluster" &&
     go build -v -buildvcs=false -ldflags "$ldflags" -o "$tmp/testcluster" . 2>"$tmp/build.log" &&
-    go build -buildvcs=false -ldflags "-s -w" -o "$tmp/testimage" ./testimage) || rc=$?
+    go build -buildvcs=false -ldflags "-s -w" -o "$tmp/testimage" ./testimage &&
+    # A kubectl of the server's version (the go.mod's tool), for the tests
+    # that drive kubectl: the machine's may be outside the version skew.
+    go build -v -buildvcs=false -ldflags "$ldflags" -o "$tmp/kubectl" k8s.io/kubernetes/cmd/kubectl 2>>"$tmp/build.log") || rc=$?
   kill "$ticker" 2>/dev/null || true
   wait "$ticker" 2>/dev/null || true
   if [ "$rc" -ne 0 ]; then

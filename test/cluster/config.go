@@ -31,10 +31,23 @@ type Config struct {
 	PodCIDR     string
 	ServiceCIDR string
 	ServiceIP   string // first address of ServiceCIDR: the kubernetes Service
+	// SimCIDR is for the addresses of simulated nodes and their pods
+	// (kwok, in the benchmark): routed from the host into the node's
+	// namespace, where it goes to the sink, as the Service range does. Never
+	// a range the host would send out.
+	SimCIDR string
 
 	APIServerPort int
 	EtcdPort      int
 	EtcdPeerPort  int
+
+	// MaxPods is the kubelet's maxPods (the benchmark runs hundreds of pods
+	// on the one node; the pod subnet must hold them).
+	MaxPods int
+	// MaxRequestsInflight, when not 0, is the apiserver's
+	// --max-requests-inflight (and half of it --max-mutating-requests-inflight):
+	// a small one shows how a gather behaves against a loaded apiserver.
+	MaxRequestsInflight int
 
 	NodeName   string
 	CgroupRoot string // private cgroup tree of the node, in every v1 hierarchy
@@ -65,10 +78,12 @@ func defaultConfig() Config {
 		NodeIP:         "10.244.99.2",
 		PodCIDR:        "10.244.100.0/24",
 		ServiceCIDR:    "10.0.0.0/24",
+		SimCIDR:        "10.244.128.0/17",
 		ServiceIP:      "10.0.0.1",
 		APIServerPort:  16443,
 		EtcdPort:       12379,
 		EtcdPeerPort:   12380,
+		MaxPods:        250,
 		NodeName:       "mgtk-node",
 		CgroupRoot:     "/mgtk-testcluster",
 		AuditLogDir:    "/var/log/kube-apiserver",
@@ -99,6 +114,7 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 		{&c.NodeIP, "node-ip", "TESTCLUSTER_NODE_IP", "node side address of the node link (same /30)"},
 		{&c.PodCIDR, "pod-cidr", "TESTCLUSTER_POD_CIDR", "pod subnet"},
 		{&c.ServiceCIDR, "service-cidr", "TESTCLUSTER_SERVICE_CIDR", "Service subnet"},
+		{&c.SimCIDR, "sim-cidr", "TESTCLUSTER_SIM_CIDR", "range for simulated nodes and pods, routed into the node's namespace and sunk there"},
 		{&c.NodeName, "node-name", "TESTCLUSTER_NODE_NAME", "name of the node"},
 		{&c.CgroupRoot, "cgroup-root", "TESTCLUSTER_CGROUP_ROOT", "private cgroup root of the node"},
 		{&c.AuditLogDir, "audit-log-dir", "TESTCLUSTER_AUDIT_LOG_DIR", "where the apiserver writes audit.log"},
@@ -120,6 +136,8 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 		{&c.APIServerPort, "apiserver-port", "TESTCLUSTER_APISERVER_PORT", "apiserver port"},
 		{&c.EtcdPort, "etcd-port", "TESTCLUSTER_ETCD_PORT", "etcd client port (loopback)"},
 		{&c.EtcdPeerPort, "etcd-peer-port", "TESTCLUSTER_ETCD_PEER_PORT", "etcd peer port (loopback)"},
+		{&c.MaxPods, "max-pods", "TESTCLUSTER_MAX_PODS", "the kubelet's maxPods"},
+		{&c.MaxRequestsInflight, "max-requests-inflight", "TESTCLUSTER_MAX_REQUESTS_INFLIGHT", "the apiserver's --max-requests-inflight (0: its default)"},
 	}
 	for _, i := range ints {
 		if v := os.Getenv(i.env); v != "" {
@@ -156,6 +174,15 @@ func (c *Config) Complete() error {
 	}
 	if _, _, err := net.ParseCIDR(c.PodCIDR); err != nil {
 		return fmt.Errorf("--pod-cidr: %w", err)
+	}
+	if _, _, err := net.ParseCIDR(c.SimCIDR); err != nil {
+		return fmt.Errorf("--sim-cidr: %w", err)
+	}
+	if c.MaxPods < 1 {
+		return fmt.Errorf("--max-pods %d: must be at least 1", c.MaxPods)
+	}
+	if c.MaxRequestsInflight < 0 {
+		return fmt.Errorf("--max-requests-inflight %d: must not be negative", c.MaxRequestsInflight)
 	}
 	return nil
 }

@@ -79,7 +79,7 @@ func runControlPlane(cfg *Config) error {
 	if err := os.WriteFile(policy, []byte(auditPolicy), 0o600); err != nil {
 		return err
 	}
-	apiCmd.SetArgs([]string{
+	apiArgs := []string{
 		"--etcd-servers=" + etcdClientURL(cfg),
 		"--bind-address=" + cfg.HostIP,
 		"--advertise-address=" + cfg.HostIP,
@@ -108,7 +108,12 @@ func runControlPlane(cfg *Config) error {
 		// Aggregated APIs are reached at their endpoints (pod IPs are routed
 		// from the host), not at their Service's IP (no kube-proxy here).
 		"--enable-aggregator-routing=true",
-	})
+	}
+	if n := cfg.MaxRequestsInflight; n > 0 {
+		apiArgs = append(apiArgs, "--max-requests-inflight="+strconv.Itoa(n),
+			"--max-mutating-requests-inflight="+strconv.Itoa(max(1, n/2)))
+	}
+	apiCmd.SetArgs(apiArgs)
 	apiDone := make(chan error, 1)
 	go func() { apiDone <- apiCmd.Execute() }()
 

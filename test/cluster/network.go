@@ -53,14 +53,14 @@ func (c *Config) checkNetworkFree(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("address %s is already on this host (set TESTCLUSTER_HOST_IP/TESTCLUSTER_NODE_IP)", ip))
 		}
 	}
-	for _, cidr := range []string{c.PodCIDR, c.ServiceCIDR, c.HostIP + "/30"} {
+	for _, cidr := range []string{c.PodCIDR, c.ServiceCIDR, c.SimCIDR, c.HostIP + "/30"} {
 		out, err := run(ctx, "ip", "-4", "route", "show", "to", "match", cidr)
 		if err != nil {
 			return err
 		}
 		for _, line := range strings.Split(out, "\n") {
 			if f := strings.Fields(line); len(f) > 0 && f[0] != "default" {
-				errs = append(errs, fmt.Errorf("%s overlaps a route of this host: %q (set TESTCLUSTER_POD_CIDR/SERVICE_CIDR/HOST_IP)", cidr, line))
+				errs = append(errs, fmt.Errorf("%s overlaps a route of this host: %q (set TESTCLUSTER_POD_CIDR/SERVICE_CIDR/SIM_CIDR/HOST_IP)", cidr, line))
 			}
 		}
 	}
@@ -77,9 +77,9 @@ func (c *Config) checkNetworkFree(ctx context.Context) error {
 
 // setupNetwork creates the node's network namespace and links it to the
 // host. SAFETY: the host forwards IPv4, so the namespace gets NO default
-// route: only the /30, the pod subnet and the Service range (which goes to a
-// sink) are routable, and anything else fails as "no route to host" inside
-// it instead of leaving the machine.
+// route: only the /30, the pod subnet, the Service range and the simulated
+// range (those two go to a sink) are routable, and anything else fails as
+// "no route to host" inside it instead of leaving the machine.
 func (c *Config) setupNetwork(ctx context.Context) error {
 	sinkA, sinkB := c.SinkVeth+"0", c.SinkVeth+"1"
 	hostCmds := [][]string{
@@ -103,6 +103,7 @@ func (c *Config) setupNetwork(ctx context.Context) error {
 		{"ip", "link", "set", sinkA, "up"},
 		{"ip", "link", "set", sinkB, "up"},
 		{"ip", "route", "add", c.ServiceCIDR, "dev", sinkA},
+		{"ip", "route", "add", c.SimCIDR, "dev", sinkA},
 		// Pods reach the host through the node: forward inside the namespace.
 		{"sysctl", "-q", "-w", "net.ipv4.ip_forward=1"},
 		// In-cluster access without kube-proxy: the kubernetes Service to
@@ -118,9 +119,15 @@ func (c *Config) setupNetwork(ctx context.Context) error {
 			return err
 		}
 	}
-	// The way back from the host to the pods.
-	_, err := run(ctx, "ip", "route", "add", c.PodCIDR, "via", c.NodeIP, "dev", c.HostVeth)
-	return err
+	// The way back from the host to the pods, and the simulated range into
+	// the namespace (where the sink takes it): the apiserver's connections
+	// to a simulated node's kubelet never leave the machine.
+	for _, cidr := range []string{c.PodCIDR, c.SimCIDR} {
+		if _, err := run(ctx, "ip", "route", "add", cidr, "via", c.NodeIP, "dev", c.HostVeth); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // teardownNetwork deletes the namespace; its links, routes and iptables rules

@@ -88,6 +88,7 @@ serializeImagePulls: false
 # manager's short grace period (controlplane.go) marks a stopped kubelet's
 # node NotReady in seconds without a busy machine tripping it.
 nodeLeaseDurationSeconds: 10
+maxPods: %[7]d
 `
 
 func (c *Config) containerdDir() string { return filepath.Join(c.NodeDir(), "containerd") }
@@ -144,7 +145,8 @@ func (c *Config) writeNodeConfig() error {
 		c.NodeIP,
 		filepath.Join(pki, "kubelet.crt"),
 		filepath.Join(pki, "kubelet.key"),
-		filepath.Join(pki, "ca.crt"))
+		filepath.Join(pki, "ca.crt"),
+		c.MaxPods)
 	return os.WriteFile(filepath.Join(c.NodeDir(), "kubelet-config.yaml"), []byte(kc), 0o600)
 }
 

@@ -28,11 +28,12 @@ func loadRunning(dir string) (*Config, error) {
 // info is the record of the cluster for the tests (clusterinfo): what up
 // started, by the names it used.
 func (c *Config) info() clusterinfo.Info {
-	info := clusterinfo.Info{Kubeconfig: c.Kubeconfig(), AuditLogDir: c.AuditLogDir}
+	info := clusterinfo.Info{Kubeconfig: c.Kubeconfig(), AuditLogDir: c.AuditLogDir, Kubectl: kubectlBeside()}
 	if !c.Node {
 		return info
 	}
-	info.Node = &clusterinfo.Node{Name: c.NodeName, TestImage: TestImage, KubeletLogFile: c.KubeletLogFile}
+	info.Node = &clusterinfo.Node{Name: c.NodeName, TestImage: TestImage, KubeletLogFile: c.KubeletLogFile,
+		SimCIDR: c.SimCIDR, MaxPods: c.MaxPods}
 	if c.JournalDir != "none" {
 		j := &clusterinfo.Journal{Unit: JournalUnit, PID: journalPID}
 		for _, e := range JournalEntries {
@@ -44,3 +45,18 @@ func (c *Config) info() clusterinfo.Info {
 }
 
 func (c *Config) infoFile() string { return c.path(clusterinfo.FileName) }
+
+// kubectlBeside is the kubectl that hack/cluster.sh builds next to the
+// harness's binary (of the same Kubernetes version), or "" when there is
+// none.
+func kubectlBeside() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	k := filepath.Join(filepath.Dir(exe), "kubectl")
+	if fi, err := os.Stat(k); err != nil || fi.Mode()&0o111 == 0 {
+		return ""
+	}
+	return k
+}

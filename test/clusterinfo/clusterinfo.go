@@ -25,6 +25,10 @@ type Info struct {
 	// AuditLogDir is the host directory where the apiserver writes
 	// audit.log, next to the rotated backups the harness puts there.
 	AuditLogDir string `json:"auditLogDir"`
+	// Kubectl is a kubectl of the server's version, built with the harness
+	// (the machine's own may be outside the version skew); empty when the
+	// harness was built without it.
+	Kubectl string `json:"kubectl,omitempty"`
 	// Node is the node tier; nil when only the control plane runs.
 	Node *Node `json:"node,omitempty"`
 }
@@ -37,6 +41,12 @@ type Node struct {
 	TestImage string `json:"testImage"`
 	// KubeletLogFile is the host file the kubelet's output goes to.
 	KubeletLogFile string `json:"kubeletLogFile"`
+	// SimCIDR is the range for simulated nodes and their pods: routed from
+	// the host into the node's network namespace and sunk there, so nothing
+	// sent to it leaves the machine. Nothing else uses it.
+	SimCIDR string `json:"simCIDR"`
+	// MaxPods is the kubelet's maxPods.
+	MaxPods int `json:"maxPods"`
 	// Journal is the node's test journal; nil when it has none.
 	Journal *Journal `json:"journal,omitempty"`
 }

@@ -18,10 +18,13 @@ var update = flag.Bool("update", false, "rewrite testdata/cluster.json")
 var example = Info{
 	Kubeconfig:  "/src/must-gather-toolkit/_output/cluster/kubeconfig",
 	AuditLogDir: "/var/log/kube-apiserver",
+	Kubectl:     "/root/.cache/must-gather-toolkit/testcluster/0123456789abcdef/kubectl",
 	Node: &Node{
 		Name:           "mgtk-node",
 		TestImage:      "localhost/mgtk/testimage:v1",
 		KubeletLogFile: "/var/log/kubelet.log",
+		SimCIDR:        "10.244.128.0/17",
+		MaxPods:        250,
 		Journal: &Journal{
 			Unit: "crio",
 			PID:  4242,

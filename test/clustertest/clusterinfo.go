@@ -70,3 +70,15 @@ func NodeJournal(t testing.TB) *clusterinfo.Journal {
 	t.Helper()
 	return harnessNode(t).Journal
 }
+
+// Kubectl returns the kubectl of the server's version that the harness
+// built beside itself. It fails the test when the harness has none (a
+// cluster started by an older harness: restart it).
+func Kubectl(t testing.TB) string {
+	t.Helper()
+	k := Harness(t).Kubectl
+	if k == "" {
+		t.Fatal("the harness built no kubectl (a cluster started by an older harness: restart it with `make cluster-down cluster-up`)")
+	}
+	return k
+}

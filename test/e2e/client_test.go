@@ -250,15 +250,25 @@ func TestClientInterrupted(t *testing.T) {
 }
 
 // kubectl finds the client on PATH by its name and runs it as
-// `kubectl must-gather`. The machine's kubectl does: a plugin is found and
-// run by kubectl itself, whatever the server's version (the harness builds
-// no kubectl of the server's version yet).
+// `kubectl must-gather`: a kubectl of the server's version, the one the
+// harness builds (the machine's may be outside the version skew).
 func TestClientAsKubectlPlugin(t *testing.T) {
 	t.Parallel()
 	clustertest.RequireNode(t)
-	kubectl, err := exec.LookPath("kubectl")
+	kubectl := clustertest.Kubectl(t)
+	ver, err := exec.CommandContext(t.Context(), kubectl, "version", "--kubeconfig", kubeconfigPath(t), "-o", "json").Output()
 	if err != nil {
-		t.Skipf("no kubectl on PATH: %v", err)
+		t.Fatalf("kubectl version: %v", err)
+	}
+	var v struct {
+		Client struct{ GitVersion string } `json:"clientVersion"`
+		Server struct{ GitVersion string } `json:"serverVersion"`
+	}
+	if err := json.Unmarshal(ver, &v); err != nil {
+		t.Fatalf("kubectl version: %v\n%s", err, ver)
+	}
+	if v.Client.GitVersion == "" || v.Client.GitVersion != v.Server.GitVersion {
+		t.Fatalf("kubectl %q against server %q: want the server's version", v.Client.GitVersion, v.Server.GitVersion)
 	}
 	ref := gatherImage(t)
 	bin := clientBinary(t, ref)

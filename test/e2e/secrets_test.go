@@ -133,10 +133,11 @@ func canary(t *testing.T, class string) string {
 }
 
 // The full default gather, with the test cluster's careless audit policy
-// (Secrets, ConfigMaps, token reviews and pods logged with their bodies):
-// a canary planted in every class of secret the redaction knows appears in
-// no file of the result (.gz read too), and the context around each is
-// still there.
+// (Secrets, ConfigMaps, token reviews and pods logged with their bodies),
+// run by the client in a pod as oc adm must-gather runs an image: a canary
+// planted in every class of secret the redaction knows appears in no file
+// of the result (.gz read too) and nowhere in what the client printed, and
+// the context around each is still there.
 func TestFullGatherLeaksNoCanary(t *testing.T) {
 	t.Parallel()
 	clustertest.RequireNode(t) // the default gather.d reads the node
@@ -212,21 +213,32 @@ func TestFullGatherLeaksNoCanary(t *testing.T) {
 	}}, metav1.CreateOptions{})
 	mustCreate("the CanaryHolder", err)
 
+	// As oc adm must-gather runs it: the client runs our image with its
+	// default command in a pod, and copies the result back.
+	ref := gatherImage(t)
 	dest := filepath.Join(t.TempDir(), "must-gather")
-	cmd := exec.CommandContext(ctx, gatherBinary(t), "--dest-dir", dest, "--kubeconfig", kubeconfigPath(t))
-	cmd.Env = append(os.Environ(), "MUST_GATHER_IMAGE="+gatherImage(t))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	cmd := exec.CommandContext(ctx, clientBinary(t, ref), "--dest-dir", dest, "--image", ref, "--kubeconfig", kubeconfigPath(t), "--timeout", "6m")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	// Partial is fine: tests running beside this one make and remove
 	// objects a whole-cluster gather may follow; what matters here is
 	// what was written.
 	if err := cmd.Run(); err != nil {
 		var exitErr *exec.ExitError
 		if !errors.As(err, &exitErr) || exitErr.ExitCode() != 3 {
-			t.Fatalf("gather: %v\n%s", err, stderr.String())
+			t.Fatalf("kubectl-must_gather: %v\nstderr:\n%s\nstdout:\n%s", err, stderr.String(), stdout.String())
 		}
 	}
-	tree := readTree(t, dest)
+	// The whole destination is checked (the client's must-gather.logs and
+	// the gather container's gather.logs too), and what the client printed.
+	all := readTree(t, dest)
+	all["(stdout)"], all["(stderr)"] = stdout.Bytes(), stderr.Bytes()
+	tree := readTree(t, imageFolder(t, dest))
+	for _, f := range []string{"gather.logs", "gather-manifest.json"} {
+		if len(tree[f]) == 0 {
+			t.Errorf("the image folder has no %s", f)
+		}
+	}
 	// The rules caught every value where it was written: the final scan,
 	// the backstop, found none left.
 	var m struct {
@@ -239,7 +251,7 @@ func TestFullGatherLeaksNoCanary(t *testing.T) {
 		t.Errorf("the leak scan had to redact values the rules let through: %v", m.LeaksRedacted)
 	}
 	for class, v := range c {
-		t.Run(class, func(t *testing.T) { assertNoLeakDeep(t, tree, v) })
+		t.Run(class, func(t *testing.T) { assertNoLeakDeep(t, all, v) })
 	}
 
 	// The context stays: the log lines, the env name, the events.
@@ -384,5 +396,42 @@ func TestInspectRefusesNamesOfAnAggregatedAPI(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(dest), "escape.yaml")); err == nil {
 		t.Error("a file was written outside the destination")
+	}
+}
+
+// What the gather container prints (here: the errors of an inspect given
+// arguments with credentials in them, after it gathered a namespace)
+// reaches the user as the client's stdout and the image folder's
+// gather.logs: both get the line rules, and the rest of each line stays. No
+// file of the result and nothing the client printed holds the values.
+func TestClientLogsLeakNoCanary(t *testing.T) {
+	t.Parallel()
+	clustertest.RequireNode(t)
+	pass, oauth := canary(t, "gatherlogpass"), canary(t, "gatherlogoauth")
+	ref := gatherImage(t)
+	dest := filepath.Join(t.TempDir(), "must-gather")
+	cmd := exec.CommandContext(t.Context(), clientBinary(t, ref), "--dest-dir", dest, "--image", ref, "--kubeconfig", kubeconfigPath(t), "--timeout", "3m",
+		"--", "/usr/bin/gather", "inspect", "--dest-dir", "/must-gather", "ns/kube-system", "configmaps/password="+pass, "configmaps/sha256~"+oauth)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	// The gather is partial (two arguments are refused); what it wrote
+	// and printed was copied.
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 3 {
+		t.Fatalf("kubectl-must_gather: %v, want exit code 3 (the gather failed)\nstderr:\n%s\nstdout:\n%s", err, stderr.String(), stdout.String())
+	}
+	all := readTree(t, dest)
+	all["(stdout)"], all["(stderr)"] = stdout.Bytes(), stderr.Bytes()
+	for _, v := range []string{pass, oauth} {
+		assertNoLeakDeep(t, all, v)
+	}
+	gatherLogs := filepath.Join(filepath.Base(imageFolder(t, dest)), "gather.logs")
+	for _, name := range []string{gatherLogs, "(stdout)"} {
+		for _, want := range []string{"password=REDACTED", "sha256~REDACTED"} {
+			if !bytes.Contains(all[name], []byte(want)) {
+				t.Errorf("%s lacks %q:\n%s", name, want, all[name])
+			}
+		}
 	}
 }
