@@ -125,7 +125,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Lookup("since-time").Usage = "only gather logs after this RFC3339 time, like 2026-11-26T15:00:00Z"
 	fs.StringVar(&o.SourceDir, "source-dir", DefaultSourceDir, "the directory in the gather pod that is copied back")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the namespace, its pods and the binding afterwards (for debugging)")
-	fs.IntVar(&o.VolumePercentage, "volume-percentage", DefaultVolumePercentage, "stop writing once the pod's volume is used above this percentage (70: oc's current default; passed to this build's own image only)")
+	fs.IntVar(&o.VolumePercentage, "volume-percentage", DefaultVolumePercentage, "stop writing once the pod's volume is used above this percentage (70: oc's current default; our gather guards itself, other images run under a guard script)")
 	fs.StringVar(&o.NodeName, "node-name", "", "run the gather pods on this node")
 	fs.StringVar(&o.RunNamespace, "run-namespace", "", "an existing namespace (privileged) to run the gather pods in, instead of a temporary one; only what this run made there is deleted")
 	fs.BoolVar(&o.AllImages, "all-images", false, "also run the must-gather image of every ClusterOperator and ClusterServiceVersion annotated with "+MustGatherImageAnnotation+" (OpenShift, or a cluster with OLM); bound to cluster-admin")
