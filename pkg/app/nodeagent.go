@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -62,6 +63,20 @@ func newNodeAgentCommand(streams cli.IOStreams) *cobra.Command {
 			ch := make(chan os.Signal, 1)
 			signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
 			<-ch
+			return nil
+		},
+	}, &cobra.Command{
+		Use:   "stop PID",
+		Short: "Send SIGTERM to process PID (the client stops a gather this way before copying its result)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			pid, err := strconv.Atoi(args[0])
+			if err != nil || pid < 1 {
+				return cli.Usagef("PID %q is not a process ID", args[0])
+			}
+			if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+				return fmt.Errorf("stopping process %d: %w", pid, err)
+			}
 			return nil
 		},
 	}, files, &cobra.Command{

@@ -32,18 +32,61 @@ type RunFunc func(ctx context.Context, streams IOStreams, args []string) error
 
 // Main is the body of a binary's main: it runs run with a context that
 // SIGINT and SIGTERM cancel, on the process's streams, and returns the exit
-// code for os.Exit. Everything written to stderr goes through the line
-// rules of pkg/redact first: `oc adm must-gather` keeps a gather's stderr
-// as gather.logs, beside the result.
+// code for os.Exit. A second signal cancels the run's Abort context (a
+// command that still has work to finish after the first stops it at
+// once); a third one ends the process as the signal would. Everything
+// written to stderr goes through the line rules of pkg/redact first: `oc
+// adm must-gather` keeps a gather's stderr as gather.logs, beside the
+// result.
 func Main(run RunFunc, args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	abortCtx, abort := context.WithCancelCause(context.Background())
+	defer abort(nil)
+	go func() {
+		for i := range 2 {
+			select {
+			case sig := <-sigs:
+				err := fmt.Errorf("%v signal received", sig)
+				if i == 0 {
+					cancel(err)
+					continue
+				}
+				abort(fmt.Errorf("second %w", err))
+				signal.Stop(sigs)
+			case <-abortCtx.Done():
+			}
+			return
+		}
+	}()
 	streams := Std()
 	errOut := RedactedWriter(streams.ErrOut)
 	streams.ErrOut = errOut
-	code := Run(ctx, streams, args, run)
+	code := Run(WithAbort(ctx, abortCtx), streams, args, run)
 	_ = errOut.Close()
 	return code
+}
+
+type abortKey struct{}
+
+// WithAbort returns ctx carrying abort, the context that a second
+// interrupt cancels (see Abort).
+func WithAbort(ctx, abort context.Context) context.Context {
+	return context.WithValue(ctx, abortKey{}, abort)
+}
+
+// Abort returns the context that a second interrupt cancels: it outlives
+// ctx's own cancellation (the first interrupt), for work that must still
+// be done then but not after a second one. Without one (tests, or a
+// caller other than Main) it is never cancelled.
+func Abort(ctx context.Context) context.Context {
+	if a, ok := ctx.Value(abortKey{}).(context.Context); ok {
+		return a
+	}
+	return context.Background()
 }
 
 // RedactedWriter returns a writer, safe for concurrent use, that applies

@@ -68,3 +68,22 @@ func TestExecuteUnknownFlagIsUsage(t *testing.T) {
 		t.Errorf("Execute printed %q; Run prints the error once", errOut.String())
 	}
 }
+
+// Abort is the context a second interrupt cancels: the one WithAbort put
+// in, which outlives the run's own cancellation; without one, never.
+func TestAbort(t *testing.T) {
+	t.Parallel()
+	if err := Abort(context.Background()).Err(); err != nil || Abort(context.Background()).Done() != nil {
+		t.Errorf("Abort without WithAbort: %v, want a context never cancelled", err)
+	}
+	abort, cancelAbort := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(WithAbort(context.Background(), abort))
+	cancel()
+	if Abort(ctx).Err() != nil {
+		t.Error("the run's cancellation cancelled Abort")
+	}
+	cancelAbort()
+	if Abort(ctx).Err() == nil {
+		t.Error("Abort not cancelled by its own cancellation")
+	}
+}

@@ -26,6 +26,18 @@ func (r *run) streamLog(ctx context.Context, pod, path string) error {
 	return errors.Join(err, out.Close(), file.Close(), f.Close())
 }
 
+// writeLog writes the whole log of the gather container, which has ended,
+// into path (redacted), replacing what streamLog wrote.
+func (r *run) writeLog(ctx context.Context, pod, path string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
+	if err != nil {
+		return fmt.Errorf("creating %s: %w", path, err)
+	}
+	file := cli.RedactedWriter(f)
+	err = r.copyLog(ctx, pod, file)
+	return errors.Join(err, file.Close(), f.Close())
+}
+
 func (r *run) copyLog(ctx context.Context, pod string, w io.Writer) error {
 	rc, err := r.cs.CoreV1().Pods(r.ns).GetLogs(pod, &corev1.PodLogOptions{Container: gatherContainer, Follow: true}).Stream(ctx)
 	if err != nil {

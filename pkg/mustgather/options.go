@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"math/big"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/must-gather/toolkit/pkg/cli"
 	"github.com/must-gather/toolkit/pkg/cluster"
@@ -38,7 +40,19 @@ type Options struct {
 	VolumePercentage int
 	NodeName         string
 	RunNamespace     string
-	Cluster          cluster.Flags
+	// ClusterRole, when set, is the cluster role the gather pods are bound
+	// to, for every image (--cluster-role).
+	ClusterRole string
+	// AllImages also runs the must-gather image of every ClusterOperator
+	// and ClusterServiceVersion that names one (oc's --all-images).
+	AllImages bool
+	// HostNetwork runs the gather pods on the host's network.
+	HostNetwork bool
+	// NodeSelector runs one pod per image on every node it selects.
+	NodeSelector string
+	// Verbosity is the -v level of client-go's logs (klog).
+	Verbosity int
+	Cluster   cluster.Flags
 	// Command runs in each image's gather container (after -- on the
 	// command line).
 	Command []string
@@ -48,7 +62,8 @@ type Options struct {
 	OwnImage string
 
 	// Set by Complete.
-	window since.Window
+	window      since.Window
+	imagesGiven bool // --image was given
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
 }
@@ -110,9 +125,14 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Lookup("since-time").Usage = "only gather logs after this RFC3339 time, like 2026-11-26T15:00:00Z"
 	fs.StringVar(&o.SourceDir, "source-dir", DefaultSourceDir, "the directory in the gather pod that is copied back")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the namespace, its pods and the binding afterwards (for debugging)")
-	fs.IntVar(&o.VolumePercentage, "volume-percentage", DefaultVolumePercentage, "stop writing once the pod's volume is used above this percentage (70: oc's current default; passed to this build's own image only)")
+	fs.IntVar(&o.VolumePercentage, "volume-percentage", DefaultVolumePercentage, "stop writing once the pod's volume is used above this percentage (70: oc's current default; our gather guards itself, other images run under a guard script)")
 	fs.StringVar(&o.NodeName, "node-name", "", "run the gather pods on this node")
 	fs.StringVar(&o.RunNamespace, "run-namespace", "", "an existing namespace (privileged) to run the gather pods in, instead of a temporary one; only what this run made there is deleted")
+	fs.BoolVar(&o.AllImages, "all-images", false, "also run the must-gather image of every ClusterOperator and ClusterServiceVersion annotated with "+MustGatherImageAnnotation+" (OpenShift, or a cluster with OLM); bound to cluster-admin")
+	fs.BoolVar(&o.HostNetwork, "host-network", false, "run the gather pods on the host's network (the gather container also gets CAP_NET_RAW, for packet captures)")
+	fs.StringVar(&o.NodeSelector, "node-selector", "", "run one pod per image on every node this label selector selects (results in <dest>/<node>/<image>/)")
+	fs.IntVarP(&o.Verbosity, "v", "v", 0, "log level of the Kubernetes client (klog), as kubectl's -v; above "+strconv.Itoa(maxVerbosity)+" it would log response bodies (Secret values), so "+strconv.Itoa(maxVerbosity)+" is used")
+	fs.StringVar(&o.ClusterRole, "cluster-role", "", "bind the gather pods to this cluster role, for every image (default: this build's own image gets the least-privilege roles "+ReadRole+" and "+DebugPodsRole+", any other image cluster-admin, as oc binds it)")
 }
 
 func orNone(s string) string {
@@ -127,6 +147,9 @@ func orNone(s string) string {
 func (o *Options) Complete() {
 	if o.OwnImage == "" {
 		o.OwnImage = version.Get().Image
+	}
+	if len(o.Images) > 0 {
+		o.imagesGiven = true
 	}
 	if len(o.Images) == 0 && o.OwnImage != "" {
 		o.Images = []string{o.OwnImage}
@@ -177,6 +200,26 @@ func (o *Options) Validate() error {
 	}
 	if !path.IsAbs(o.SourceDir) {
 		errs = append(errs, cli.Usagef("--source-dir %q is not an absolute path", o.SourceDir))
+	}
+	if o.AllImages {
+		// As oc: these choose images, or where one pod runs.
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"--image", o.imagesGiven}, {"--host-network", o.HostNetwork}, {"--node-name", o.NodeName != ""}, {"--run-namespace", o.RunNamespace != ""}} {
+			if f.set {
+				errs = append(errs, cli.Usagef("%s and --all-images are mutually exclusive", f.name))
+			}
+		}
+	}
+	if o.NodeName != "" && o.NodeSelector != "" {
+		errs = append(errs, cli.Usagef("--node-name and --node-selector are mutually exclusive"))
+	}
+	if _, err := labels.Parse(o.NodeSelector); err != nil {
+		errs = append(errs, cli.Usagef("--node-selector %q: %w", o.NodeSelector, err))
+	}
+	if o.Verbosity < 0 {
+		errs = append(errs, cli.Usagef("-v %d is negative", o.Verbosity))
 	}
 	if o.VolumePercentage < 1 || o.VolumePercentage > 100 {
 		errs = append(errs, cli.Usagef("--volume-percentage must be between 1 and 100"))

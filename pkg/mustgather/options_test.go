@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/must-gather/toolkit/pkg/cli"
 	"github.com/must-gather/toolkit/pkg/since"
@@ -113,6 +114,26 @@ func TestValidate(t *testing.T) {
 				"--since and --since-time cannot be used together",
 			},
 		},
+		{name: "all images alone", o: valid(Options{OwnImage: "ours", AllImages: true, NodeSelector: "a=b"})},
+		{
+			name: "all images with what chooses images or a place, as oc refuses them",
+			o:    valid(Options{OwnImage: "ours", Images: []string{"x"}, AllImages: true, HostNetwork: true, NodeName: "n", RunNamespace: "ns"}),
+			wantErr: []string{
+				"--image and --all-images are mutually exclusive",
+				"--host-network and --all-images are mutually exclusive",
+				"--node-name and --all-images are mutually exclusive",
+				"--run-namespace and --all-images are mutually exclusive",
+			},
+		},
+		{
+			name: "node name and selector; a bad selector; negative -v",
+			o:    valid(Options{OwnImage: "ours", NodeName: "n", NodeSelector: "a in (", Verbosity: -1}),
+			wantErr: []string{
+				"--node-name and --node-selector are mutually exclusive",
+				`--node-selector "a in (": unable to parse requirement: found '', expected: ',', ')' or identifier`,
+				"-v -1 is negative",
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -155,7 +176,7 @@ func TestGatherPod(t *testing.T) {
 	if err := o.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	p := o.gatherPod("ns", "sa", "ours")
+	p := o.gatherPod("ns", "sa", "ours", "n1")
 	var env []string
 	for _, e := range p.Spec.Containers[0].Env {
 		if e.ValueFrom != nil {
@@ -179,7 +200,7 @@ func TestGatherPod(t *testing.T) {
 		"gather":       {"/usr/bin/gather", "--dest-dir", "/must-gather", "--volume-percentage", "70", "--timeout", "8m0s"},
 		"copy":         {"/usr/bin/gather", "node-agent", "wait"},
 		"tar":          {"/usr/bin/gather", "node-agent", "tar", "/must-gather"},
-		"other gather": {"/usr/bin/gather"},
+		"other gather": {"/bin/bash", "-c", guardScript, "volume-guard", "/must-gather", "70", "5", "/usr/bin/gather"},
 		"other copy":   {"/bin/bash", "-c", "trap : TERM INT; sleep infinity & wait"},
 		"other tar":    {"tar", "cf", "-", "-C", "/must-gather", "."},
 	}
@@ -188,5 +209,16 @@ func TestGatherPod(t *testing.T) {
 	}
 	if p.Spec.NodeName != "n1" || p.Spec.NodeSelector["kubernetes.io/os"] != "linux" || len(p.Spec.Tolerations) != 1 {
 		t.Errorf("placement: node %q, selector %v, tolerations %v", p.Spec.NodeName, p.Spec.NodeSelector, p.Spec.Tolerations)
+	}
+	if p.Spec.HostNetwork || p.Spec.Containers[0].SecurityContext != nil {
+		t.Errorf("without --host-network: host network %v, security context %v", p.Spec.HostNetwork, p.Spec.Containers[0].SecurityContext)
+	}
+	// --host-network: the host's network, and CAP_NET_RAW for the gather
+	// alone, as oc gives it.
+	o.HostNetwork = true
+	p = o.gatherPod("ns", "sa", "ours", "n1")
+	if sc := p.Spec.Containers[0].SecurityContext; !p.Spec.HostNetwork || sc == nil || sc.Capabilities == nil ||
+		cmp.Diff([]corev1.Capability{"NET_RAW"}, sc.Capabilities.Add) != "" || p.Spec.Containers[1].SecurityContext != nil {
+		t.Errorf("with --host-network: host network %v, security contexts %v, %v", p.Spec.HostNetwork, sc, p.Spec.Containers[1].SecurityContext)
 	}
 }

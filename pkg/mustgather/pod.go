@@ -37,10 +37,15 @@ const TimeoutEnv = "MUST_GATHER_TIMEOUT"
 func (o *Options) ours(image string) bool { return image != "" && image == o.OwnImage }
 
 // gatherCommand is the command of the gather container: the one asked for;
-// our own gather with its defaults also gets the source directory, the
-// volume guard and a deadline that leaves time for the copy.
+// our own gather with its defaults also gets the source directory, its
+// own volume guard and a deadline that leaves time for the copy. Another
+// image's command runs under the guard script (bash, df and awk, which
+// oc's wrapper also needs of an image).
 func (o *Options) gatherCommand(image string) []string {
-	if !o.ours(image) || len(o.Command) != 1 || o.Command[0] != DefaultCommand {
+	if !o.ours(image) {
+		return o.guarded(o.Command)
+	}
+	if len(o.Command) != 1 || o.Command[0] != DefaultCommand {
 		return o.Command
 	}
 	budget := o.Timeout - copyMargin(o.Timeout)
@@ -59,6 +64,15 @@ func (o *Options) copyCommand(image string) []string {
 	return []string{"/bin/bash", "-c", "trap : TERM INT; sleep infinity & wait"}
 }
 
+// stopCommand, run in the gather container, asks its main process (PID
+// 1: our gather, or the guard script) to stop.
+func (o *Options) stopCommand(image string) []string {
+	if o.ours(image) {
+		return []string{DefaultCommand, "node-agent", "stop", "1"}
+	}
+	return []string{"/bin/bash", "-c", "kill -TERM 1"}
+}
+
 // tarCommand writes a tar of the source directory to stdout in the copy
 // container.
 func (o *Options) tarCommand(image string) []string {
@@ -68,9 +82,9 @@ func (o *Options) tarCommand(image string) []string {
 	return pods.TarCommand(path.Clean(o.SourceDir))
 }
 
-// gatherPod is the pod that runs image (without its priority class, which
-// the creation adds when the cluster allows it).
-func (o *Options) gatherPod(namespace, serviceAccount, image string) *corev1.Pod {
+// gatherPod is the pod that runs image, on node when not empty (without
+// its priority class, which the creation adds when the cluster allows it).
+func (o *Options) gatherPod(namespace, serviceAccount, image, node string) *corev1.Pod {
 	env := []corev1.EnvVar{
 		{Name: "NODE_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "spec.nodeName"}}},
 		{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
@@ -86,7 +100,7 @@ func (o *Options) gatherPod(namespace, serviceAccount, image string) *corev1.Pod
 	// The pod dies on its own after the run's time, even when the client
 	// is killed and cannot delete it.
 	deadline := int64((o.Timeout + time.Minute).Seconds())
-	return &corev1.Pod{
+	p := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			GenerateName: "must-gather-",
 			Namespace:    namespace,
@@ -97,7 +111,8 @@ func (o *Options) gatherPod(namespace, serviceAccount, image string) *corev1.Pod
 		},
 		Spec: corev1.PodSpec{
 			ServiceAccountName:            serviceAccount,
-			NodeName:                      o.NodeName,
+			NodeName:                      node,
+			HostNetwork:                   o.HostNetwork,
 			NodeSelector:                  map[string]string{"kubernetes.io/os": "linux"},
 			RestartPolicy:                 corev1.RestartPolicyNever,
 			ActiveDeadlineSeconds:         &deadline,
@@ -123,4 +138,10 @@ func (o *Options) gatherPod(namespace, serviceAccount, image string) *corev1.Pod
 			Volumes: []corev1.Volume{{Name: outputVolume, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}},
 		},
 	}
+	if o.HostNetwork {
+		// On the host's network a gather may want to capture packets: as oc
+		// gives it, CAP_NET_RAW and no more.
+		p.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"NET_RAW"}}}
+	}
+	return p
 }

@@ -30,10 +30,6 @@ import (
 // namespace.
 const serviceAccount = "must-gather"
 
-// clusterRole is what the gather pods are bound to, as oc binds them: the
-// least-privilege role for our own image is a later increment.
-const clusterRole = "cluster-admin"
-
 // cleanupTimeout bounds the deletion of what a run made, with a context of
 // its own (the run's may be done: timeout, Ctrl-C).
 const cleanupTimeout = 30 * time.Second
@@ -92,9 +88,18 @@ func (o *Options) Run(ctx context.Context, streams cli.IOStreams) error {
 		return err
 	}
 	r := &run{o: o, streams: streams, id: tempns.NewRunID(), log: io.MultiWriter(streams.ErrOut, fileLog)}
+	// client-go's own lines (klog, -v) go where the client's go, redacted.
+	level, err := o.setVerbosity(r.log)
+	if err != nil {
+		return fmt.Errorf("setting -v: %w", err)
+	}
+	defer func() { _, _ = o.setVerbosity(streams.ErrOut) }()
+	if level < o.Verbosity {
+		r.logf("-v %d: using %d (higher levels log response bodies, which may hold Secret values)", o.Verbosity, level)
+	}
 	err = r.run(ctx, deadline)
 	// One page of the events every image gathered, as oc writes it.
-	if werr := writeEventFilter(o.DestDir); werr != nil {
+	if werr := writeEventFilter(o.DestDir, o.NodeSelector != ""); werr != nil {
 		r.logf("warning: %v", werr)
 	}
 	if terr := writeTimestamp(o.DestDir, start, o.Now()); terr != nil {
@@ -127,7 +132,7 @@ func (r *run) run(ctx context.Context, deadline time.Time) (err error) {
 	// and at the end (the cluster may have changed meanwhile).
 	openshift := servesClusterOperators(cfg)
 	r.printSummary(ctx, cs, dyn, openshift, "at the start")
-	if o.NodeName == "" {
+	if o.NodeName == "" && o.NodeSelector == "" {
 		nodes, nerr := candidates(ctx, cs)
 		r.nodes = nodes
 		if nerr != nil {
@@ -136,14 +141,25 @@ func (r *run) run(ctx context.Context, deadline time.Time) (err error) {
 			r.logf("warning: no node is Ready and schedulable: the scheduler chooses")
 		}
 	}
-	defer r.printSummary(context.WithoutCancel(ctx), cs, dyn, openshift, "at the end")
+	// A second Ctrl-C cancels abort: the copy stops, the cleanup still runs.
+	abort := cli.Abort(ctx)
+	defer func() {
+		if abort.Err() == nil {
+			r.printSummary(abort, cs, dyn, openshift, "at the end")
+		}
+	}()
 
 	// The gather phase ends at the deadline less the copy's margin, or at
-	// Ctrl-C; the copy goes on after Ctrl-C, within the deadline.
+	// Ctrl-C; the copy goes on after Ctrl-C, within the deadline, until a
+	// second Ctrl-C.
 	gatherCtx, cancel := context.WithDeadline(ctx, deadline.Add(-copyMargin(o.Timeout)))
 	defer cancel()
-	copyCtx, cancelCopy := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	copyCtx, cancelCopy := context.WithDeadline(abort, deadline)
 	defer cancelCopy()
+	stopWatch := context.AfterFunc(abort, func() {
+		r.logf("interrupted again: stopping at once; deleting what this run made")
+	})
+	defer stopWatch()
 
 	tempns.SweepExpired(gatherCtx, cs, r.logf)
 	var ns *corev1.Namespace
@@ -168,8 +184,8 @@ func (r *run) run(ctx context.Context, deadline time.Time) (err error) {
 				r.logf("kept namespace %s (--keep): delete it with kubectl delete ns %s", r.ns, r.ns)
 			} else {
 				pods := strings.Join(r.created, " ")
-				r.logf("kept pods %s and service account %s in namespace %s (--keep): delete them with kubectl delete -n %s pod %s; kubectl delete -n %s serviceaccount %s; kubectl delete clusterrolebinding -l %s=%s",
-					pods, r.sa, r.ns, r.ns, pods, r.ns, r.sa, tempns.RunLabel, r.id)
+				r.logf("kept pods %s and service account %s in namespace %s (--keep): delete them with kubectl delete -n %s pod %s; kubectl delete -n %s serviceaccount %s; kubectl delete -n %s rolebinding -l %s=%s; kubectl delete clusterrolebinding -l %s=%s",
+					pods, r.sa, r.ns, r.ns, pods, r.ns, r.sa, r.ns, tempns.RunLabel, r.id, tempns.RunLabel, r.id)
 			}
 			return
 		}
@@ -181,10 +197,35 @@ func (r *run) run(ctx context.Context, deadline time.Time) (err error) {
 		return err
 	}
 
-	results := make([]imageResult, len(o.Images))
+	if o.AllImages {
+		more, notes, err := annotatedImages(gatherCtx, dyn, o.Images[0])
+		for _, n := range notes {
+			r.logf("--all-images: %s", n)
+		}
+		if err != nil {
+			return err
+		}
+		o.Images = append(o.Images, more...)
+		r.logf("--all-images: running %s", strings.Join(o.Images, ", "))
+	}
+	targets, err := r.targets(gatherCtx)
+	if err != nil {
+		return err
+	}
+	results := make([]imageResult, len(targets))
 	var wg sync.WaitGroup
-	for i, image := range o.Images {
-		wg.Go(func() { results[i] = r.gatherImage(gatherCtx, copyCtx, ctx, image) })
+	sem := make(chan struct{}, maxPods)
+	for i, tg := range targets {
+		wg.Go(func() {
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-gatherCtx.Done():
+				results[i] = imageResult{image: tg.image, err: fmt.Errorf("pod of %s not started: %w", tg.image, context.Cause(gatherCtx))}
+				return
+			}
+			results[i] = r.gatherImage(gatherCtx, copyCtx, ctx, tg)
+		})
 	}
 	wg.Wait()
 	err = summarize(results)
@@ -218,8 +259,12 @@ func anyCopied(results []imageResult) bool {
 	return false
 }
 
-// grant makes the service account of the gather pods and binds it to
-// clusterRole. The binding is owned by the namespace, so it goes with it.
+// grant makes the service account of the gather pods and binds it: to
+// --cluster-role when given; when every image is ours, to the shipped
+// least-privilege roles (applied first: ReadRole cluster-wide, DebugPodsRole
+// in the run's namespace); else to cluster-admin, as oc does. The
+// bindings are labelled with the run; the cluster role binding is owned
+// by the run's namespace, so it goes with it.
 func (r *run) grant(ctx context.Context, ns *corev1.Namespace) error {
 	meta := metav1.ObjectMeta{Name: serviceAccount, Namespace: r.ns, Labels: map[string]string{tempns.RunLabel: r.id}}
 	if !r.ownNS {
@@ -230,12 +275,36 @@ func (r *run) grant(ctx context.Context, ns *corev1.Namespace) error {
 		return fmt.Errorf("creating a service account in %s: %w", r.ns, err)
 	}
 	r.sa = sa.Name
+	role, why := r.o.clusterRole()
+	if role == ReadRole {
+		roles, err := GatherRoles()
+		if err != nil {
+			return err
+		}
+		for _, want := range roles {
+			did, err := applyRole(ctx, r.cs, want)
+			if err != nil {
+				return fmt.Errorf("applying the gather's least-privilege roles (--cluster-role NAME binds another): %w", err)
+			}
+			r.logf("cluster role %s %s (kept for later runs)", want.Name, did)
+		}
+		rb := &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{GenerateName: "must-gather-", Namespace: r.ns, Labels: map[string]string{tempns.RunLabel: r.id}},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: DebugPodsRole},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: r.sa, Namespace: r.ns}},
+		}
+		got, err := r.cs.RbacV1().RoleBindings(r.ns).Create(ctx, rb, metav1.CreateOptions{})
+		if err != nil {
+			return fmt.Errorf("binding %s/%s to cluster role %s in its namespace: %w", r.ns, r.sa, DebugPodsRole, err)
+		}
+		r.logf("service account %s/%s bound to cluster role %s in namespace %s (%s)", r.ns, r.sa, DebugPodsRole, r.ns, got.Name)
+	}
 	crb := &rbacv1.ClusterRoleBinding{
 		ObjectMeta: metav1.ObjectMeta{
 			GenerateName: "must-gather-",
 			Labels:       map[string]string{tempns.RunLabel: r.id},
 		},
-		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: clusterRole},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
 		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: r.sa, Namespace: r.ns}},
 	}
 	if r.ownNS {
@@ -244,10 +313,27 @@ func (r *run) grant(ctx context.Context, ns *corev1.Namespace) error {
 	}
 	got, err := r.cs.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{})
 	if err != nil {
-		return fmt.Errorf("binding %s/%s to cluster role %s: %w", r.ns, r.sa, clusterRole, err)
+		return fmt.Errorf("binding %s/%s to cluster role %s: %w", r.ns, r.sa, role, err)
 	}
-	r.logf("service account %s/%s bound to cluster role %s (%s)", r.ns, r.sa, clusterRole, got.Name)
+	r.logf("service account %s/%s bound to cluster role %s (%s): %s", r.ns, r.sa, role, got.Name, why)
 	return nil
+}
+
+// clusterRole is the cluster role the gather pods are bound to
+// cluster-wide, and why.
+func (o *Options) clusterRole() (role, why string) {
+	switch {
+	case o.ClusterRole != "":
+		return o.ClusterRole, "--cluster-role"
+	case o.AllImages:
+		return adminRole, "--all-images runs images of others, bound as oc binds them"
+	}
+	for _, img := range o.Images {
+		if !o.ours(img) {
+			return adminRole, "image " + img + " is not this build's own, bound as oc binds it"
+		}
+	}
+	return ReadRole, "this build's own image: least privilege (" + DebugPodsRole + " in the run's namespace)"
 }
 
 // cleanup deletes the run's binding and namespace (its pods go with it),
@@ -269,6 +355,10 @@ func (r *run) cleanup() error {
 				errs = append(errs, fmt.Errorf("deleting pod %s/%s: %w", r.ns, p, err))
 			}
 		}
+		if err := r.cs.RbacV1().RoleBindings(r.ns).DeleteCollection(ctx, metav1.DeleteOptions{},
+			metav1.ListOptions{LabelSelector: tempns.RunLabel + "=" + r.id}); err != nil {
+			errs = append(errs, fmt.Errorf("deleting the run's role binding in %s: %w", r.ns, err))
+		}
 		if r.sa != "" {
 			if err := r.cs.CoreV1().ServiceAccounts(r.ns).Delete(ctx, r.sa, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 				errs = append(errs, fmt.Errorf("deleting service account %s/%s: %w", r.ns, r.sa, err))
@@ -285,12 +375,47 @@ func (r *run) cleanup() error {
 	return errors.Join(errs...)
 }
 
+// maxPods is how many gather pods run at once, as oc runs them.
+const maxPods = 4
+
+// target is one gather pod to run: an image, on a node when one is chosen
+// (--node-name, or each node of --node-selector).
+type target struct{ image, node string }
+
+// targets are the pods of the run: one per image, or with --node-selector
+// one per image and selected node.
+func (r *run) targets(ctx context.Context) ([]target, error) {
+	o := r.o
+	if o.NodeSelector == "" {
+		var ts []target
+		for _, img := range o.Images {
+			ts = append(ts, target{image: img, node: o.NodeName})
+		}
+		return ts, nil
+	}
+	nodes, err := r.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: o.NodeSelector})
+	if err != nil {
+		return nil, fmt.Errorf("listing the nodes of --node-selector %s: %w", o.NodeSelector, err)
+	}
+	if len(nodes.Items) == 0 {
+		return nil, fmt.Errorf("no node matches --node-selector %s", o.NodeSelector)
+	}
+	var ts []target
+	for _, img := range o.Images {
+		for _, n := range nodes.Items {
+			ts = append(ts, target{image: img, node: n.Name})
+		}
+	}
+	return ts, nil
+}
+
 // gatherImage runs one image's pod: it waits for it, streams its gather
 // log, waits for the gather to end and copies its result back.
-func (r *run) gatherImage(gatherCtx, copyCtx, runCtx context.Context, image string) imageResult {
+func (r *run) gatherImage(gatherCtx, copyCtx, runCtx context.Context, tg target) imageResult {
+	image := tg.image
 	res := imageResult{image: image}
-	pod := r.o.gatherPod(r.ns, r.sa, image)
-	if r.o.NodeName == "" {
+	pod := r.o.gatherPod(r.ns, r.sa, image, tg.node)
+	if tg.node == "" {
 		onNodes(pod, r.nodes)
 	}
 	created, refused, err := r.pods.CreatePreferring(gatherCtx, pod, gatherPriority)
@@ -305,13 +430,21 @@ func (r *run) gatherImage(gatherCtx, copyCtx, runCtx context.Context, image stri
 		r.logf("pod %s goes without priority class %s: %v", created.Name, gatherPriority, refused)
 	}
 	res.pod = created.Name
-	r.logf("pod %s runs %s", res.pod, image)
+	if tg.node != "" {
+		r.logf("pod %s runs %s on node %s", res.pod, image, tg.node)
+	} else {
+		r.logf("pod %s runs %s", res.pod, image)
+	}
 	running, err := r.pods.Wait(gatherCtx, r.ns, res.pod, pods.Running)
 	if err != nil {
 		res.err = fmt.Errorf("pod %s of %s did not start: %w", res.pod, image, err)
 		return res
 	}
 	res.folder = ImageFolder(imageID(running, image))
+	if r.o.NodeSelector != "" {
+		// As oc lays out a run per node: <dest>/<node>/<image>/.
+		res.folder = filepath.Join(ImageFolder(tg.node), res.folder)
+	}
 	dir := filepath.Join(r.o.DestDir, res.folder)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		res.err = fmt.Errorf("creating %s: %w", dir, err)
@@ -342,6 +475,12 @@ func (r *run) gatherImage(gatherCtx, copyCtx, runCtx context.Context, image stri
 		cctx, cancel = context.WithTimeout(copyCtx, afterInterrupt)
 		defer cancel()
 	}
+	if gatherErr != nil {
+		// Interrupted, or out of time: the gather still runs. Stop it first,
+		// so that the copy gets a tree nobody writes to any more, with what
+		// the gather writes when it stops (our gather: its manifest).
+		r.stopGather(cctx, res.pod, image, filepath.Join(dir, gatherLogFile))
+	}
 	r.logf("copying %s from pod %s into %s", r.o.SourceDir, res.pod, dir)
 	in := pods.Container{Namespace: r.ns, Pod: res.pod, Name: copyContainer}
 	copyErr := r.pods.CopyWith(cctx, in, r.o.tarCommand(image), dir)
@@ -350,6 +489,32 @@ func (r *run) gatherImage(gatherCtx, copyCtx, runCtx context.Context, image stri
 		res.err = errors.Join(res.err, fmt.Errorf("copying the result of %s: %w", image, copyErr))
 	}
 	return res
+}
+
+// stopTimeout bounds how long a stopped gather may take to end.
+const stopTimeout = 30 * time.Second
+
+// stopGather asks the gather container's main process to stop and waits
+// (within stopTimeout) until the container has ended; then the whole log
+// of the gather goes to logPath (its streaming stopped with the gather's
+// time). What fails is said, and the copy goes on.
+func (r *run) stopGather(ctx context.Context, pod, image, logPath string) {
+	ctx, cancel := context.WithTimeout(ctx, stopTimeout)
+	defer cancel()
+	r.logf("stopping the gather of pod %s before copying its result", pod)
+	in := pods.Container{Namespace: r.ns, Pod: pod, Name: gatherContainer}
+	if err := r.pods.Exec(ctx, in, r.o.stopCommand(image), pods.Streams{Stdout: io.Discard}); err != nil {
+		// A container that has just ended refuses the exec: the wait says.
+		r.logf("stopping the gather of pod %s: %v", pod, err)
+	}
+	if _, err := r.pods.Wait(ctx, r.ns, pod, pods.ContainerEnded(gatherContainer)); err != nil {
+		r.logf("the gather of pod %s has not ended (%v): copying while it may still write", pod, err)
+		return
+	}
+	r.logf("the gather of pod %s has ended", pod)
+	if err := r.writeLog(ctx, pod, logPath); err != nil {
+		r.logf("log of pod %s: %v", pod, err)
+	}
 }
 
 // imageID is the image ID of the pod's gather container, else image.
@@ -394,12 +559,16 @@ func summarize(results []imageResult) error {
 
 // writeEventFilter writes event-filter.html at the destination over the
 // events of every image's result (self-contained, as gather's own).
-func writeEventFilter(dest string) error {
+func writeEventFilter(dest string, perNode bool) error {
 	sink, err := output.New(dest, output.Options{})
 	if err != nil {
 		return err
 	}
-	return inspect.WriteEventFilterOf(sink, "*/"+inspect.EventsGlob)
+	glob := "*/" + inspect.EventsGlob
+	if perNode {
+		glob = "*/" + glob // <dest>/<node>/<image>/
+	}
+	return inspect.WriteEventFilterOf(sink, glob)
 }
 
 // writeTimestamp writes the timestamp file: the start line, and the end

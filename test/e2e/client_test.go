@@ -6,11 +6,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,27 +48,99 @@ func clientBinary(t *testing.T, ref string) string {
 
 var clientRunLine = regexp.MustCompile(`namespace (\S+), labelled ` + regexp.QuoteMeta(tempns.RunLabel) + `=(\S+)`)
 
+// clientRun is one finished run of the client.
+type clientRun struct {
+	dest           string
+	stdout, stderr bytes.Buffer
+	code           int
+	err            error
+	took           time.Duration
+}
+
+// runClient runs the client binary with args and --dest-dir, within limit.
+func runClient(t *testing.T, bin string, limit time.Duration, args ...string) *clientRun {
+	t.Helper()
+	r := &clientRun{dest: filepath.Join(t.TempDir(), "must-gather")}
+	ctx, cancel := context.WithTimeout(t.Context(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, append([]string{"--dest-dir", r.dest, "--kubeconfig", kubeconfigPath(t)}, args...)...)
+	cmd.Stdout, cmd.Stderr = &r.stdout, &r.stderr
+	started := time.Now()
+	r.err = cmd.Run()
+	r.took = time.Since(started).Round(time.Second)
+	r.code = cmd.ProcessState.ExitCode()
+	return r
+}
+
 // The client runs our image in a temporary namespace and copies its result
-// back in oc's layout; nothing of the run is left in the cluster.
+// back in oc's layout; nothing of the run is left in the cluster. Our image
+// is bound to the shipped least-privilege roles: side by side, a run bound
+// to cluster-admin (--cluster-role) gathers no kind of data it lacks, and
+// it meets no refusal (every step ok, no "forbidden" in its log or
+// manifest, the node collectors read through debug pods).
 func TestClientGathers(t *testing.T) {
 	t.Parallel()
 	clustertest.RequireNode(t)
 	ref := gatherImage(t)
 	bin := clientBinary(t, ref)
-	dest := filepath.Join(t.TempDir(), "must-gather")
 
-	ctx, cancel := context.WithTimeout(t.Context(), 6*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "--dest-dir", dest, "--image", ref, "--kubeconfig", kubeconfigPath(t), "--timeout", "5m")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	started := time.Now()
-	err := cmd.Run()
-	t.Logf("kubectl-must_gather took %s", time.Since(started).Round(time.Second))
-	code := cmd.ProcessState.ExitCode()
-	if code != cli.ExitOK {
-		t.Fatalf("exit code %d (%v), want 0\nstderr:\n%s\nstdout:\n%s", code, err, stderr.String(), stdout.String())
+	var run, admin *clientRun
+	var wg sync.WaitGroup
+	wg.Go(func() { run = runClient(t, bin, 6*time.Minute, "--image", ref, "--timeout", "5m") })
+	wg.Go(func() {
+		admin = runClient(t, bin, 6*time.Minute, "--image", ref, "--timeout", "5m", "--cluster-role", "cluster-admin")
+	})
+	wg.Wait()
+	t.Logf("kubectl-must_gather took %s (least privilege), %s (cluster-admin)", run.took, admin.took)
+	for _, r := range []*clientRun{run, admin} {
+		if r.code != cli.ExitOK {
+			t.Fatalf("exit code %d (%v), want 0\nstderr:\n%s\nstdout:\n%s", r.code, r.err, r.stderr.String(), r.stdout.String())
+		}
 	}
+	dest, stdout, stderr := run.dest, &run.stdout, &run.stderr
+
+	clientLog := read(t, filepath.Join(dest, "must-gather.logs"))
+	for _, want := range []string{"cluster role " + mustgather.ReadRole + " ", "cluster role " + mustgather.DebugPodsRole + " ",
+		"bound to cluster role " + mustgather.DebugPodsRole + " in namespace ", "bound to cluster role " + mustgather.ReadRole + " ("} {
+		if !strings.Contains(clientLog, want) {
+			t.Errorf("must-gather.logs does not say %q:\n%s", want, clientLog)
+		}
+	}
+	if adminLog := read(t, filepath.Join(admin.dest, "must-gather.logs")); !strings.Contains(adminLog, "bound to cluster role cluster-admin (") {
+		t.Errorf("the --cluster-role run's must-gather.logs does not name cluster-admin:\n%s", adminLog)
+	}
+	// The roles stay for later runs.
+	for _, name := range []string{mustgather.ReadRole, mustgather.DebugPodsRole} {
+		if _, err := clustertest.Client(t).RbacV1().ClusterRoles().Get(t.Context(), name, metav1.GetOptions{}); err != nil {
+			t.Errorf("cluster role %s after the run: %v", name, err)
+		}
+	}
+	least, full := imageFolder(t, dest), imageFolder(t, admin.dest)
+	for _, f := range []string{steps.ManifestFile, "gather-run.log"} {
+		if text := read(t, filepath.Join(least, f)); strings.Contains(strings.ToLower(text), "forbidden") {
+			t.Errorf("%s of the least-privilege run says forbidden:\n%s", f, text)
+		}
+	}
+	runLog := read(t, filepath.Join(least, "gather-run.log"))
+	for _, collector := range []string{"audit-logs", "node-logs"} {
+		if !regexp.MustCompile(collector + `: \S+: read through a debug pod`).MatchString(runLog) {
+			t.Errorf("gather-run.log: %s did not read through a debug pod:\n%s", collector, runLog)
+		}
+	}
+	if strings.Contains(runLog, "node log proxy") {
+		t.Errorf("gather-run.log: a node collector used the node log proxy:\n%s", runLog)
+	}
+	have := dataKinds(t, least)
+	var missing []string
+	for k := range dataKinds(t, full) {
+		if !have[k] {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("the least-privilege run lacks what the cluster-admin run gathered: %v", missing)
+	}
+	t.Logf("%d kinds of data in the least-privilege run", len(have))
 
 	m := clientRunLine.FindStringSubmatch(stderr.String())
 	if m == nil {
@@ -74,7 +149,13 @@ func TestClientGathers(t *testing.T) {
 	ns, runID := m[1], m[2]
 	assertRunGone(t, runID)
 
-	folder := imageFolder(t, dest)
+	if m := clientRunLine.FindStringSubmatch(admin.stderr.String()); m == nil {
+		t.Errorf("the --cluster-role run's stderr does not name its namespace:\n%s", admin.stderr.String())
+	} else {
+		assertRunGone(t, m[2])
+	}
+
+	folder := least
 	if name := filepath.Base(folder); name != mustgather.ImageFolder(name) || !strings.Contains(name, "sha256") {
 		t.Errorf("image folder %q is not an image ID in oc's form", name)
 	}
@@ -120,7 +201,6 @@ func TestClientGathers(t *testing.T) {
 	if pod == nil || !strings.Contains(stdout.String(), "["+pod[1]+"] ") {
 		t.Errorf("stdout does not carry the gather's log prefixed with its pod:\n%.2000s", stdout.String())
 	}
-	clientLog := read(t, filepath.Join(dest, "must-gather.logs"))
 	if !strings.Contains(clientLog, "namespace "+ns+", labelled") || !strings.Contains(clientLog, "deleted namespace "+ns) {
 		t.Errorf("must-gather.logs:\n%s", clientLog)
 	}
@@ -135,6 +215,56 @@ func TestClientGathers(t *testing.T) {
 	if !strings.Contains(clientLog, "(Kubernetes v1.37.2)") && !strings.Contains(clientLog, "Kubernetes v1.37.2, cluster ID ") {
 		t.Errorf("must-gather.logs does not name the server's version in its summary:\n%s", clientLog)
 	}
+}
+
+// fixedNamespaces are the namespaces every run of inspect --cluster
+// gathers on this cluster (others come and go with parallel tests).
+var fixedNamespaces = map[string]bool{"default": true, "kube-system": true, "kube-public": true, "kube-node-lease": true}
+
+// dataKinds are the kinds of data of a gather's result: each top-level
+// file, each cluster-scoped type, each type listed in the fixed namespaces
+// (their pods' manifests and logs as one kind each), each audit log
+// component and each host service log.
+func dataKinds(t *testing.T, root string) map[string]bool {
+	t.Helper()
+	kinds := map[string]bool{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		parts := strings.Split(filepath.ToSlash(rel), "/")
+		key := parts[0]
+		switch {
+		case parts[0] == "namespaces" && len(parts) > 2:
+			if !fixedNamespaces[parts[1]] {
+				return nil
+			}
+			key = strings.Join(parts[:min(len(parts), 4)], "/")
+			if parts[2] == "pods" {
+				key = "namespaces/" + parts[1] + "/pods: manifest"
+				if slices.Contains(parts, "logs") {
+					key = "namespaces/" + parts[1] + "/pods: " + parts[len(parts)-1]
+				}
+			}
+		case parts[0] == "cluster-scoped-resources" || parts[0] == "audit_logs":
+			key = strings.Join(parts[:min(len(parts), 3)], "/")
+			if parts[0] == "audit_logs" {
+				key = strings.Join(parts[:min(len(parts), 2)], "/")
+			}
+		case parts[0] == "host_service_logs":
+			key = rel
+		}
+		kinds[key] = true
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kinds
 }
 
 // imageFolder is the one image folder of a client's destination.
@@ -186,8 +316,9 @@ func assertRunGone(t *testing.T, runID string) {
 	}
 }
 
-// Ctrl-C while the gather runs: the client stops waiting, copies what the
-// gather has written so far, deletes its namespace and exits 3 (partial).
+// Ctrl-C while the gather runs: the client stops the gather, copies what it
+// has written (its manifest too), deletes its namespace and exits 3
+// (partial).
 func TestClientInterrupted(t *testing.T) {
 	t.Parallel()
 	clustertest.RequireNode(t)
@@ -241,6 +372,22 @@ func TestClientInterrupted(t *testing.T) {
 	folders, err := filepath.Glob(filepath.Join(dest, "*", "namespaces", "kube-system", "kube-system.yaml"))
 	if err != nil || len(folders) != 1 {
 		t.Errorf("the inspect data was not copied back (%v): %v", err, folders)
+	}
+	// The gather was stopped before the copy: it ended on its own terms and
+	// wrote its manifest, which came back with the data.
+	if !regexp.MustCompile(`the gather of pod \S+ has ended`).MatchString(stderr.String()) {
+		t.Errorf("stderr does not say the gather ended before the copy:\n%s", stderr.String())
+	}
+	manifests, _ := filepath.Glob(filepath.Join(dest, "*", steps.ManifestFile))
+	if len(manifests) != 1 {
+		t.Fatalf("the gather's manifest was not copied back: %v", manifests)
+	}
+	var man steps.Manifest
+	if err := json.Unmarshal([]byte(read(t, manifests[0])), &man); err != nil {
+		t.Fatal(err)
+	}
+	if man.Status == steps.RunOK || man.End == nil {
+		t.Errorf("manifest of the stopped gather: status %q, end %v; want it ended, not ok", man.Status, man.End)
 	}
 	for _, f := range []string{"must-gather.logs", "timestamp"} {
 		if _, err := os.Stat(filepath.Join(dest, f)); err != nil {
