@@ -11,9 +11,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/klauspost/compress/gzip"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -428,5 +430,65 @@ func TestGatherUnauthorized(t *testing.T) {
 	}
 	if m.Status != steps.RunFailed || m.End == nil {
 		t.Errorf("run status %q, end %v", m.Status, m.End)
+	}
+}
+
+// A hostile gather.d, run by the binary: a step file that is a directory,
+// a FIFO, a dangling link, and lines that are huge, not UTF-8, name no
+// built-in or hold a shell operator. Each is a failed step naming its file
+// (and line); the good steps run; exit 3. Nothing blocks on the FIFO.
+func TestGatherHostileStepFiles(t *testing.T) {
+	t.Parallel()
+	clustertest.Config(t)
+	ns := clustertest.Namespace(t)
+	gd := t.TempDir()
+	lines := "inspect ns/" + ns + "\n" + "inspect " + strings.Repeat("x", 70<<10) + "\n" +
+		"inspect \xff\xfe\n" + "no-such-built-in a\n" + "inspect a; reboot\n"
+	if err := os.WriteFile(filepath.Join(gd, "10-lines"), []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(gd, "20-dir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(gd, "30-fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("nowhere", filepath.Join(gd, "40-dangling")); err != nil {
+		t.Fatal(err)
+	}
+	dest := filepath.Join(t.TempDir(), "must-gather")
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, gatherBinary(t), "--dest-dir", dest, "--gather-dir", gd, "--kubeconfig", kubeconfigPath(t), "--timeout", "1m")
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != cli.ExitPartial {
+		t.Fatalf("gather: %v, want exit code %d\n%s", err, cli.ExitPartial, out)
+	}
+	m := readManifestFile(t, dest)
+	type rec struct{ Name, Status, Error string }
+	var got []rec
+	for _, s := range m.Steps {
+		e := s.Error
+		if i := strings.Index(e, ":"); i > 0 && s.Status != steps.StatusOK {
+			e = e[:i] // what names the file and line
+		}
+		got = append(got, rec{s.Name, s.Status, e})
+	}
+	want := []rec{
+		{"10-lines:1", "ok", ""},
+		{"10-lines:2", "failed", "10-lines line 2"},
+		{"10-lines:3", "failed", "10-lines line 3"},
+		{"10-lines:4", "failed", "10-lines line 4"},
+		{"10-lines:5", "failed", "10-lines line 5"},
+		{"20-dir", "failed", "20-dir is a directory, not a step file"},
+		{"30-fifo", "failed", "30-fifo is not a regular file (p---------)"},
+		{"40-dangling", "failed", "reading 40-dangling"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("steps (-want +got):\n%s", diff)
+	}
+	if _, err := os.Stat(filepath.Join(dest, "namespaces", ns, ns+".yaml")); err != nil {
+		t.Errorf("the good step's data is missing: %v", err)
 	}
 }
