@@ -33,7 +33,7 @@ GO_MODULES := $(patsubst %/go.mod,%,$(shell find . -name go.mod -not -path './_o
 # everything, Kubernetes included).
 export CGO_ENABLED := 0
 
-.PHONY: help build run test test-unit verify deps cluster-up cluster-down cluster-status cluster-load-image cluster-stop-kubelet cluster-start-kubelet clean image-base image image-ubi image-archive release
+.PHONY: help build run test test-unit fuzz verify deps cluster-up cluster-down cluster-status cluster-load-image cluster-stop-kubelet cluster-start-kubelet clean image-base image image-ubi image-archive release
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -48,6 +48,10 @@ run: build ## gather from the current kubeconfig's cluster, or from the local te
 test: build ## run every test of every module (unit, integration and e2e on the real test cluster)
 	hack/install-deps.sh test
 	hack/test.sh
+
+FUZZTIME ?= 30s
+fuzz: ## run each Go fuzz test for FUZZTIME (default 30s; their seeds run in make test)
+	FUZZTIME=$(FUZZTIME) hack/fuzz.sh
 
 deps: ## install the Debian packages `make test` needs (make run and make test do it themselves)
 	hack/install-deps.sh test

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,6 +68,9 @@ current-context: c
 		{name: "unknown command", args: []string{"frobnicate"}, wantCode: cli.ExitUsage, wantErr: `unknown command "frobnicate"`},
 		{name: "unknown flag", args: []string{"--nope"}, wantCode: cli.ExitUsage, wantErr: "unknown flag: --nope"},
 		{name: "empty dest dir", args: []string{"--dest-dir", ""}, wantCode: cli.ExitUsage, wantErr: "--dest-dir must not be empty"},
+		{name: "dest dir is a file", args: []string{"--dest-dir", "FILE"}, wantCode: cli.ExitUsage, wantErr: "--dest-dir FILE is not a directory"},
+		{name: "dest dir below a file", args: []string{"--dest-dir", "FILE/out", "--kubeconfig", unreachable}, wantCode: cli.ExitFatal, wantErr: "creating destination FILE/out: mkdir FILE: not a directory"},
+		{name: "dest dir not writable", args: []string{"--dest-dir", "READONLY/out", "--kubeconfig", unreachable}, wantCode: cli.ExitFatal, wantErr: "creating destination READONLY/out: mkdir READONLY/out: "},
 		{name: "no cluster access", args: []string{"--dest-dir", "DEST"}, wantCode: cli.ExitFatal, wantErr: "no cluster access", wantVersion: true},
 		{name: "malformed kubeconfig", args: []string{"--dest-dir", "DEST", "--kubeconfig", badKubeconfig}, wantCode: cli.ExitFatal, wantErr: "loading kubeconfig", wantVersion: true},
 		{name: "unreachable server", args: []string{"--dest-dir", "DEST", "--kubeconfig", unreachable}, wantCode: cli.ExitFatal, wantErr: "reaching the API server at https://127.0.0.1:1", wantVersion: true},
@@ -84,10 +88,19 @@ current-context: c
 				t.Setenv(k, v)
 			}
 			dest := filepath.Join(t.TempDir(), "out")
+			file := filepath.Join(t.TempDir(), "file")
+			if err := os.WriteFile(file, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			readOnly := "READONLY"
+			if strings.Contains(strings.Join(tc.args, " "), readOnly) {
+				readOnly = readOnlyDir(t)
+			}
 			args := make([]string, len(tc.args))
 			for i, a := range tc.args {
-				args[i] = strings.ReplaceAll(a, "DEST", dest)
+				args[i] = strings.NewReplacer("DEST", dest, "FILE", file, "READONLY", readOnly).Replace(a)
 			}
+			tc.wantErr = strings.NewReplacer("FILE", file, "READONLY", readOnly).Replace(tc.wantErr)
 			_, stderr, code := runApp(t, args...)
 			if code != tc.wantCode {
 				t.Errorf("exit code = %d, want %d (stderr %q)", code, tc.wantCode, stderr)
@@ -103,6 +116,29 @@ current-context: c
 			}
 		})
 	}
+}
+
+// readOnlyDir returns a directory nobody, root included, can write in: a
+// read-only tmpfs (mounted when the test runs as root), or one without write
+// permission.
+func readOnlyDir(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "ro")
+	if err := os.Mkdir(dir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() != 0 {
+		return dir
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Fatalf("mount: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v\n%s", dir, err, out)
+		}
+	})
+	return dir
 }
 
 func TestGatherFromRealCluster(t *testing.T) {

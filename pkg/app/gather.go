@@ -113,6 +113,8 @@ func (o *gatherOptions) validate() error {
 	var errs []error
 	if o.destDir == "" {
 		errs = append(errs, cli.Usagef("--dest-dir must not be empty"))
+	} else if fi, err := os.Stat(o.destDir); err == nil && !fi.IsDir() {
+		errs = append(errs, cli.Usagef("--dest-dir %s is not a directory", o.destDir))
 	}
 	if o.timeout <= 0 {
 		errs = append(errs, cli.Usagef("--timeout must be positive"))

@@ -31,6 +31,7 @@ func addFlags(fs *pflag.FlagSet, cfg *Config) {
 	fs.BoolVar(&cfg.Cluster, "cluster", false, "the whole-cluster default: ClusterOperators and what they point at (when served), cluster-scoped state, and the system namespaces plus every namespace with a failing pod")
 	fs.IntVar(&cfg.Parallel, "parallel", DefaultParallel, "how many logs and objects to fetch at once")
 	fs.Int64Var(&cfg.PageSize, "chunk-size", DefaultPageSize, "list large results in chunks of this size")
+	fs.DurationVar(&cfg.PageTimeout, "page-timeout", DefaultPageTimeout, "time limit of one list request (one chunk)")
 }
 
 // writeRunFiles writes the root files of the inspect layout once for a

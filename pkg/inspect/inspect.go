@@ -41,12 +41,19 @@ type Config struct {
 	Parallel int
 	// PageSize is the chunk size of list calls.
 	PageSize int64
+	// PageTimeout bounds each list call (one page): a list the API server
+	// never finishes costs this, not the rest of the step.
+	PageTimeout time.Duration
 }
 
 // DefaultParallel and DefaultPageSize are the defaults of Config.
 const (
 	DefaultParallel       = 8
 	DefaultPageSize int64 = 500
+	// DefaultPageTimeout is the API server's own default limit of a
+	// request (--request-timeout 1m): a page that takes longer would not
+	// have come anyway.
+	DefaultPageTimeout = time.Minute
 )
 
 // inspector is one run of inspect: the clients, the catalog of served
@@ -138,6 +145,9 @@ func prepare(cfg Config, args []string) ([]target, Config, error) {
 	}
 	if cfg.Parallel <= 0 {
 		cfg.Parallel = DefaultParallel
+	}
+	if cfg.PageTimeout <= 0 {
+		cfg.PageTimeout = DefaultPageTimeout
 	}
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = DefaultPageSize
@@ -312,10 +322,16 @@ func (in *inspector) eachItem(ctx context.Context, r resource, ns string, fn fun
 
 // pager lists in pages of --chunk-size (Config.PageSize), fetching at
 // most one page ahead of the one being written, so a big list is never
-// held whole. A listing whose continue token expired is not retried as a
-// full list: the items handed on already would be handed on twice.
+// held whole, each page within --page-timeout (a hung list must not hold
+// up the types listed after it). A listing whose continue token expired
+// is not retried as a full list: the items handed on already would be
+// handed on twice.
 func (in *inspector) pager(fn pager.ListPageFunc) *pager.ListPager {
-	p := pager.New(fn)
+	p := pager.New(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		ctx, cancel := context.WithTimeout(ctx, in.cfg.PageTimeout)
+		defer cancel()
+		return fn(ctx, opts)
+	})
 	p.PageSize = in.cfg.PageSize
 	p.PageBufferSize = 0
 	p.FullListIfExpired = false

@@ -109,6 +109,10 @@ func (s *Sink) Full() error {
 	return s.full
 }
 
+// Guard checks the disk guard now, as a new file would, and reports why
+// writes stopped, or nil: for a caller about to start more work.
+func (s *Sink) Guard() error { return s.checkGuard() }
+
 // checkPath validates a collector's relative path: it must stay inside
 // the destination.
 func checkPath(rel string) error {

@@ -32,13 +32,17 @@ const (
 //     ends inside dest;
 //   - a hard link to anything but a regular file inside dest;
 //   - device files and FIFOs, and entry types it does not know;
+//   - sparse files: a few bytes of stream could declare holes of any size,
+//     which unpacked fill the disk (tar of a directory makes none unless
+//     asked to);
 //   - a non-directory over a directory.
 //
 // A file, link or hard link of a name that is there already replaces it
 // (it is never written through). Each refusal is an error wrapping
 // ErrUnsafe; Untar goes on with the next entry and returns them all at the
 // end, with the first error reading the stream or writing, which stops it.
-// Every write goes through an os.Root of dest as well.
+// Every write goes through an os.Root of dest as well. An endless stream,
+// or an endless entry, is bounded by ctx: every read checks it.
 func Untar(ctx context.Context, r io.Reader, dest string) error {
 	if err := os.MkdirAll(dest, dirMode); err != nil {
 		return err
@@ -49,7 +53,7 @@ func Untar(ctx context.Context, r io.Reader, dest string) error {
 	}
 	defer root.Close()
 	var refused []error
-	tr := tar.NewReader(r)
+	tr := tar.NewReader(ctxReader{ctx: ctx, r: r})
 	for {
 		if err := ctx.Err(); err != nil {
 			return errors.Join(append(refused, err)...)
@@ -80,6 +84,9 @@ func unpack(root *os.Root, tr io.Reader, h *tar.Header) (refused string, err err
 	}
 	if !safeType(h.Typeflag) {
 		return unsafeType(h.Typeflag), nil
+	}
+	if sparse(h) {
+		return "a sparse file", nil
 	}
 	if name == "." {
 		if h.Typeflag == tar.TypeDir {
@@ -135,7 +142,7 @@ func unpack(root *os.Root, tr io.Reader, h *tar.Header) (refused string, err err
 	case tar.TypeLink:
 		return "", root.Link(target, name)
 	}
-	// A regular file (the tar reader fills a sparse one's holes).
+	// A regular file.
 	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
 	if err != nil {
 		return "", err
@@ -154,7 +161,7 @@ func unpack(root *os.Root, tr io.Reader, h *tar.Header) (refused string, err err
 // safeType says whether Untar unpacks entries of type t.
 func safeType(t byte) bool {
 	switch t {
-	case tar.TypeDir, tar.TypeReg, tar.TypeGNUSparse, tar.TypeSymlink, tar.TypeLink:
+	case tar.TypeDir, tar.TypeReg, tar.TypeSymlink, tar.TypeLink:
 		return true
 	}
 	return false
@@ -167,8 +174,21 @@ func unsafeType(t byte) string {
 		return "a device file"
 	case tar.TypeFifo:
 		return "a FIFO"
+	case tar.TypeGNUSparse:
+		return "a sparse file"
 	}
 	return fmt.Sprintf("entry type %q not unpacked", t)
+}
+
+// sparse reports a sparse file of the PAX formats (the old GNU one has its
+// own type).
+func sparse(h *tar.Header) bool {
+	for k := range h.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
 }
 
 // inside cleans an entry's name, refusing one that is absolute or climbs
@@ -283,4 +303,17 @@ func replace(root *os.Root, name string) (string, error) {
 		return "over a directory", nil
 	}
 	return "", root.Remove(name)
+}
+
+// ctxReader reads r until ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }

@@ -5,12 +5,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -29,7 +32,7 @@ func file(name, body string) hdr       { return hdr{name: name, typ: tar.TypeReg
 func symlink(name, target string) hdr  { return hdr{name: name, typ: tar.TypeSymlink, link: target} }
 func hardlink(name, target string) hdr { return hdr{name: name, typ: tar.TypeLink, link: target} }
 
-func tarOf(t *testing.T, entries []hdr) []byte {
+func tarOf(t testing.TB, entries []hdr) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	tw := tar.NewWriter(&b)
@@ -234,6 +237,69 @@ func TestUntarBrokenStream(t *testing.T) {
 	}
 }
 
+// zeros is an endless reader.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// An endless stream, of one endless entry or of endless entries, ends with
+// the context: Untar returns its error.
+func TestUntarEndless(t *testing.T) {
+	t.Parallel()
+	var head bytes.Buffer
+	tw := tar.NewWriter(&head)
+	if err := tw.WriteHeader(&tar.Header{Name: "big", Typeflag: tar.TypeReg, Mode: 0o644, Size: 1 << 40}); err != nil {
+		t.Fatal(err)
+	}
+	entry := tarOf(t, []hdr{file("a", "a")})
+	entry = entry[:len(entry)-1024] // without the end of the archive
+	tests := []struct {
+		name   string
+		stream io.Reader
+	}{
+		{"one endless entry", io.MultiReader(&head, zeros{})},
+		{"endless entries", repeatReader(entry)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+			defer cancel()
+			parent := t.TempDir()
+			dest := filepath.Join(parent, "dest")
+			start := time.Now()
+			err := Untar(ctx, tc.stream, dest)
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("error = %v, want the context's", err)
+			}
+			if took := time.Since(start); took > 5*time.Second {
+				t.Errorf("Untar returned after %s", took)
+			}
+			if got := topLevel(t, parent); len(got) != 1 {
+				t.Errorf("next to the destination: %v", got)
+			}
+		})
+	}
+}
+
+// repeatReader reads b again and again.
+func repeatReader(b []byte) io.Reader {
+	at := 0
+	return readerFunc(func(p []byte) (int, error) {
+		n := 0
+		for n < len(p) {
+			k := copy(p[n:], b[at:])
+			n += k
+			at = (at + k) % len(b)
+		}
+		return n, nil
+	})
+}
+
+type readerFunc func(p []byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
 // A done context stops the unpacking.
 func TestUntarStopped(t *testing.T) {
 	t.Parallel()
@@ -285,4 +351,80 @@ func topLevel(t *testing.T, dir string) map[string]string {
 		}
 	}
 	return got
+}
+
+// rawEntry is a tar entry (header block, body, padding) of type typ, which
+// tar.Writer would not write: its header written as a file's, then the
+// type and checksum changed. oldGNU writes the old GNU sparse fields: one
+// hole of realSize bytes.
+func rawEntry(t testing.TB, name string, typ byte, body []byte, realSize int64) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	if err := tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(body)), Format: tar.FormatGNU}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tw.Write(body); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	raw := b.Bytes()
+	raw[156] = typ
+	if typ == tar.TypeGNUSparse {
+		copy(raw[386:], fmt.Sprintf("%011o\x00", realSize)) // the hole: data starts at realSize
+		copy(raw[398:], fmt.Sprintf("%011o\x00", 0))
+		copy(raw[483:], fmt.Sprintf("%011o\x00", realSize))
+	}
+	copy(raw[148:156], "        ")
+	sum := 0
+	for _, c := range raw[:512] {
+		sum += int(c)
+	}
+	copy(raw[148:156], fmt.Sprintf("%06o\x00 ", sum))
+	return raw
+}
+
+// paxRecord is one record of a PAX header: its length counts itself.
+func paxRecord(k, v string) string {
+	rec := " " + k + "=" + v + "\n"
+	n := len(rec) + 1
+	for len(fmt.Sprint(n))+len(rec) != n {
+		n++
+	}
+	return fmt.Sprint(n) + rec
+}
+
+// A sparse file, in the old GNU format or in PAX's, is refused: the few
+// bytes of its entry declare a hole of 1 GiB, which unpacked would be
+// written out. The entry after it is unpacked.
+func TestUntarRefusesSparseFiles(t *testing.T) {
+	t.Parallel()
+	const hole = 1 << 30
+	sparseMap := make([]byte, 512)
+	copy(sparseMap, fmt.Sprintf("1\n%d\n0\n", hole))
+	pax := paxRecord("GNU.sparse.major", "1") + paxRecord("GNU.sparse.minor", "0") +
+		paxRecord("GNU.sparse.name", "pax-bomb") + paxRecord("GNU.sparse.realsize", fmt.Sprint(hole))
+	after := tarOf(t, []hdr{file("after", "after")})
+	tests := []struct {
+		name   string
+		stream []byte
+	}{
+		{"old GNU", slices.Concat(rawEntry(t, "gnu-bomb", tar.TypeGNUSparse, nil, hole), after)},
+		{"PAX 1.0", slices.Concat(rawEntry(t, "pax", tar.TypeXHeader, []byte(pax), 0), rawEntry(t, "GNUSparseFile.0/pax-bomb", tar.TypeReg, sparseMap, 0), after)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dest := t.TempDir()
+			err := Untar(t.Context(), bytes.NewReader(tc.stream), dest)
+			if !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), "a sparse file") {
+				t.Errorf("error = %v, want the sparse file refused", err)
+			}
+			if diff := cmp.Diff(map[string]string{"after": file640 + "after"}, tree(t, dest)); diff != "" {
+				t.Errorf("unpacked (-want +got):\n%s", diff)
+			}
+		})
+	}
 }

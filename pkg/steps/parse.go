@@ -1,16 +1,16 @@
 package steps
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
-
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mattn/go-shellwords"
 )
@@ -84,11 +84,17 @@ func Load(fsys fs.FS, vars Vars, exec func(fs.DirEntry) (string, bool)) ([]Step,
 	var warnings []string
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || ignored(name) {
+		if ignored(name) {
 			continue
 		}
 		if !stepName.MatchString(name) {
-			warnings = append(warnings, fmt.Sprintf("ignoring %s: a step file is named NN-name", name))
+			if !e.IsDir() {
+				warnings = append(warnings, fmt.Sprintf("ignoring %s: a step file is named NN-name", name))
+			}
+			continue
+		}
+		if err := stepFile(fsys, name); err != nil {
+			steps = append(steps, Step{File: name, Err: err})
 			continue
 		}
 		if exec != nil {
@@ -107,6 +113,30 @@ func Load(fsys fs.FS, vars Vars, exec func(fs.DirEntry) (string, bool)) ([]Step,
 	return steps, warnings, nil
 }
 
+// Bounds of a text step file: its lines are commands.
+const (
+	maxStepFile = 1 << 20
+	maxStepLine = 64 << 10
+)
+
+// stepFile says why the file name (its links followed) cannot be a step:
+// it cannot be read, is a directory, not a regular file (a FIFO would
+// block the run), or is too big.
+func stepFile(fsys fs.FS, name string) error {
+	info, err := fs.Stat(fsys, name)
+	switch {
+	case err != nil:
+		return fmt.Errorf("reading %s: %w", name, err)
+	case info.IsDir():
+		return fmt.Errorf("%s is a directory, not a step file", name)
+	case !info.Mode().IsRegular():
+		return fmt.Errorf("%s is not a regular file (%s)", name, info.Mode().Type())
+	case info.Size() > maxStepFile && info.Mode().Perm()&0o111 == 0:
+		return fmt.Errorf("%s is %d bytes: a text step file holds at most %d", name, info.Size(), maxStepFile)
+	}
+	return nil
+}
+
 // ExecutableIn reports the executable regular files of the real folder dir,
 // for Load.
 func ExecutableIn(dir string) func(fs.DirEntry) (string, bool) {
@@ -121,22 +151,26 @@ func ExecutableIn(dir string) func(fs.DirEntry) (string, bool) {
 
 func parseFile(file, text string, vars Vars) []Step {
 	var steps []Step
-	s := bufio.NewScanner(strings.NewReader(text))
-	s.Buffer(make([]byte, 64*1024), 1024*1024)
-	for n := 1; s.Scan(); n++ {
-		line := strings.TrimSpace(s.Text())
+	for n, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		st := Step{File: file, Line: n, Text: line}
-		st.Args, st.Timeout, st.Err = ParseLine(line, vars)
-		if st.Err != nil {
-			st.Err = fmt.Errorf("%s line %d: %w", file, n, st.Err)
+		st := Step{File: file, Line: n + 1, Text: line}
+		switch {
+		case len(line) > maxStepLine:
+			st.Text = line[:64] + "..."
+			st.Err = fmt.Errorf("%s line %d: %d bytes long, at most %d", file, n+1, len(line), maxStepLine)
+		case !utf8.ValidString(line):
+			st.Text = strconv.Quote(line)
+			st.Err = fmt.Errorf("%s line %d: not valid UTF-8: %s", file, n+1, st.Text)
+		default:
+			st.Args, st.Timeout, st.Err = ParseLine(line, vars)
+			if st.Err != nil {
+				st.Err = fmt.Errorf("%s line %d: %w", file, n+1, st.Err)
+			}
 		}
 		steps = append(steps, st)
-	}
-	if err := s.Err(); err != nil {
-		steps = append(steps, Step{File: file, Err: fmt.Errorf("reading %s: %w", file, err)})
 	}
 	return steps
 }

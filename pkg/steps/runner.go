@@ -178,7 +178,9 @@ func (r *Runner) stopReason(ctx, runCtx context.Context) string {
 		return "interrupted: " + context.Cause(ctx).Error()
 	case runCtx.Err() != nil:
 		return fmt.Sprintf("the run's deadline (--timeout %s) passed", r.o.Timeout)
-	case r.sink.Full() != nil:
+	case r.sink.Guard() != nil:
+		// Checked now: the last step may have filled the disk without
+		// creating a file after it did.
 		return r.sink.Full().Error()
 	}
 	return ""
@@ -258,7 +260,7 @@ func (r *Runner) runBuiltin(ctx context.Context, s Step, counter *output.Counter
 	name := s.Args[0]
 	newBuiltin, ok := r.o.Registry[name]
 	if !ok {
-		return fmt.Errorf("unknown built-in %q (built-ins: %s)", name, strings.Join(r.o.Registry.Names(), ", "))
+		return fmt.Errorf("%s line %d: unknown built-in %q (built-ins: %s)", s.File, s.Line, name, strings.Join(r.o.Registry.Names(), ", "))
 	}
 	b := newBuiltin()
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)

@@ -136,7 +136,7 @@ func TestRun(t *testing.T) {
 			lines: "fail\nnope\nbad; line\nwrite --nope x\nwrite after.txt\n",
 			want: []outcome{
 				{"10-a:1", "failed", "it broke", 0},
-				{"10-a:2", "failed", `unknown built-in "nope" (built-ins: fail, half, hang, manifest, nodes, panic, wait, write)`, 0},
+				{"10-a:2", "failed", `10-a line 2: unknown built-in "nope" (built-ins: fail, half, hang, manifest, nodes, panic, wait, write)`, 0},
 				{"10-a:3", "failed", `10-a line 3: unquoted ";"`, 0},
 				{"10-a:4", "failed", "write: unknown flag: --nope", 0},
 				{"10-a:5", "ok", "", 1},
@@ -341,5 +341,41 @@ func TestRunWritesRunFiles(t *testing.T) {
 	}
 	if log, _ := store.Read(RunLogFile); !strings.Contains(string(log), "warning: broken: no discovery") {
 		t.Errorf("run log lacks the warning:\n%s", log)
+	}
+}
+
+// The disk guard is checked before each step: a step that filled the disk
+// with its last file stops the run before the next one, which is skipped
+// with the reason, as the run's stop reason.
+func TestRunStopsWhenTheDiskIsFull(t *testing.T) {
+	t.Parallel()
+	var store *outputtest.Memory
+	usage := func(string) (float64, error) {
+		if _, ok := store.Read("big"); ok {
+			return 95, nil
+		}
+		return 10, nil
+	}
+	sink, store := outputtest.New(output.Options{VolumePercentage: 70, Usage: usage})
+	m, err := Run(t.Context(), sink, parseFile("10-a", "write big\nwrite never\n", Vars{}), Options{Registry: registry(t), Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const full = "destination volume above --volume-percentage: "
+	want := []outcome{{"10-a:1", "ok", "", 1}, {"10-a:2", "skipped", full, 0}}
+	got := outcomes(m)
+	for i := range got {
+		if i < len(want) && strings.Contains(got[i].Error, want[i].Error) {
+			got[i].Error = want[i].Error
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("steps (-want +got):\n%s", diff)
+	}
+	if !strings.HasPrefix(m.StopReason, full) {
+		t.Errorf("stop reason %q", m.StopReason)
+	}
+	if _, ok := store.Read("never"); ok {
+		t.Error("the step after the disk filled wrote its file")
 	}
 }
