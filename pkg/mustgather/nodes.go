@@ -62,14 +62,25 @@ func candidates(ctx context.Context, cs kubernetes.Interface) ([]string, error) 
 }
 
 // onNodes requires the pod to run on one of names (by node name, as
-// metadata.name).
+// metadata.name), and prefers them in their order. The apiserver takes one
+// value per metadata.name requirement, so each name is a term of its own
+// (terms are ORed).
 func onNodes(p *corev1.Pod, names []string) {
 	if len(names) == 0 {
 		return
 	}
+	var required []corev1.NodeSelectorTerm
+	var preferred []corev1.PreferredSchedulingTerm
+	for i, name := range names {
+		term := corev1.NodeSelectorTerm{
+			MatchFields: []corev1.NodeSelectorRequirement{{Key: "metadata.name", Operator: corev1.NodeSelectorOpIn, Values: []string{name}}},
+		}
+		required = append(required, term)
+		// Weights 100, 90, ... (at least 1): the first candidate first.
+		preferred = append(preferred, corev1.PreferredSchedulingTerm{Weight: int32(max(1, 100-10*i)), Preference: term})
+	}
 	p.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
-		RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
-			MatchFields: []corev1.NodeSelectorRequirement{{Key: "metadata.name", Operator: corev1.NodeSelectorOpIn, Values: names}},
-		}}},
+		RequiredDuringSchedulingIgnoredDuringExecution:  &corev1.NodeSelector{NodeSelectorTerms: required},
+		PreferredDuringSchedulingIgnoredDuringExecution: preferred,
 	}}
 }

@@ -108,8 +108,27 @@ func TestCandidates(t *testing.T) {
 	}
 	p := &corev1.Pod{}
 	onNodes(p, got)
-	terms := p.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
-	if len(terms) != 1 || terms[0].MatchFields[0].Key != "metadata.name" || !cmp.Equal(terms[0].MatchFields[0].Values, got) {
-		t.Errorf("affinity %+v", terms)
+	// One name per term: the apiserver refuses a metadata.name
+	// requirement with more than one value.
+	var required, preferred []string
+	var weights []int32
+	for _, term := range p.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+		if len(term.MatchFields) != 1 || term.MatchFields[0].Key != "metadata.name" || len(term.MatchFields[0].Values) != 1 {
+			t.Fatalf("required term %+v: want one metadata.name with one value", term)
+		}
+		required = append(required, term.MatchFields[0].Values[0])
+	}
+	for _, pt := range p.Spec.Affinity.NodeAffinity.PreferredDuringSchedulingIgnoredDuringExecution {
+		preferred = append(preferred, pt.Preference.MatchFields[0].Values[0])
+		weights = append(weights, pt.Weight)
+	}
+	if diff := cmp.Diff(got, required); diff != "" {
+		t.Errorf("required nodes (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(got, preferred); diff != "" {
+		t.Errorf("preferred nodes (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]int32{100, 90, 80}, weights); diff != "" {
+		t.Errorf("weights (-want +got):\n%s", diff)
 	}
 }
