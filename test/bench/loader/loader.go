@@ -25,6 +25,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/must-gather/toolkit/test/bench"
+	"github.com/must-gather/toolkit/test/clusterinfo"
 )
 
 type options struct {
@@ -35,6 +36,7 @@ type options struct {
 	parallel   int
 	qps        float32
 	node       string
+	clusterDir string
 	logImage   string
 	wait       time.Duration
 	sim        simOptions
@@ -59,7 +61,8 @@ func (o *options) parse(args []string) error {
 	fs.BoolVar(&o.del, "delete", false, "remove everything the loader made (and wait until it is gone)")
 	fs.IntVar(&o.parallel, "parallel", 16, "creates in flight")
 	fs.Float32Var(&o.qps, "qps", 200, "client rate limit")
-	fs.StringVar(&o.node, "node", "", "the real node the pods run on (required with pods)")
+	fs.StringVar(&o.node, "node", "", "the real node the pods run on (default: the node of the harness's record in --cluster-dir)")
+	fs.StringVar(&o.clusterDir, "cluster-dir", "", "the test cluster's state directory, whose record (cluster.json) names the node")
 	fs.StringVar(&o.logImage, "log-image", "", "image of the pods: test/bench/logwriter at /usr/bin/logwriter (required with pods)")
 	fs.DurationVar(&o.wait, "wait", 10*time.Minute, "how long to wait for the pods (and, with --delete, for the namespaces to go)")
 	o.sim.addFlags(fs)
@@ -102,7 +105,7 @@ func (o *options) effective() (bench.Profile, error) {
 		errs = append(errs, err)
 	}
 	if p.Pods > 0 && (o.node == "" || o.logImage == "") {
-		errs = append(errs, errors.New("pods need --node and --log-image"))
+		errs = append(errs, errors.New("pods need --node (or --cluster-dir of a cluster with a node) and --log-image"))
 	}
 	if o.parallel < 1 {
 		errs = append(errs, errors.New("--parallel must be at least 1"))
@@ -143,6 +146,15 @@ func run(ctx context.Context, args []string) error {
 	l := &loader{kube: kube, dyn: dyn, log: os.Stderr, parallel: o.parallel, node: o.node, image: o.logImage}
 	if o.del {
 		return l.remove(ctx, o.wait)
+	}
+	if o.node == "" && o.clusterDir != "" {
+		info, err := clusterinfo.Read(o.clusterDir)
+		if err != nil {
+			return fmt.Errorf("reading the harness's record: %w", err)
+		}
+		if info.Node != nil {
+			o.node, l.node = info.Node.Name, info.Node.Name
+		}
 	}
 	p, err := o.effective()
 	if err != nil {

@@ -35,7 +35,7 @@ func TestEffectiveOverridesTheProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = o.effective()
-	for _, w := range []string{"--node and --log-image", "--parallel"} {
+	for _, w := range []string{"pods need --node", "--parallel"} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("effective() = %v, want it to say %q", err, w)
 		}
