@@ -162,6 +162,9 @@ func run(ctx context.Context, args []string) error {
 	}
 	l.p = p
 	if o.sim.printKwokArgs {
+		if p.SimulatedNodes == 0 {
+			return nil // no simulated node: no kwok
+		}
 		if err := o.sim.check(ctx, p); err != nil {
 			return err
 		}
