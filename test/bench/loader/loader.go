@@ -32,6 +32,7 @@ type options struct {
 	kubeconfig string
 	profile    string
 	sizes      bench.Profile // -1: the profile's
+	set        string
 	del        bool
 	parallel   int
 	qps        float32
@@ -58,6 +59,7 @@ func (o *options) parse(args []string) error {
 	} {
 		fs.IntVar(f.p, f.name, -1, "override the profile's number of "+strings.ReplaceAll(f.name, "-", " "))
 	}
+	fs.StringVar(&o.set, "set", string(bench.DefaultSet), "prefix of the names, and the value of the label bench.must-gather.io/loader, of this load")
 	fs.BoolVar(&o.del, "delete", false, "remove everything the loader made (and wait until it is gone)")
 	fs.IntVar(&o.parallel, "parallel", 16, "creates in flight")
 	fs.Float32Var(&o.qps, "qps", 200, "client rate limit")
@@ -143,7 +145,7 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	l := &loader{kube: kube, dyn: dyn, log: os.Stderr, parallel: o.parallel, node: o.node, image: o.logImage}
+	l := &loader{set: bench.Set(o.set), kube: kube, dyn: dyn, log: os.Stderr, parallel: o.parallel, node: o.node, image: o.logImage}
 	if o.del {
 		return l.remove(ctx, o.wait)
 	}
@@ -184,12 +186,13 @@ func run(ctx context.Context, args []string) error {
 	}
 	out := Loaded{Profile: p, Created: l.created.Load(), Existing: l.existing.Load(), Seconds: time.Since(start).Seconds()}
 	for i := range p.Namespaces {
-		out.Namespaces = append(out.Namespaces, bench.Namespace(i))
+		out.Namespaces = append(out.Namespaces, l.set.Namespace(i))
 	}
 	return json.NewEncoder(os.Stdout).Encode(out)
 }
 
 type loader struct {
+	set      bench.Set
 	kube     kubernetes.Interface
 	dyn      dynamic.Interface
 	log      io.Writer
@@ -204,8 +207,8 @@ type loader struct {
 var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 var widgetGVR = schema.GroupVersionResource{Group: bench.CRDGroup, Version: bench.CRDVersion, Resource: bench.CRDResource}
 
-func loaderLabels(extra map[string]string) map[string]string {
-	l := map[string]string{bench.LoaderLabel: bench.LoaderValue}
+func loaderLabels(set bench.Set, extra map[string]string) map[string]string {
+	l := map[string]string{bench.LoaderLabel: string(set)}
 	for k, v := range extra {
 		l[k] = v
 	}
@@ -270,7 +273,7 @@ func (l *loader) load(ctx context.Context, sim simOptions) error {
 		}
 	}
 	for i := range p.Namespaces {
-		ns := bench.Namespace(i)
+		ns := l.set.Namespace(i)
 		if err := l.count("namespace "+ns, l.createNamespace(ctx, ns, bench.RoleGathered)); err != nil {
 			errs = append(errs, err)
 			continue
@@ -285,7 +288,7 @@ func (l *loader) load(ctx context.Context, sim simOptions) error {
 		}
 	}
 	for k := range p.SimNamespaces() {
-		ns := bench.SimNamespace(k)
+		ns := l.set.SimNamespace(k)
 		if err := l.count("namespace "+ns, l.createNamespace(ctx, ns, bench.RoleSimulated)); err != nil {
 			errs = append(errs, err)
 		}
@@ -309,7 +312,7 @@ func (l *loader) load(ctx context.Context, sim simOptions) error {
 // checkNamespaces refuses to load over namespaces another profile loaded:
 // the measurement would mix both.
 func (l *loader) checkNamespaces(ctx context.Context) error {
-	list, err := l.kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: bench.LoaderLabel + "=" + bench.LoaderValue})
+	list, err := l.kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: l.set.Selector()})
 	if err != nil {
 		return fmt.Errorf("listing the loader's namespaces: %w", err)
 	}
@@ -334,7 +337,7 @@ func fingerprint(p bench.Profile) string {
 
 func (l *loader) createNamespace(ctx context.Context, name, role string) error {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name,
-		Labels: loaderLabels(map[string]string{bench.RoleLabel: role, bench.ProfileLabel: fingerprint(l.p)})}}
+		Labels: loaderLabels(l.set, map[string]string{bench.RoleLabel: role, bench.ProfileLabel: fingerprint(l.p)})}}
 	_, err := l.kube.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
 	return err
 }
@@ -344,7 +347,7 @@ func (l *loader) installCRD(ctx context.Context) error {
 	name := bench.CRDResource + "." + bench.CRDGroup
 	crd := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-		"metadata": map[string]any{"name": name, "labels": map[string]any{bench.LoaderLabel: bench.LoaderValue}},
+		"metadata": map[string]any{"name": name, "labels": map[string]any{bench.LoaderLabel: string(l.set)}},
 		"spec": map[string]any{
 			"group": bench.CRDGroup, "scope": "Namespaced",
 			"names": map[string]any{"plural": bench.CRDResource, "singular": "widget", "kind": bench.CRDKind, "listKind": bench.CRDKind + "List"},
@@ -375,46 +378,46 @@ func (l *loader) installCRD(ctx context.Context) error {
 
 // namespaceWork is the creates of the i-th gathered namespace.
 func (l *loader) namespaceWork(ctx context.Context, i int) []func() error {
-	p, ns := l.p, bench.Namespace(i)
+	p, ns := l.p, l.set.Namespace(i)
 	rnd := rand.New(rand.NewPCG(uint64(i), 13))
 	var work []func() error
 	for j := range bench.Share(p.ConfigMaps, p.Namespaces, i) {
-		cm := configMap(ns, j, p.ConfigMapBytes, rnd)
+		cm := configMap(l.set, ns, j, p.ConfigMapBytes, rnd)
 		work = append(work, func() error {
 			_, err := l.kube.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{})
 			return l.count("configmap "+ns+"/"+cm.Name, err)
 		})
 	}
 	for j := range bench.Share(p.Secrets, p.Namespaces, i) {
-		s := secret(ns, j, rnd)
+		s := secret(l.set, ns, j, rnd)
 		work = append(work, func() error {
 			_, err := l.kube.CoreV1().Secrets(ns).Create(ctx, s, metav1.CreateOptions{})
 			return l.count("secret "+ns+"/"+s.Name, err)
 		})
 	}
 	for j := range bench.Share(p.Services, p.Namespaces, i) {
-		s := service(ns, j)
+		s := service(l.set, ns, j)
 		work = append(work, func() error {
 			_, err := l.kube.CoreV1().Services(ns).Create(ctx, s, metav1.CreateOptions{})
 			return l.count("service "+ns+"/"+s.Name, err)
 		})
 	}
 	for j := range bench.Share(p.Deployments, p.Namespaces, i) {
-		d := deployment(ns, j)
+		d := deployment(l.set, ns, j)
 		work = append(work, func() error {
 			_, err := l.kube.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{})
 			return l.count("deployment "+ns+"/"+d.Name, err)
 		})
 	}
 	for j := range bench.Share(p.CustomResources, p.Namespaces, i) {
-		w := widget(ns, j, rnd)
+		w := widget(l.set, ns, j, rnd)
 		work = append(work, func() error {
 			_, err := l.dyn.Resource(widgetGVR).Namespace(ns).Create(ctx, w, metav1.CreateOptions{})
 			return l.count("widget "+ns+"/"+w.GetName(), err)
 		})
 	}
 	for j := range bench.Share(p.Events, p.Namespaces, i) {
-		e := event(ns, j)
+		e := event(l.set, ns, j)
 		work = append(work, func() error {
 			_, err := l.kube.CoreV1().Events(ns).Create(ctx, e, metav1.CreateOptions{})
 			return l.count("event "+ns+"/"+e.Name, err)
@@ -426,7 +429,7 @@ func (l *loader) namespaceWork(ctx context.Context, i int) []func() error {
 		first += bench.Share(p.Pods, p.Namespaces, k)
 	}
 	for j := range bench.Share(p.Pods, p.Namespaces, i) {
-		pod := logPod(ns, j, l.node, l.image, p.LogBytes, bench.Restarted(first+j, p.RestartedPods, p.Pods))
+		pod := logPod(l.set, ns, j, l.node, l.image, p.LogBytes, bench.Restarted(first+j, p.RestartedPods, p.Pods))
 		work = append(work, func() error {
 			_, err := l.kube.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{})
 			return l.count("pod "+ns+"/"+pod.Name, err)
@@ -446,9 +449,9 @@ func (l *loader) waitForPods(ctx context.Context, timeout time.Duration) error {
 	err := wait.PollUntilContextTimeout(ctx, 2*time.Second, timeout, true, func(ctx context.Context) (bool, error) {
 		ready, pending := 0, 0
 		for i := range l.p.Namespaces {
-			pods, err := l.kube.CoreV1().Pods(bench.Namespace(i)).List(ctx, metav1.ListOptions{LabelSelector: bench.LoaderLabel + "=" + bench.LoaderValue})
+			pods, err := l.kube.CoreV1().Pods(l.set.Namespace(i)).List(ctx, metav1.ListOptions{LabelSelector: l.set.Selector()})
 			if err != nil {
-				return false, fmt.Errorf("listing pods of %s: %w", bench.Namespace(i), err)
+				return false, fmt.Errorf("listing pods of %s: %w", l.set.Namespace(i), err)
 			}
 			for _, pod := range pods.Items {
 				if podDone(&pod) {
@@ -483,16 +486,16 @@ func podDone(pod *corev1.Pod) bool {
 	return true
 }
 
-// remove deletes everything labelled as the loader's: namespaces (and all
-// in them), simulated nodes, the CRD; and waits until the namespaces are
-// gone.
+// remove deletes everything of the set: namespaces (and all in them) and
+// simulated nodes, waits until they are gone, then deletes the CRD unless
+// another set still has namespaces.
 func (l *loader) remove(ctx context.Context, timeout time.Duration) error {
-	sel := metav1.ListOptions{LabelSelector: bench.LoaderLabel + "=" + bench.LoaderValue}
-	var errs []error
+	sel := metav1.ListOptions{LabelSelector: l.set.Selector()}
 	nss, err := l.kube.CoreV1().Namespaces().List(ctx, sel)
 	if err != nil {
 		return fmt.Errorf("listing the loader's namespaces: %w", err)
 	}
+	var errs []error
 	for _, ns := range nss.Items {
 		if err := l.kube.CoreV1().Namespaces().Delete(ctx, ns.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("deleting namespace %s: %w", ns.Name, err))
@@ -501,14 +504,11 @@ func (l *loader) remove(ctx context.Context, timeout time.Duration) error {
 	if err := l.kube.CoreV1().Nodes().DeleteCollection(ctx, metav1.DeleteOptions{}, sel); err != nil {
 		errs = append(errs, fmt.Errorf("deleting the simulated nodes: %w", err))
 	}
-	if err := l.dyn.Resource(crdGVR).DeleteCollection(ctx, metav1.DeleteOptions{}, sel); err != nil {
-		errs = append(errs, fmt.Errorf("deleting the CRD: %w", err))
-	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	fmt.Fprintf(l.log, "loader: deleting %d namespaces; waiting until they are gone\n", len(nss.Items))
-	return wait.PollUntilContextTimeout(ctx, 2*time.Second, timeout, true, func(ctx context.Context) (bool, error) {
+	fmt.Fprintf(l.log, "loader: deleting %d namespaces of %s; waiting until they are gone\n", len(nss.Items), l.set)
+	err = wait.PollUntilContextTimeout(ctx, 2*time.Second, timeout, true, func(ctx context.Context) (bool, error) {
 		left, err := l.kube.CoreV1().Namespaces().List(ctx, sel)
 		if err != nil {
 			return false, err
@@ -519,4 +519,19 @@ func (l *loader) remove(ctx context.Context, timeout time.Duration) error {
 		}
 		return len(left.Items) == 0 && len(nodes.Items) == 0, nil
 	})
+	if err != nil {
+		return fmt.Errorf("waiting for the namespaces of %s to go: %w", l.set, err)
+	}
+	others, err := l.kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: bench.LoaderLabel, Limit: 1})
+	if err != nil {
+		return fmt.Errorf("listing other loads: %w", err)
+	}
+	if len(others.Items) > 0 {
+		return nil // their widgets need the CRD
+	}
+	err = l.dyn.Resource(crdGVR).Delete(ctx, bench.CRDResource+"."+bench.CRDGroup, metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting the CRD: %w", err)
+	}
+	return nil
 }

@@ -109,7 +109,7 @@ func TestPodDone(t *testing.T) {
 	t.Parallel()
 	running := corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
 	pod := func(restart string, phase corev1.PodPhase, st corev1.ContainerState, restarts int32) *corev1.Pod {
-		p := logPod("ns", 0, "node", "img", 10, restart == "true")
+		p := logPod(bench.DefaultSet, "ns", 0, "node", "img", 10, restart == "true")
 		p.Status.Phase = phase
 		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "logger", State: st, RestartCount: restarts}}
 		return p
@@ -134,16 +134,16 @@ func TestPodDone(t *testing.T) {
 
 func TestObjectsAreDeterministicAndSized(t *testing.T) {
 	t.Parallel()
-	cm := configMap("ns", 7, 1024, rand.New(rand.NewPCG(1, 2)))
-	again := configMap("ns", 7, 1024, rand.New(rand.NewPCG(1, 2)))
+	cm := configMap(bench.DefaultSet, "ns", 7, 1024, rand.New(rand.NewPCG(1, 2)))
+	again := configMap(bench.DefaultSet, "ns", 7, 1024, rand.New(rand.NewPCG(1, 2)))
 	if diff := cmp.Diff(cm, again); diff != "" {
 		t.Errorf("configMap is not deterministic:\n%s", diff)
 	}
-	if n := len(cm.Data["application.properties"]); n != 1024 || cm.Name != "config-00007" || cm.Labels[bench.LoaderLabel] != bench.LoaderValue {
+	if n := len(cm.Data["application.properties"]); n != 1024 || cm.Name != "config-00007" || cm.Labels[bench.LoaderLabel] != string(bench.DefaultSet) {
 		t.Errorf("configmap %s: %d bytes of data, labels %v", cm.Name, n, cm.Labels)
 	}
-	restarted := logPod("ns", 1, "node", "img", 1<<20, true)
-	plain := logPod("ns", 2, "node", "img", 1<<20, false)
+	restarted := logPod(bench.DefaultSet, "ns", 1, "node", "img", 1<<20, true)
+	plain := logPod(bench.DefaultSet, "ns", 2, "node", "img", 1<<20, false)
 	if !slices.Contains(restarted.Spec.Containers[0].Args, "--fail-first") || slices.Contains(plain.Spec.Containers[0].Args, "--fail-first") {
 		t.Errorf("args %q and %q: only the restarted pod fails first", restarted.Spec.Containers[0].Args, plain.Spec.Containers[0].Args)
 	}

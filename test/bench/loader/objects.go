@@ -22,8 +22,8 @@ import (
 // restartAnnotation marks the pods that exit once before they run.
 const restartAnnotation = "bench.must-gather.io/restart-once"
 
-func meta(ns, name, app string) metav1.ObjectMeta {
-	return metav1.ObjectMeta{Name: name, Namespace: ns, Labels: loaderLabels(map[string]string{
+func meta(set bench.Set, ns, name, app string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: name, Namespace: ns, Labels: loaderLabels(set, map[string]string{
 		"app.kubernetes.io/name": app, "app.kubernetes.io/part-of": "bench", "app.kubernetes.io/managed-by": "loader",
 	})}
 }
@@ -38,25 +38,25 @@ func randText(r *rand.Rand, n int) string {
 }
 
 // configMap has about size bytes of data, as a configuration file.
-func configMap(ns string, j, size int, r *rand.Rand) *corev1.ConfigMap {
+func configMap(set bench.Set, ns string, j, size int, r *rand.Rand) *corev1.ConfigMap {
 	var sb strings.Builder
 	for k := 0; sb.Len() < size; k++ {
 		line := fmt.Sprintf("setting.%d = %s\n", k, randText(r, 40))
 		sb.WriteString(line[:min(len(line), size-sb.Len())])
 	}
-	return &corev1.ConfigMap{ObjectMeta: meta(ns, fmt.Sprintf("config-%05d", j), "config"),
+	return &corev1.ConfigMap{ObjectMeta: meta(set, ns, fmt.Sprintf("config-%05d", j), "config"),
 		Data: map[string]string{"application.properties": sb.String()}}
 }
 
-func secret(ns string, j int, r *rand.Rand) *corev1.Secret {
-	return &corev1.Secret{ObjectMeta: meta(ns, fmt.Sprintf("secret-%05d", j), "secret"), Type: corev1.SecretTypeOpaque,
+func secret(set bench.Set, ns string, j int, r *rand.Rand) *corev1.Secret {
+	return &corev1.Secret{ObjectMeta: meta(set, ns, fmt.Sprintf("secret-%05d", j), "secret"), Type: corev1.SecretTypeOpaque,
 		Data: map[string][]byte{"username": []byte("user-" + randText(r, 8)), "password": []byte(randText(r, 32))}}
 }
 
 // service is headless: the test cluster's Service range is a /24.
-func service(ns string, j int) *corev1.Service {
+func service(set bench.Set, ns string, j int) *corev1.Service {
 	app := fmt.Sprintf("app-%05d", j)
-	return &corev1.Service{ObjectMeta: meta(ns, fmt.Sprintf("svc-%05d", j), app), Spec: corev1.ServiceSpec{
+	return &corev1.Service{ObjectMeta: meta(set, ns, fmt.Sprintf("svc-%05d", j), app), Spec: corev1.ServiceSpec{
 		ClusterIP: corev1.ClusterIPNone,
 		Selector:  map[string]string{"app.kubernetes.io/name": app},
 		Ports:     []corev1.ServicePort{{Name: "http", Port: 8080, Protocol: corev1.ProtocolTCP}},
@@ -64,10 +64,10 @@ func service(ns string, j int) *corev1.Service {
 }
 
 // deployment has no replicas: its ReplicaSet exists, no pod runs.
-func deployment(ns string, j int) *appsv1.Deployment {
+func deployment(set bench.Set, ns string, j int) *appsv1.Deployment {
 	app := fmt.Sprintf("app-%05d", j)
 	labels := map[string]string{"app.kubernetes.io/name": app}
-	return &appsv1.Deployment{ObjectMeta: meta(ns, fmt.Sprintf("deploy-%05d", j), app), Spec: appsv1.DeploymentSpec{
+	return &appsv1.Deployment{ObjectMeta: meta(set, ns, fmt.Sprintf("deploy-%05d", j), app), Spec: appsv1.DeploymentSpec{
 		Replicas: new(int32),
 		Selector: &metav1.LabelSelector{MatchLabels: labels},
 		Template: corev1.PodTemplateSpec{
@@ -83,17 +83,17 @@ func deployment(ns string, j int) *appsv1.Deployment {
 	}}
 }
 
-func widget(ns string, j int, r *rand.Rand) *unstructured.Unstructured {
+func widget(set bench.Set, ns string, j int, r *rand.Rand) *unstructured.Unstructured {
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": bench.CRDGroup + "/" + bench.CRDVersion, "kind": bench.CRDKind,
 		"metadata": map[string]any{"name": fmt.Sprintf("widget-%05d", j), "namespace": ns,
-			"labels": map[string]any{bench.LoaderLabel: bench.LoaderValue}},
+			"labels": map[string]any{bench.LoaderLabel: string(set)}},
 		"spec": map[string]any{"size": int64(r.IntN(100)), "color": randText(r, 12), "replicas": int64(1 + r.IntN(5)),
 			"selector": map[string]any{"app.kubernetes.io/name": fmt.Sprintf("app-%05d", j)}},
 	}}
 }
 
-func event(ns string, j int) *corev1.Event {
+func event(set bench.Set, ns string, j int) *corev1.Event {
 	now := metav1.NewTime(time.Now())
 	kind, reason, typ := "ConfigMap", "Updated", corev1.EventTypeNormal
 	if j%5 == 0 {
@@ -101,7 +101,7 @@ func event(ns string, j int) *corev1.Event {
 	}
 	name := fmt.Sprintf("object-%05d", j)
 	return &corev1.Event{
-		ObjectMeta:     metav1.ObjectMeta{Name: fmt.Sprintf("bench-event-%05d", j), Namespace: ns, Labels: loaderLabels(nil)},
+		ObjectMeta:     metav1.ObjectMeta{Name: fmt.Sprintf("bench-event-%05d", j), Namespace: ns, Labels: loaderLabels(set, nil)},
 		InvolvedObject: corev1.ObjectReference{Kind: kind, Namespace: ns, Name: name, APIVersion: "v1"},
 		Reason:         reason, Type: typ, Count: int32(1 + j%7),
 		Message:        fmt.Sprintf("%s %s/%s: reconciled by the benchmark's loader (attempt %d)", reason, kind, name, 1+j%7),
@@ -112,10 +112,10 @@ func event(ns string, j int) *corev1.Event {
 
 // logPod runs the log writer on the real node; restarted: it exits once
 // after writing, so the container restarts and a previous log exists.
-func logPod(ns string, j int, node, image string, logBytes int, restarted bool) *corev1.Pod {
+func logPod(set bench.Set, ns string, j int, node, image string, logBytes int, restarted bool) *corev1.Pod {
 	args := []string{"--bytes", fmt.Sprint(logBytes)}
 	gracePeriod := int64(1) // the log writer stops at once on SIGTERM
-	m := meta(ns, fmt.Sprintf("logger-%03d", j), "logger")
+	m := meta(set, ns, fmt.Sprintf("logger-%03d", j), "logger")
 	m.Annotations = map[string]string{restartAnnotation: fmt.Sprint(restarted)}
 	if restarted {
 		args = append(args, "--fail-first", "/state/ran")

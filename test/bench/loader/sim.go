@@ -172,15 +172,15 @@ func (l *loader) simWork(ctx context.Context, s simOptions) []func() error {
 	}
 	var work []func() error
 	for i, ip := range a.nodes {
-		n := simNode(bench.SimNode(i), ip)
+		n := simNode(l.set, l.set.SimNode(i), ip)
 		work = append(work, func() error {
 			_, err := l.kube.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{})
 			return l.count("node "+n.Name, err)
 		})
 	}
 	for g := range p.SimulatedPods {
-		ns := bench.SimNamespace(g / bench.SimPodsPerNamespace)
-		pod := simPod(ns, g, bench.SimNode(g%p.SimulatedNodes))
+		ns := l.set.SimNamespace(g / bench.SimPodsPerNamespace)
+		pod := simPod(l.set, ns, g, l.set.SimNode(g%p.SimulatedNodes))
 		work = append(work, func() error {
 			_, err := l.kube.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{})
 			return l.count("pod "+ns+"/"+pod.Name, err)
@@ -189,12 +189,12 @@ func (l *loader) simWork(ctx context.Context, s simOptions) []func() error {
 	return work
 }
 
-func simNode(name string, ip netip.Addr) *corev1.Node {
+func simNode(set bench.Set, name string, ip netip.Addr) *corev1.Node {
 	capacity := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("32"), corev1.ResourceMemory: resource.MustParse("256Gi"),
 		corev1.ResourcePods: resource.MustParse("110")}
 	return &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{Name: name,
-			Labels: loaderLabels(map[string]string{kwokLabel: "true", corev1.LabelHostname: name, "type": "kwok",
+			Labels: loaderLabels(set, map[string]string{kwokLabel: "true", corev1.LabelHostname: name, "type": "kwok",
 				"node-role.kubernetes.io/worker": ""}),
 			Annotations: map[string]string{"kwok.x-k8s.io/node": "fake"}},
 		Spec: corev1.NodeSpec{Taints: []corev1.Taint{{Key: kwokTaint, Value: "fake", Effect: corev1.TaintEffectNoSchedule}}},
@@ -208,8 +208,8 @@ func simNode(name string, ip netip.Addr) *corev1.Node {
 	}
 }
 
-func simPod(ns string, g int, node string) *corev1.Pod {
-	m := meta(ns, fmt.Sprintf("sim-%05d", g), "simulated")
+func simPod(set bench.Set, ns string, g int, node string) *corev1.Pod {
+	m := meta(set, ns, fmt.Sprintf("sim-%05d", g), "simulated")
 	return &corev1.Pod{ObjectMeta: m, Spec: corev1.PodSpec{
 		NodeName:    node,
 		Tolerations: []corev1.Toleration{{Key: kwokTaint, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}},
