@@ -147,7 +147,7 @@ func TestObjectsAreDeterministicAndSized(t *testing.T) {
 	if !slices.Contains(restarted.Spec.Containers[0].Args, "--fail-first") || slices.Contains(plain.Spec.Containers[0].Args, "--fail-first") {
 		t.Errorf("args %q and %q: only the restarted pod fails first", restarted.Spec.Containers[0].Args, plain.Spec.Containers[0].Args)
 	}
-	if restarted.Spec.NodeSelector[corev1.LabelHostname] != "node" || restarted.Spec.Containers[0].ImagePullPolicy != corev1.PullNever {
+	if restarted.Spec.NodeName != "node" || restarted.Spec.Containers[0].ImagePullPolicy != corev1.PullNever {
 		t.Errorf("pod spec %+v: want it on the node, never pulled", restarted.Spec)
 	}
 	if fingerprint(bench.Profile{Name: "a", Pods: 1}) == fingerprint(bench.Profile{Name: "a", Pods: 2}) ||

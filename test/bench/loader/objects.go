@@ -121,7 +121,7 @@ func logPod(set bench.Set, ns string, j int, node, image string, logBytes int, r
 		args = append(args, "--fail-first", "/state/ran")
 	}
 	return &corev1.Pod{ObjectMeta: m, Spec: corev1.PodSpec{
-		NodeSelector:                  map[string]string{corev1.LabelHostname: node},
+		NodeName:                      node, // as the harness's test pods: its hostname label is the host's
 		TerminationGracePeriodSeconds: &gracePeriod,
 		Containers: []corev1.Container{{
 			Name: "logger", Image: image, ImagePullPolicy: corev1.PullNever,
