@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 )
@@ -22,8 +23,8 @@ type Gathered struct {
 }
 
 // CountDir counts what a tool wrote below dir. Objects are the items of
-// list files: YAML lists in the layout of oc adm inspect (ours), JSON lists
-// (kubectl cluster-info dump). Logs are container logs: .../logs/current.log
+// list files: YAML lists in the layout of oc adm inspect (ours, but for the
+// discovery documents), JSON lists (kubectl cluster-info dump). Logs are container logs: .../logs/current.log
 // and previous.log (ours), logs.txt (kubectl's).
 func CountDir(dir string) (Gathered, error) {
 	var g Gathered
@@ -42,6 +43,8 @@ func CountDir(dir string) (Gathered, error) {
 		g.Bytes += info.Size()
 		slash := filepath.ToSlash(p)
 		switch {
+		case strings.HasPrefix(path.Base(slash), "aggregated-discovery-"):
+			// the server's discovery documents: lists of API groups, not objects
 		case isContainerLog(slash):
 			g.Logs++
 		case strings.HasSuffix(slash, ".yaml"):
