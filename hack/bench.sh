@@ -10,7 +10,8 @@
 #   RUNS               runs of each tool (3)
 #   BENCH_TOOLS        tools to measure (default: all; see test/bench/runner)
 #   BENCH_LOADER_ARGS  extra loader flags, e.g. "--namespaces 3" for a tiny try
-#   KUBECTL            the kubectl of cluster-info dump (default: kubectl on PATH)
+#   KUBECTL            the kubectl of cluster-info dump (default: the harness's, of the
+#                      server's version, named in cluster.json; else kubectl on PATH)
 #   KEEP_LOAD=1        leave the workload in the cluster afterwards
 #   BENCH_MD           the file whose section is updated (BENCHMARKS.md; "" for none)
 #   TESTCLUSTER_DIR    the test cluster's state (default _output/cluster)
@@ -25,7 +26,6 @@ cluster_dir=${TESTCLUSTER_DIR:-$root/_output/cluster}
 kc=$cluster_dir/kubeconfig
 image=localhost/mgtk/gather:bench
 logimage=localhost/mgtk/bench-logwriter:v1
-kubectl=${KUBECTL:-kubectl}
 bench_md=${BENCH_MD-$root/BENCHMARKS.md}
 export CGO_ENABLED=0
 
@@ -88,5 +88,5 @@ say "loading profile $profile ${BENCH_LOADER_ARGS:-}"
 
 say "measuring (the table follows; tools' logs in $out/logs)"
 "$bin/runner" --kubeconfig "$kc" --loaded "$out/loaded.json" --out "$out" --bin "$bin" \
-  --image "$image" --kubectl "$kubectl" --compression "$out/compression.txt" \
+  --image "$image" --cluster-dir "$cluster_dir" ${KUBECTL:+--kubectl "$KUBECTL"} --compression "$out/compression.txt" \
   --runs "${RUNS:-3}" ${BENCH_TOOLS:+--tools "$BENCH_TOOLS"} ${bench_md:+--benchmarks-md "$bench_md"}

@@ -149,18 +149,29 @@ func run(ctx context.Context, args []string) error {
 	if o.del {
 		return l.remove(ctx, o.wait)
 	}
-	if o.node == "" && o.clusterDir != "" {
+	maxPods := 0
+	if o.clusterDir != "" {
 		info, err := clusterinfo.Read(o.clusterDir)
 		if err != nil {
 			return fmt.Errorf("reading the harness's record: %w", err)
 		}
-		if info.Node != nil {
-			o.node, l.node = info.Node.Name, info.Node.Name
+		if n := info.Node; n != nil {
+			if o.node == "" {
+				o.node, l.node = n.Name, n.Name
+			}
+			if o.sim.sinkCIDR == "" {
+				o.sim.sinkCIDR = n.SimCIDR
+			}
+			maxPods = n.MaxPods
 		}
 	}
 	p, err := o.effective()
 	if err != nil {
 		return err
+	}
+	// Room for the cluster's own pods and other tests' on the one node.
+	if maxPods > 0 && p.Pods > maxPods-podsHeadroom {
+		return fmt.Errorf("%d pods do not fit on the node: its kubelet's maxPods is %d, and %d are kept for others", p.Pods, maxPods, podsHeadroom)
 	}
 	l.p = p
 	if o.sim.printKwokArgs {
@@ -190,6 +201,10 @@ func run(ctx context.Context, args []string) error {
 	}
 	return json.NewEncoder(os.Stdout).Encode(out)
 }
+
+// podsHeadroom is how many of the node's maxPods the loader leaves to
+// others.
+const podsHeadroom = 20
 
 type loader struct {
 	set      bench.Set

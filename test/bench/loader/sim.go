@@ -48,7 +48,7 @@ type simOptions struct {
 }
 
 func (s *simOptions) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&s.sinkCIDR, "sink-cidr", "", "the harness's sink range for simulated node and pod addresses (required with simulated nodes)")
+	fs.StringVar(&s.sinkCIDR, "sink-cidr", "", "the harness's sink range for simulated node and pod addresses (default: the one of the harness's record in --cluster-dir)")
 	fs.StringVar(&s.via, "sink-via", "10.244.99.2", "the node-side veth address the host must route the sink range through")
 	fs.StringVar(&s.dev, "sink-dev", "mgtk0", "the host-side veth the host must route the sink range through")
 	fs.StringVar(&s.serviceCIDR, "service-cidr", "10.0.0.0/24", "the cluster's Service range, which the sink range must not overlap")
@@ -101,7 +101,7 @@ func plan(sinkCIDR, serviceCIDR string, p bench.Profile) (addresses, error) {
 // namespace.
 func (s simOptions) check(ctx context.Context, p bench.Profile) error {
 	if s.sinkCIDR == "" {
-		return errors.New("simulated nodes need --sink-cidr: the harness's sink range for simulated addresses")
+		return errors.New("simulated nodes need the harness's sink range for simulated addresses: --sink-cidr, or --cluster-dir of a cluster that has one")
 	}
 	a, err := plan(s.sinkCIDR, s.serviceCIDR, p)
 	if err != nil {

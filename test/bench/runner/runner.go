@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/must-gather/toolkit/test/bench"
+	"github.com/must-gather/toolkit/test/clusterinfo"
 )
 
 type options struct {
@@ -30,6 +31,7 @@ type options struct {
 	bin          string
 	image        string
 	kubectl      string
+	clusterDir   string
 	compression  string
 	benchmarksMD string
 	runs         int
@@ -47,7 +49,8 @@ func (o *options) parse(args []string) error {
 	fs.StringVar(&o.out, "out", "_output/bench", "where results and the tools' output go")
 	fs.StringVar(&o.bin, "bin", "_output/bench/bin", "directory of gather, kubectl-must_gather and floor")
 	fs.StringVar(&o.image, "image", "", "the image the client runs (loaded into the node; required for the client)")
-	fs.StringVar(&o.kubectl, "kubectl", "kubectl", "the kubectl of cluster-info dump")
+	fs.StringVar(&o.kubectl, "kubectl", "", "the kubectl of cluster-info dump (default: the harness's, of the server's version, from --cluster-dir; else kubectl on PATH)")
+	fs.StringVar(&o.clusterDir, "cluster-dir", "", "the test cluster's state directory (its record names the harness's kubectl)")
 	fs.StringVar(&o.compression, "compression", "", "output of go test -bench BenchmarkAuditCompression to include")
 	fs.StringVar(&o.benchmarksMD, "benchmarks-md", "", "BENCHMARKS.md, whose section of this profile is replaced by the table")
 	fs.IntVar(&o.runs, "runs", 3, "runs of each tool")
@@ -96,6 +99,9 @@ func run(ctx context.Context, args []string) error {
 	}
 	if len(l.Namespaces) == 0 {
 		return fmt.Errorf("%s names no namespace", o.loaded)
+	}
+	if o.kubectl == "" {
+		o.kubectl = harnessKubectl(o.clusterDir)
 	}
 	res := &bench.Results{Profile: l.Profile, Started: time.Now().UTC(), Namespaces: len(l.Namespaces)}
 	res.Machine = machine(ctx, o.kubeconfig, o.kubectl)
@@ -340,6 +346,22 @@ func replaceSection(doc, profile, body string) (string, error) {
 		return "", fmt.Errorf("no %q ... %q markers", strings.TrimSpace(begin), end)
 	}
 	return doc[:i+len(begin)] + body + doc[j:], nil
+}
+
+// harnessKubectl is the kubectl the harness built (of the server's
+// version), or kubectl on PATH when there is none.
+func harnessKubectl(clusterDir string) string {
+	if clusterDir == "" {
+		return "kubectl"
+	}
+	info, err := clusterinfo.Read(clusterDir)
+	if err != nil || info.Kubectl == "" {
+		return "kubectl"
+	}
+	if _, err := os.Stat(info.Kubectl); err != nil {
+		return "kubectl"
+	}
+	return info.Kubectl
 }
 
 // largeRSS is inspect's median peak RSS in a result of large (0 when

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/must-gather/toolkit/test/bench"
+	"github.com/must-gather/toolkit/test/clusterinfo"
 )
 
 func TestParse(t *testing.T) {
@@ -80,6 +81,30 @@ func TestCommands(t *testing.T) {
 		if tl.Name == bench.ToolKubectl && !strings.Contains(strings.Join(tl.args("D"), " "), "--all-namespaces") {
 			t.Errorf("kubectl without simulated pods: %q, want --all-namespaces", tl.args("D"))
 		}
+	}
+}
+
+func TestHarnessKubectl(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if got := harnessKubectl(dir); got != "kubectl" {
+		t.Errorf("without a record: %q, want kubectl", got)
+	}
+	kubectl := filepath.Join(dir, "kubectl")
+	if err := os.WriteFile(kubectl, []byte("#!/bin/sh\n"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := clusterinfo.Write(dir, clusterinfo.Info{Kubectl: kubectl}); err != nil {
+		t.Fatal(err)
+	}
+	if got := harnessKubectl(dir); got != kubectl {
+		t.Errorf("with the harness's: %q, want %q", got, kubectl)
+	}
+	if err := clusterinfo.Write(dir, clusterinfo.Info{Kubectl: filepath.Join(dir, "gone")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := harnessKubectl(dir); got != "kubectl" {
+		t.Errorf("with a recorded kubectl that is gone: %q, want kubectl", got)
 	}
 }
 
