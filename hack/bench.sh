@@ -78,8 +78,17 @@ kwok_args=$("${loader[@]}" --kwok-args)
 if [ -n "$kwok_args" ]; then
   say "building kwok (sigs.k8s.io/kwok v0.8.0) and starting it: kwok $kwok_args"
   GOBIN=$bin go install sigs.k8s.io/kwok/cmd/kwok@v0.8.0
+  # The kwok binary has no stages of its own (kwokctl brings them): take
+  # kwok's "fast" node and pod stages and the lease heartbeat from its module.
+  stages=$(go env GOMODCACHE)/sigs.k8s.io/kwok@v0.8.0/kustomize/stage
+  for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+    pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+    echo "---"
+    cat "$stages/$f"
+  done >"$out/kwok-stages.yaml"
   # shellcheck disable=SC2086 # the loader's arguments, split on spaces
-  "$bin/kwok" --kubeconfig "$kc" $kwok_args >"$out/kwok.log" 2>&1 &
+  "$bin/kwok" --kubeconfig "$kc" --config "$out/kwok-stages.yaml" --node-lease-duration-seconds 40 \
+    $kwok_args >"$out/kwok.log" 2>&1 &
   kwok_pid=$!
 fi
 
