@@ -33,7 +33,7 @@ GO_MODULES := $(patsubst %/go.mod,%,$(shell find . -name go.mod -not -path './_o
 # everything, Kubernetes included).
 export CGO_ENABLED := 0
 
-.PHONY: help build run test test-unit fuzz verify deps cluster-up cluster-down cluster-status cluster-load-image cluster-stop-kubelet cluster-start-kubelet clean image-base image image-ubi image-archive release
+.PHONY: help build run test test-unit fuzz verify deps cluster-up cluster-down cluster-status cluster-load-image cluster-stop-kubelet cluster-start-kubelet bench clean image-base image image-ubi image-archive release
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -83,6 +83,10 @@ cluster-stop-kubelet: ## stop the test node's kubelet: the node goes NotReady (i
 
 cluster-start-kubelet: ## start the test node's kubelet again and wait until the node is Ready
 	hack/cluster.sh start-kubelet
+
+PROFILE ?= small
+bench: ## measure gather, the client, kubectl cluster-info dump and a bare client on the running test cluster (PROFILE=small|large|scale; see BENCHMARKS.md)
+	PROFILE=$(PROFILE) hack/bench.sh
 
 # Images. podman runs with the settings of images/containers.conf (what works
 # on our machines); its store is podman's own choice, which the environment

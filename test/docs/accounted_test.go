@@ -58,6 +58,10 @@ func accounts() map[string]account {
 		"make image-ubi UBI_BUILDER=localhost/must-gather-base:busybox UBI_BASE=localhost/must-gather-base:busybox UBI_LOCAL=1": {
 			runBy: []string{"hack/image-test.sh"}},
 
+		// BENCHMARKS.md
+		"make bench PROFILE=small": {
+			notHere: "a measurement, not a test: it loads the shared test cluster for minutes (an hour on scale) and its numbers mean something only on a quiet one, so make test does not run it; its Go code is unit-tested (test/bench)"},
+
 		// docs/test-cluster.md
 		"make cluster-up":                {runBy: []string{"hack/test.sh"}}, // at the end, when it started the cluster itself
 		"make cluster-up CLUSTER_NODE=1": {runBy: []string{"hack/test.sh"}},

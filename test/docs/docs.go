@@ -22,14 +22,14 @@ type Command struct {
 
 func (c Command) String() string { return fmt.Sprintf("%s:%d: %s", c.File, c.Line, c.Text) }
 
-// Files are the documents whose commands count: the README, docs/ and the
-// gather.d README.
+// Files are the documents whose commands count: the README, BENCHMARKS.md,
+// docs/ and the gather.d README.
 func Files(root string) ([]string, error) {
 	files, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	if err != nil {
 		return nil, err
 	}
-	files = append(files, filepath.Join(root, "README.md"), filepath.Join(root, "gather.d", "README.md"))
+	files = append(files, filepath.Join(root, "README.md"), filepath.Join(root, "BENCHMARKS.md"), filepath.Join(root, "gather.d", "README.md"))
 	for i, f := range files {
 		if files[i], err = filepath.Rel(root, f); err != nil {
 			return nil, err
