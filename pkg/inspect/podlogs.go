@@ -26,6 +26,23 @@ func (in *inspector) gatherPodLogs(ctx context.Context, u *unstructured.Unstruct
 		in.record(fmt.Errorf("reading pod %s/%s: %w", u.GetNamespace(), u.GetName(), err))
 		return
 	}
+	for _, l := range PodLogs(&pod) {
+		in.spawn(ctx, func() { in.fetchLog(ctx, pod.Spec.NodeName, pod.Namespace, pod.Name, l.Container, l.Previous) })
+	}
+}
+
+// ContainerLog names one log of a pod: a container's current or previous
+// log.
+type ContainerLog struct {
+	Container string
+	Previous  bool
+}
+
+// PodLogs are the logs gather inspect fetches of a pod: the current log of
+// every container (init and ephemeral ones too) that started or restarted,
+// and the previous log of every one that restarted. (The benchmark's floor
+// fetches these too.)
+func PodLogs(pod *corev1.Pod) []ContainerLog {
 	statuses := map[string]corev1.ContainerStatus{}
 	for _, list := range [][]corev1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses, pod.Status.EphemeralContainerStatuses} {
 		for _, s := range list {
@@ -42,6 +59,7 @@ func (in *inspector) gatherPodLogs(ctx context.Context, u *unstructured.Unstruct
 	for _, c := range pod.Spec.EphemeralContainers {
 		names = append(names, c.Name)
 	}
+	var out []ContainerLog
 	for _, c := range names {
 		st, ok := statuses[c]
 		if !ok {
@@ -52,12 +70,13 @@ func (in *inspector) gatherPodLogs(ctx context.Context, u *unstructured.Unstruct
 		// A container waiting to restart still has the log of its last
 		// run as its current log.
 		if started || restarted {
-			in.spawn(ctx, func() { in.fetchLog(ctx, pod.Spec.NodeName, pod.Namespace, pod.Name, c, false) })
+			out = append(out, ContainerLog{Container: c})
 		}
 		if restarted {
-			in.spawn(ctx, func() { in.fetchLog(ctx, pod.Spec.NodeName, pod.Namespace, pod.Name, c, true) })
+			out = append(out, ContainerLog{Container: c, Previous: true})
 		}
 	}
+	return out
 }
 
 // spawn runs fn in the background, at most Parallel at a time: it waits

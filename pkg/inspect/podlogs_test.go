@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -135,5 +136,62 @@ func TestSpawnDone(t *testing.T) {
 	in.spawn(ctx, func() { ran = true })
 	if !ran {
 		t.Error("spawn with a done context returned without running the work")
+	}
+}
+
+func TestPodLogs(t *testing.T) {
+	t.Parallel()
+	running := corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
+	done := corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0}}
+	waiting := corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}
+	tests := []struct {
+		name string
+		pod  corev1.Pod
+		want []ContainerLog
+	}{
+		{
+			name: "running, never restarted",
+			pod: corev1.Pod{
+				Spec:   corev1.PodSpec{Containers: []corev1.Container{{Name: "app"}}},
+				Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{{Name: "app", State: running}}},
+			},
+			want: []ContainerLog{{Container: "app"}},
+		},
+		{
+			name: "restarted: current and previous; an init container that ended",
+			pod: corev1.Pod{
+				Spec: corev1.PodSpec{InitContainers: []corev1.Container{{Name: "init"}}, Containers: []corev1.Container{{Name: "app"}}},
+				Status: corev1.PodStatus{
+					InitContainerStatuses: []corev1.ContainerStatus{{Name: "init", State: done}},
+					ContainerStatuses:     []corev1.ContainerStatus{{Name: "app", State: running, RestartCount: 1}},
+				},
+			},
+			want: []ContainerLog{{Container: "init"}, {Container: "app"}, {Container: "app", Previous: true}},
+		},
+		{
+			name: "waiting to restart: the last run's log is current",
+			pod: corev1.Pod{
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app"}}},
+				Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{{Name: "app", State: waiting,
+					LastTerminationState: done}}},
+			},
+			want: []ContainerLog{{Container: "app"}, {Container: "app", Previous: true}},
+		},
+		{
+			name: "never created, or creating: no log",
+			pod: corev1.Pod{
+				Spec:   corev1.PodSpec{Containers: []corev1.Container{{Name: "a"}, {Name: "b"}}},
+				Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{{Name: "b", State: waiting}}},
+			},
+			want: nil,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if diff := cmp.Diff(tt.want, PodLogs(&tt.pod)); diff != "" {
+				t.Errorf("PodLogs (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -20,6 +20,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/must-gather/toolkit/pkg/inspect"
 )
 
 type options struct {
@@ -222,7 +224,7 @@ func (f *floor) list(ctx context.Context, ns string, gvr schema.GroupVersionReso
 				if err := json.Unmarshal(item, &pod); err != nil {
 					return fmt.Errorf("reading a pod of %s: %w", ns, err)
 				}
-				for _, l := range podLogs(&pod) {
+				for _, l := range inspect.PodLogs(&pod) {
 					// Not spawned from here: this goroutine holds a slot,
 					// and waiting for another one could take them all.
 					f.wg.Add(1)
@@ -250,53 +252,9 @@ func (f *floor) list(ctx context.Context, ns string, gvr schema.GroupVersionReso
 	}
 }
 
-// containerLog names one log to fetch.
-type containerLog struct {
-	Container string
-	Previous  bool
-}
-
-// podLogs are the logs gather inspect fetches of a pod: the current log of
-// every container (init and ephemeral ones too) that started or restarted,
-// and the previous log of every one that restarted.
-func podLogs(pod *corev1.Pod) []containerLog {
-	statuses := map[string]corev1.ContainerStatus{}
-	for _, list := range [][]corev1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses, pod.Status.EphemeralContainerStatuses} {
-		for _, s := range list {
-			statuses[s.Name] = s
-		}
-	}
-	var names []string
-	for _, c := range pod.Spec.InitContainers {
-		names = append(names, c.Name)
-	}
-	for _, c := range pod.Spec.Containers {
-		names = append(names, c.Name)
-	}
-	for _, c := range pod.Spec.EphemeralContainers {
-		names = append(names, c.Name)
-	}
-	var out []containerLog
-	for _, c := range names {
-		st, ok := statuses[c]
-		if !ok {
-			continue
-		}
-		started := st.State.Running != nil || st.State.Terminated != nil
-		restarted := st.RestartCount > 0 || st.LastTerminationState.Terminated != nil
-		if started || restarted {
-			out = append(out, containerLog{Container: c})
-		}
-		if restarted {
-			out = append(out, containerLog{Container: c, Previous: true})
-		}
-	}
-	return out
-}
-
 // log streams one log to nowhere; an absent log is no error (as in gather
 // inspect).
-func (f *floor) log(ctx context.Context, ns, pod string, l containerLog) error {
+func (f *floor) log(ctx context.Context, ns, pod string, l inspect.ContainerLog) error {
 	opts := &corev1.PodLogOptions{Container: l.Container, Previous: l.Previous, Timestamps: true}
 	stream, err := f.kube.CoreV1().Pods(ns).GetLogs(pod, opts).Stream(ctx)
 	if apierrors.IsNotFound(err) || apierrors.IsBadRequest(err) {
