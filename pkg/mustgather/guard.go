@@ -8,8 +8,9 @@ import (
 // guardScript runs a gather command of an image that is not ours under the
 // volume guard, as the bash of the gather container: bash -c guardScript
 // guard DIR PERCENT COMMAND [ARGS...]. The command runs in a process group
-// of its own; every guardInterval the script reads DIR's usage (df -P) and,
-// above PERCENT, kills that group and says so. SIGTERM or SIGINT to the
+// of its own; every guardInterval (the first time one interval after the
+// start, so the command always gets to begin) the script reads DIR's usage
+// (df -P) and, above PERCENT, kills that group and says so. SIGTERM or SIGINT to the
 // script (the client stopping the gather before it copies the result)
 // goes to the whole group; the script waits for it to end, syncs, and
 // exits with the command's status.
@@ -21,13 +22,13 @@ trap 'kill -TERM -- "-$gather" 2>/dev/null' TERM INT
 gather=$!
 (
   while :; do
+    sleep "$every"
     used=$(df -P "$dir" | awk 'NR == 2 { sub(/%/, "", $5); print $5 }')
     if [ -n "$used" ] && [ "$used" -gt "$limit" ]; then
       echo "[volume guard] $dir is $used% used, above --volume-percentage $limit: stopping the gather" >&2
       kill -KILL -- "-$gather"
       exit 0
     fi
-    sleep "$every"
   done
 ) &
 guard=$!
