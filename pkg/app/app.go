@@ -43,8 +43,11 @@ With no arguments it does the default gathering: it writes the version file
 first, then runs the steps of the gather.d folder in lexical order, keeping
 going when one fails, and records every step in gather-manifest.json.
 
-The gather.d folder is --gather-dir, else $GATHER_DIR, else ` + InstalledGatherDir + `
-when it exists, else the copy built into this binary.
+The gather.d folder is --gather-dir, else $GATHER_DIR (either may name
+several folders separated by ":", run in that order), else
+` + InstalledGatherDir + ` when it exists, else the copy built into this
+binary. The version file names this build, or the product that
+$MUST_GATHER_PRODUCT and $MUST_GATHER_VERSION name.
 
 ` + cli.ExitCodesHelp,
 		Args: func(_ *cobra.Command, args []string) error {

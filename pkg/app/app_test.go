@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -229,6 +230,116 @@ func TestTimeoutFromTheClient(t *testing.T) {
 			}
 			if o.timeout != tc.want {
 				t.Errorf("timeout %s, want %s", o.timeout, tc.want)
+			}
+		})
+	}
+}
+
+// An image built on ours: $GATHER_DIR names our folder and its own, run in
+// that order, and $MUST_GATHER_PRODUCT and $MUST_GATHER_VERSION name it in
+// the version file and the manifest.
+func TestGatherFoldersAndProduct(t *testing.T) {
+	clustertest.Config(t)
+	kubeconfig := os.Getenv("TEST_KUBECONFIG")
+	if kubeconfig == "" {
+		root, err := clustertest.RepoRoot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		kubeconfig = filepath.Join(root, "_output", "cluster", "kubeconfig")
+	}
+	folder := func(who string) string {
+		dir := t.TempDir()
+		script := "#!/bin/sh\necho " + who + " >>\"$BASE_COLLECTION_PATH/order\"\n"
+		if err := os.WriteFile(filepath.Join(dir, "10-step"), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	ours, theirs := folder("ours"), folder("theirs")
+	t.Setenv("GATHER_DIR", ours+":"+theirs)
+	t.Setenv("MUST_GATHER_PRODUCT", "example-operator")
+	t.Setenv("MUST_GATHER_VERSION", "1.2.3")
+	dest := filepath.Join(t.TempDir(), "must-gather")
+	if _, stderr, code := runApp(t, "--dest-dir", dest, "--kubeconfig", kubeconfig); code != cli.ExitOK {
+		t.Fatalf("exit code %d: %s", code, stderr)
+	}
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(dest, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if diff := cmp.Diff("ours\ntheirs\n", read("order")); diff != "" {
+		t.Errorf("order the folders ran in (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff("example-operator\n1.2.3\n", read("version")); diff != "" {
+		t.Errorf("version file (-want +got):\n%s", diff)
+	}
+	var m struct {
+		Options struct {
+			Product, ProductVersion, GatherDir string
+		}
+		Steps []struct{ Name, Status string }
+	}
+	if err := json.Unmarshal([]byte(read("gather-manifest.json")), &m); err != nil {
+		t.Fatal(err)
+	}
+	want := []struct{ Name, Status string }{{ours + "/10-step", "ok"}, {theirs + "/10-step", "ok"}}
+	if diff := cmp.Diff(want, m.Steps); diff != "" {
+		t.Errorf("manifest steps (-want +got):\n%s", diff)
+	}
+	if m.Options.Product != "example-operator" || m.Options.ProductVersion != "1.2.3" || m.Options.GatherDir != "$GATHER_DIR "+ours+":"+theirs {
+		t.Errorf("manifest options %+v", m.Options)
+	}
+}
+
+// Where the steps come from: --gather-dir, else $GATHER_DIR, each a list of
+// folders separated by ":"; a folder that is not there is a usage error.
+func TestGatherDirs(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	tests := []struct {
+		name, flag, env string
+		wantFrom        string
+		wantFolders     []string
+		wantErr         string
+	}{
+		{name: "the flag", flag: a, env: b, wantFrom: "--gather-dir " + a, wantFolders: []string{a}},
+		{name: "the environment", env: a + ":" + b, wantFrom: "$GATHER_DIR " + a + ":" + b, wantFolders: []string{a, b}},
+		{name: "a folder list in the flag", flag: b + ":" + a, wantFrom: "--gather-dir " + b + ":" + a, wantFolders: []string{b, a}},
+		{name: "an empty element", env: a + "::" + b, wantErr: `gather.d folders "` + a + "::" + b + `" ($GATHER_DIR): an empty folder name`},
+		{name: "a folder that is not there", env: a + ":" + a + "/nope", wantErr: "gather.d folder " + a + "/nope ($GATHER_DIR) is not a readable directory"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newGatherOptions(cli.IOStreams{})
+			o.timeout, o.gatherDir = DefaultTimeout, tc.flag
+			o.getenv = func(k string) string {
+				if k == "GATHER_DIR" {
+					return tc.env
+				}
+				return ""
+			}
+			err := o.complete()
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr || cli.ExitCode(err) != cli.ExitUsage {
+					t.Fatalf("complete() = %v, want the usage error %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range o.folders {
+				got = append(got, f.Name)
+			}
+			if diff := cmp.Diff(tc.wantFolders, got); diff != "" {
+				t.Errorf("folders (-want +got):\n%s", diff)
+			}
+			if o.stepsFrom != tc.wantFrom {
+				t.Errorf("from %q, want %q", o.stepsFrom, tc.wantFrom)
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -47,9 +48,9 @@ type gatherOptions struct {
 
 	// derived by complete
 	window     since.Window
-	stepsFS    fs.FS
-	stepsFrom  string // where the steps came from, for the manifest
-	stepsExec  func(fs.DirEntry) (string, bool)
+	folders    []steps.Folder
+	product    version.Info // what the version file names
+	stepsFrom  string       // where the steps came from, for the manifest
 	registry   builtin.Registry
 	getenv     func(string) string
 	timeoutSet bool // --timeout was given
@@ -61,7 +62,7 @@ func newGatherOptions(streams cli.IOStreams) *gatherOptions {
 
 func (o *gatherOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.destDir, "dest-dir", "/must-gather", "directory to write the gathered data into")
-	fs.StringVar(&o.gatherDir, "gather-dir", "", "folder of gather.d steps (default: $GATHER_DIR, "+InstalledGatherDir+", or the built-in copy)")
+	fs.StringVar(&o.gatherDir, "gather-dir", "", "folder of gather.d steps, or several separated by \":\" (default: $GATHER_DIR, "+InstalledGatherDir+", or the built-in copy)")
 	fs.DurationVar(&o.timeout, "timeout", DefaultTimeout, "time limit of the whole run; each step gets an equal share of what is left unless its line says otherwise (default: $MUST_GATHER_TIMEOUT, else 8m)")
 	o.since.AddFlags(fs)
 	fs.IntVar(&o.volumePercentage, "volume-percentage", 70, "stop writing new data once the destination's filesystem is used above this percentage (100: never)")
@@ -85,27 +86,41 @@ func (o *gatherOptions) complete() error {
 		o.timeout = d
 	}
 
-	dir, from := o.gatherDir, "--gather-dir"
-	if dir == "" {
-		dir, from = o.getenv("GATHER_DIR"), "$GATHER_DIR"
+	if o.product, err = version.Product(o.getenv); err != nil {
+		return cli.UsageError{Err: err}
 	}
-	if dir == "" {
+
+	dirs, from := o.gatherDir, "--gather-dir"
+	if dirs == "" {
+		dirs, from = o.getenv("GATHER_DIR"), "$GATHER_DIR"
+	}
+	if dirs == "" {
 		if fi, err := os.Stat(InstalledGatherDir); err == nil && fi.IsDir() {
-			dir, from = InstalledGatherDir, "installed"
+			dirs, from = InstalledGatherDir, "installed"
 		}
 	}
-	if dir == "" {
+	if dirs == "" {
 		sub, err := fs.Sub(toolkit.GatherD, "gather.d")
 		if err != nil {
 			return err
 		}
-		o.stepsFS, o.stepsFrom = sub, "built-in"
+		o.folders, o.stepsFrom = []steps.Folder{{FS: sub, Name: "built-in"}}, "built-in"
 		return nil
 	}
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return cli.Usagef("gather.d folder %s (%s) is not a readable directory", dir, from)
+	// Several folders, separated by ":" as in $PATH, run one after the
+	// other: an image built on ours adds its steps after ours or replaces
+	// them.
+	o.folders = nil
+	for _, dir := range strings.Split(dirs, ":") {
+		if dir == "" {
+			return cli.Usagef("gather.d folders %q (%s): an empty folder name", dirs, from)
+		}
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return cli.Usagef("gather.d folder %s (%s) is not a readable directory", dir, from)
+		}
+		o.folders = append(o.folders, steps.Folder{FS: os.DirFS(dir), Name: dir, Exec: steps.ExecutableIn(dir)})
 	}
-	o.stepsFS, o.stepsFrom, o.stepsExec = os.DirFS(dir), from+" "+dir, steps.ExecutableIn(dir)
+	o.stepsFrom = from + " " + dirs
 	return nil
 }
 
@@ -130,6 +145,10 @@ func (o *gatherOptions) validate() error {
 
 // manifestOptions is what the manifest records of the options.
 type manifestOptions struct {
+	// Product and ProductVersion are what the version file says: ours, or
+	// those of the image built on ours.
+	Product          string    `json:"product"`
+	ProductVersion   string    `json:"productVersion"`
 	DestDir          string    `json:"destDir"`
 	GatherDir        string    `json:"gatherDir"`
 	Timeout          string    `json:"timeout"`
@@ -157,7 +176,7 @@ func (o *gatherOptions) run(ctx context.Context) error {
 	// The version file comes first: whatever happens next, the result says
 	// which tool made it.
 	var vf bytes.Buffer
-	if err := version.Get().WriteVersionFile(&vf); err != nil {
+	if err := o.product.WriteVersionFile(&vf); err != nil {
 		return err
 	}
 	if err := sink.WriteMeta("version", vf.Bytes()); err != nil {
@@ -168,7 +187,7 @@ func (o *gatherOptions) run(ctx context.Context) error {
 	}
 
 	access := cluster.NewAccess(o.cluster.RESTConfig)
-	mo := manifestOptions{DestDir: o.destDir, GatherDir: o.stepsFrom, Timeout: o.timeout.String(), VolumePercentage: o.volumePercentage, SinceTime: o.window.From}
+	mo := manifestOptions{Product: o.product.Product, ProductVersion: o.product.Version, DestDir: o.destDir, GatherDir: o.stepsFrom, Timeout: o.timeout.String(), VolumePercentage: o.volumePercentage, SinceTime: o.window.From}
 	if o.window.Since > 0 {
 		mo.Since = o.window.Since.String()
 	}
@@ -205,7 +224,7 @@ func (o *gatherOptions) run(ctx context.Context) error {
 	programEnv = append(programEnv, o.window.Env()...)
 	env := processEnv(o.getenv)
 	env.Cluster, env.Since = access, o.window.From
-	list, warnings, err := steps.Load(o.stepsFS, vars, o.stepsExec)
+	list, warnings, err := steps.LoadFolders(o.folders, vars)
 	if err != nil {
 		return fmt.Errorf("reading gather.d (%s): %w", o.stepsFrom, err)
 	}

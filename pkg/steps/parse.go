@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -20,6 +21,9 @@ import (
 type Step struct {
 	// File is the step file's name, e.g. "10-inspect".
 	File string
+	// Folder is the gather.d folder the file is in, set only when a run
+	// reads several (LoadFolders): two folders may both hold 10-inspect.
+	Folder string
 	// Line is the 1-based line of the command in a text file; 0 for an
 	// executable.
 	Line int
@@ -37,13 +41,57 @@ type Step struct {
 	Err error
 }
 
-// Name identifies the step in the manifest and the log: the file, and for a
-// text file the line.
+// Name identifies the step in the manifest and the log: the file (in its
+// folder when a run reads several), and for a text file the line.
 func (s Step) Name() string {
+	name := s.Path()
 	if s.Line == 0 {
+		return name
+	}
+	return fmt.Sprintf("%s:%d", name, s.Line)
+}
+
+// Path is the step file's name, in its folder when a run reads several.
+func (s Step) Path() string {
+	if s.Folder == "" {
 		return s.File
 	}
-	return fmt.Sprintf("%s:%d", s.File, s.Line)
+	return path.Join(s.Folder, s.File)
+}
+
+// Folder is one gather.d folder of a run.
+type Folder struct {
+	FS fs.FS
+	// Name says where the folder is: its path, or "built-in".
+	Name string
+	// Exec reports the executable programs of the folder (nil for an
+	// embedded one); see ExecutableIn.
+	Exec func(fs.DirEntry) (string, bool)
+}
+
+// LoadFolders reads the steps of several gather.d folders, one folder after
+// the other, each in lexical order (so an image built on ours runs its
+// steps after ours, or instead of them). With more than one folder, each
+// step's name starts with its folder's name.
+func LoadFolders(folders []Folder, vars Vars) ([]Step, []string, error) {
+	var all []Step
+	var warnings []string
+	for _, f := range folders {
+		list, warns, err := Load(f.FS, vars, f.Exec)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading gather.d folder %s: %w", f.Name, err)
+		}
+		if len(folders) > 1 {
+			for i := range list {
+				list[i].Folder = f.Name
+			}
+			for i := range warns {
+				warns[i] = f.Name + ": " + warns[i]
+			}
+		}
+		all, warnings = append(all, list...), append(warnings, warns...)
+	}
+	return all, warnings, nil
 }
 
 // stepName is how a step file must be named: NN-name.

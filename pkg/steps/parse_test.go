@@ -190,3 +190,57 @@ func TestLoadHostile(t *testing.T) {
 		t.Errorf("steps (-want +got):\n%s", diff)
 	}
 }
+
+// Several folders run one after the other; with more than one, each step's
+// name says its folder, so both may hold 10-inspect.
+func TestLoadFolders(t *testing.T) {
+	t.Parallel()
+	ours := fstest.MapFS{"10-inspect": {Data: []byte("inspect --cluster\n")}, "20-audit": {Data: []byte("audit-logs\n")}}
+	theirs := fstest.MapFS{"10-inspect": {Data: []byte("inspect --api-group example.com\n")}, "notes": {Data: []byte("x\n")}}
+	tests := []struct {
+		name         string
+		folders      []Folder
+		want         []summary
+		wantWarnings []string
+	}{
+		{
+			name:    "one folder: names as they are",
+			folders: []Folder{{FS: ours, Name: "/usr/share/gather/gather.d"}},
+			want: []summary{
+				{Name: "10-inspect:1", Args: []string{"inspect", "--cluster"}},
+				{Name: "20-audit:1", Args: []string{"audit-logs"}},
+			},
+		},
+		{
+			name:    "theirs after ours",
+			folders: []Folder{{FS: ours, Name: "/usr/share/gather/gather.d"}, {FS: theirs, Name: "/usr/share/example/gather.d"}},
+			want: []summary{
+				{Name: "/usr/share/gather/gather.d/10-inspect:1", Args: []string{"inspect", "--cluster"}},
+				{Name: "/usr/share/gather/gather.d/20-audit:1", Args: []string{"audit-logs"}},
+				{Name: "/usr/share/example/gather.d/10-inspect:1", Args: []string{"inspect", "--api-group", "example.com"}},
+			},
+			wantWarnings: []string{"/usr/share/example/gather.d: ignoring notes: a step file is named NN-name"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			steps, warnings, err := LoadFolders(tc.folders, Vars{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, summarize(steps)); diff != "" {
+				t.Errorf("steps (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantWarnings, warnings); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// A folder that cannot be listed fails the load, naming it.
+	notADir := fstest.MapFS{".": {Data: []byte("a file")}}
+	_, _, err := LoadFolders([]Folder{{FS: ours, Name: "a"}, {FS: notADir, Name: "/b"}}, Vars{})
+	if err == nil || !strings.HasPrefix(err.Error(), "reading gather.d folder /b: ") {
+		t.Errorf("LoadFolders with an unlistable folder: error %v, want one naming /b", err)
+	}
+}

@@ -98,7 +98,7 @@ func Run(ctx context.Context, sink *output.Sink, steps []Step, o Options) (*Mani
 	}
 	r.m = &Manifest{Tool: version.Get(), Start: r.start.UTC().Round(time.Millisecond), Status: RunRunning, Options: o.Options, Warnings: o.Warnings}
 	for _, s := range steps {
-		r.m.Steps = append(r.m.Steps, StepRecord{Name: s.Name(), File: s.File, Line: s.Line, Command: s.Text, Status: StatusPending})
+		r.m.Steps = append(r.m.Steps, StepRecord{Name: s.Name(), File: s.Path(), Line: s.Line, Command: s.Text, Status: StatusPending})
 	}
 	for _, w := range o.Warnings {
 		r.logf("warning: %s", w)
@@ -260,7 +260,7 @@ func (r *Runner) runBuiltin(ctx context.Context, s Step, counter *output.Counter
 	name := s.Args[0]
 	newBuiltin, ok := r.o.Registry[name]
 	if !ok {
-		return fmt.Errorf("%s line %d: unknown built-in %q (built-ins: %s)", s.File, s.Line, name, strings.Join(r.o.Registry.Names(), ", "))
+		return fmt.Errorf("%s line %d: unknown built-in %q (built-ins: %s)", s.Path(), s.Line, name, strings.Join(r.o.Registry.Names(), ", "))
 	}
 	b := newBuiltin()
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)

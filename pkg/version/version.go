@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strings"
 )
 
 // Set by -ldflags "-X github.com/must-gather/toolkit/pkg/version.<name>=<value>".
@@ -47,6 +48,9 @@ func (i Info) Validate() error {
 	if i.Product == "" {
 		return fmt.Errorf("empty product name")
 	}
+	if strings.ContainsAny(i.Product, "\r\n") {
+		return fmt.Errorf("product name %q is not one line", i.Product)
+	}
 	if !versionRE.MatchString(i.Version) {
 		return fmt.Errorf("version %q is not major.minor.micro[-qualifier]", i.Version)
 	}
@@ -61,4 +65,30 @@ func (i Info) WriteVersionFile(w io.Writer) error {
 	}
 	_, err := fmt.Fprintf(w, "%s\n%s\n", i.Product, i.Version)
 	return err
+}
+
+// Environment variables an image built on ours sets (ENV lines in its
+// Dockerfile) to name its own product in the version file.
+const (
+	EnvProduct = "MUST_GATHER_PRODUCT"
+	EnvVersion = "MUST_GATHER_VERSION"
+)
+
+// Product is the identity a run's version file names: this build's, or the
+// product that $MUST_GATHER_PRODUCT and $MUST_GATHER_VERSION name (both or
+// neither; the version in the grammar of the version file).
+func Product(getenv func(string) string) (Info, error) {
+	i := Get()
+	p, v := getenv(EnvProduct), getenv(EnvVersion)
+	if p == "" && v == "" {
+		return i, nil
+	}
+	if p == "" || v == "" {
+		return i, fmt.Errorf("$%s and $%s name a product together: set both (an image's Dockerfile sets them with ENV)", EnvProduct, EnvVersion)
+	}
+	i.Product, i.Version = p, v
+	if err := i.Validate(); err != nil {
+		return i, fmt.Errorf("$%s and $%s: %w", EnvProduct, EnvVersion, err)
+	}
+	return i, nil
 }
