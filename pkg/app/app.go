@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -29,7 +30,12 @@ func Main(ctx context.Context, streams cli.IOStreams, args []string) int {
 
 // Run runs gather with args (without the program name).
 func Run(ctx context.Context, streams cli.IOStreams, args []string) error {
-	return cli.Execute(ctx, newRootCommand(streams), streams, args)
+	var prof cli.Profiling
+	cmd := newRootCommand(streams)
+	prof.AddFlags(cmd.PersistentFlags())
+	cmd.PersistentPreRunE = func(*cobra.Command, []string) error { return prof.Start() }
+	err := cli.Execute(ctx, cmd, streams, args)
+	return errors.Join(err, prof.Stop())
 }
 
 func newRootCommand(streams cli.IOStreams) *cobra.Command {
