@@ -170,15 +170,23 @@ func Run(ctx context.Context, c pods.Client, sink *output.Sink, log io.Writer, c
 	})
 }
 
-// copyOut runs tar in the container and hands its stream to w.
+// copyOut runs tar in the container and hands its stream to w as it
+// comes. The end of the command ends the stream without passing its error
+// on (the error is the command's, reported once): a stream cut short is
+// then a truncated tar, and a command that never ran an empty one.
 func copyOut(ctx context.Context, c pods.Client, in pods.Container, source string, w *writer) error {
-	var got countingReader
-	err := pods.Pipe(
-		func(out io.Writer) error { return c.Exec(ctx, in, TarCommand(source), pods.Streams{Stdout: out}) },
-		func(r io.Reader) error {
-			got.r = r
-			return pods.WalkTar(ctx, &got, w.entry)
-		})
+	pr, pw := io.Pipe()
+	execDone := make(chan error, 1)
+	go func() {
+		err := c.Exec(ctx, in, TarCommand(source), pods.Streams{Stdout: pw})
+		pw.Close()
+		execDone <- err
+	}()
+	got := &countingReader{r: pr}
+	walkErr := pods.WalkTar(ctx, got, w.entry)
+	// A walk that stopped early (a full disk) stops the command's stream.
+	pr.CloseWithError(errors.Join(walkErr, errors.New("the copy stopped")))
+	err := <-execDone
 	var exit utilexec.CodeExitError
 	if err != nil && got.n == 0 && ctx.Err() == nil && !errors.As(err, &exit) &&
 		!apierrors.IsForbidden(err) && !apierrors.IsNotFound(err) {
@@ -186,7 +194,7 @@ func copyOut(ctx context.Context, c pods.Client, in pods.Container, source strin
 		// stream failed before a byte: say what cp needs.
 		err = fmt.Errorf("tar could not be run in the container (cp needs tar there, as kubectl cp does): %w", err)
 	}
-	return errors.Join(err, errors.Join(w.errs...))
+	return errors.Join(err, walkErr, errors.Join(w.errs...))
 }
 
 // countingReader counts the bytes read through it.
