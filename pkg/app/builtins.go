@@ -17,6 +17,9 @@ import (
 	"github.com/must-gather/toolkit/pkg/leakscan"
 	"github.com/must-gather/toolkit/pkg/nodelogs"
 	"github.com/must-gather/toolkit/pkg/output"
+	"github.com/must-gather/toolkit/pkg/podcp"
+	"github.com/must-gather/toolkit/pkg/podexec"
+	"github.com/must-gather/toolkit/pkg/raw"
 	"github.com/must-gather/toolkit/pkg/since"
 )
 
@@ -27,6 +30,9 @@ func Builtins() builtin.Registry {
 		"inspect":    inspect.New,
 		"audit-logs": auditlogs.New,
 		"node-logs":  nodelogs.New,
+		"exec":       podexec.New,
+		"raw":        raw.New,
+		"cp":         podcp.New,
 	}
 }
 

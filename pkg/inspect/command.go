@@ -28,6 +28,7 @@ func New() builtin.Builtin {
 func addFlags(fs *pflag.FlagSet, cfg *Config) {
 	fs.StringVarP(&cfg.Namespace, "namespace", "n", "", "namespace of namespaced types named without one (default \"default\")")
 	fs.BoolVarP(&cfg.AllNamespaces, "all-namespaces", "A", false, "list namespaced types in every namespace; with --cluster, gather every namespace")
+	fs.StringSliceVar(&cfg.APIGroups, "api-group", nil, "gather an API group whole: its CRDs and every object of its types in all namespaces (.example.com: the group and its subgroups; repeatable)")
 	fs.BoolVar(&cfg.Cluster, "cluster", false, "the whole-cluster default: ClusterOperators and what they point at (when served), cluster-scoped state, and the system namespaces plus every namespace with a failing pod")
 	fs.IntVar(&cfg.Parallel, "parallel", DefaultParallel, "how many logs and objects to fetch at once")
 	fs.Int64Var(&cfg.PageSize, "chunk-size", DefaultPageSize, "list large results in chunks of this size")

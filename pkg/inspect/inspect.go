@@ -35,6 +35,10 @@ type Config struct {
 	// they point at when served, the cluster-scoped state, and the system
 	// namespaces plus every namespace with a failing pod.
 	Cluster bool
+	// APIGroups are groups to gather whole (--api-group): their CRDs and
+	// every object of their types in all namespaces. A name with a leading
+	// dot (.example.com) takes the group and its subgroups.
+	APIGroups []string
 	// Since drops log lines older than this (zero: all).
 	Since time.Time
 	// Parallel bounds concurrent log streams and namespaces.
@@ -140,8 +144,15 @@ func prepare(cfg Config, args []string) ([]target, Config, error) {
 	if err != nil {
 		return nil, cfg, err
 	}
-	if len(targets) == 0 && !cfg.Cluster {
-		return nil, cfg, errors.New("nothing to inspect: name resources (e.g. clusteroperators, ns/NAME) or use --cluster")
+	if len(targets) == 0 && !cfg.Cluster && len(cfg.APIGroups) == 0 {
+		return nil, cfg, errors.New("nothing to inspect: name resources (e.g. clusteroperators, ns/NAME), or use --api-group or --cluster")
+	}
+	var errs []error
+	for _, g := range cfg.APIGroups {
+		errs = append(errs, checkAPIGroup(g))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, cfg, err
 	}
 	if cfg.Parallel <= 0 {
 		cfg.Parallel = DefaultParallel
@@ -181,6 +192,9 @@ func (in *inspector) run(ctx context.Context, targets []target) {
 	}
 	for _, t := range targets {
 		in.gatherTarget(ctx, t)
+	}
+	for _, g := range in.cfg.APIGroups {
+		in.gatherAPIGroup(ctx, g)
 	}
 	if in.cfg.Cluster {
 		in.gatherCluster(ctx)

@@ -66,6 +66,7 @@ func served(openshift bool) []*metav1.APIResourceList {
 			apiResource("widgets", "Widget", true),
 			apiResource("gadgets", "Gadget", true),
 		}},
+		{GroupVersion: "sub.example.com/v1", APIResources: []metav1.APIResource{apiResource("things", "Thing", false)}},
 		{GroupVersion: "admissionregistration.k8s.io/v1", APIResources: []metav1.APIResource{
 			apiResource("mutatingwebhookconfigurations", "MutatingWebhookConfiguration", false),
 			apiResource("validatingwebhookconfigurations", "ValidatingWebhookConfiguration", false),
@@ -139,6 +140,7 @@ func world(openshift bool) []*unstructured.Unstructured {
 			}},
 		}),
 		object("v1", "Service", "hooks", "hook-svc", nil),
+		object("sub.example.com/v1", "Thing", "", "t1", nil),
 		object("apps/v1", "Deployment", "net", "dep", nil),
 		object("v1", "Secret", "other", "s1", map[string]any{"data": map[string]any{"key": base64.StdEncoding.EncodeToString([]byte(plantedSecret))}}),
 		object("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", "", "mwh", map[string]any{"webhooks": []any{
@@ -149,6 +151,7 @@ func world(openshift bool) []*unstructured.Unstructured {
 			map[string]any{"name": "url.example.com", "clientConfig": map[string]any{"url": "https://hooks.example.com"}},
 		}}),
 		object("apiextensions.k8s.io/v1", "CustomResourceDefinition", "", "widgets.example.com", map[string]any{"spec": map[string]any{
+			"group": "example.com",
 			"conversion": map[string]any{"strategy": "Webhook", "webhook": map[string]any{"clientConfig": map[string]any{
 				"service": map[string]any{"namespace": "conv", "name": "converter"}}}},
 		}}),
@@ -373,6 +376,37 @@ func TestGather(t *testing.T) {
 			name:    "an object that does not exist is an error; the others are gathered",
 			args:    []string{"nodes/node-1", "nodes/gone"},
 			want:    []string{"cluster-scoped-resources/core/nodes/node-1.yaml"},
+			wantErr: true,
+		},
+		{
+			name: "an API group: its CRDs and every object of its types, and what they point at",
+			cfg:  Config{APIGroups: []string{"example.com"}},
+			want: join(nsFiles("conv"), []string{
+				"cluster-scoped-resources/apiextensions.k8s.io/customresourcedefinitions/widgets.example.com.yaml",
+				"namespaces/app/example.com/widgets/w-app.yaml",
+				"namespaces/other/core/secrets/s1.yaml",
+			}),
+		},
+		{
+			name: "an API group and its subgroups",
+			cfg:  Config{APIGroups: []string{".example.com"}},
+			want: join(nsFiles("conv"), []string{
+				"cluster-scoped-resources/apiextensions.k8s.io/customresourcedefinitions/widgets.example.com.yaml",
+				"cluster-scoped-resources/sub.example.com/things/t1.yaml",
+				"namespaces/app/example.com/widgets/w-app.yaml",
+				"namespaces/other/core/secrets/s1.yaml",
+			}),
+		},
+		{
+			name:    "an API group the cluster does not have is a warning",
+			cfg:     Config{APIGroups: []string{"example.org"}},
+			want:    []string{},
+			wantLog: []string{"inspect: warning: --api-group example.org: no CRD and no served type of that group"},
+		},
+		{
+			name:    "an API group that is not a group name",
+			cfg:     Config{APIGroups: []string{"../etc"}},
+			want:    []string{},
 			wantErr: true,
 		},
 		{

@@ -40,3 +40,35 @@ func Segment(name, suffix string) (seg string, shortened bool, err error) {
 	}
 	return keep + tail, true, nil
 }
+
+// UserPath checks a path a user gave for a built-in's output (a gather.d
+// line's --output or destination): relative, slash-separated, and never
+// climbing, so it stays inside the destination. Each element is a name
+// as Segment takes it (not shortened: a user's name too long for a file is
+// refused). It returns the path cleaned of "." elements and doubled
+// slashes.
+func UserPath(p string) (string, error) {
+	if p == "" {
+		return "", errors.New("empty path")
+	}
+	if strings.HasPrefix(p, "/") || strings.Contains(p, "\\") {
+		return "", fmt.Errorf("path %q: must be relative to the destination, with / between its parts", p)
+	}
+	var parts []string
+	for _, e := range strings.Split(p, "/") {
+		switch e {
+		case "", ".":
+			continue
+		case "..":
+			return "", fmt.Errorf("path %q: must not climb with \"..\"", p)
+		}
+		if _, short, err := Segment(e, ""); err != nil || short {
+			return "", fmt.Errorf("path %q: %q is not usable as a file name", p, e)
+		}
+		parts = append(parts, e)
+	}
+	if len(parts) == 0 {
+		return "", fmt.Errorf("path %q: names no file", p)
+	}
+	return strings.Join(parts, "/"), nil
+}

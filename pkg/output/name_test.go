@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestSegment(t *testing.T) {
@@ -57,3 +59,38 @@ func TestSegment(t *testing.T) {
 }
 
 func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "?") == s }
+
+func TestUserPath(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in      string
+		want    string
+		wantErr bool
+	}{
+		{in: "metrics.txt", want: "metrics.txt"},
+		{in: "etcd/member-list.json", want: "etcd/member-list.json"},
+		{in: "./etcd//status.json", want: "etcd/status.json"},
+		{in: "etcd/", want: "etcd"},
+		{in: "..a/b", want: "..a/b"},
+		{in: "", wantErr: true},
+		{in: ".", wantErr: true},
+		{in: "./", wantErr: true},
+		{in: "/etc/passwd", wantErr: true},
+		{in: "../out", wantErr: true},
+		{in: "a/../b", wantErr: true},
+		{in: "a/..", wantErr: true},
+		{in: `a\b`, wantErr: true},
+		{in: "a\x00b", wantErr: true},
+		{in: strings.Repeat("x", 300), wantErr: true},
+	}
+	for _, tc := range tests {
+		got, err := UserPath(tc.in)
+		if (err != nil) != tc.wantErr {
+			t.Errorf("UserPath(%q) = %q, %v; want error %v", tc.in, got, err, tc.wantErr)
+			continue
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("UserPath(%q) (-want +got):\n%s", tc.in, diff)
+		}
+	}
+}

@@ -56,6 +56,10 @@ type shared struct {
 	mu    sync.Mutex
 	full  error // set once the disk guard tripped; sticky
 	total Counter
+	// record holds the files of the run's record (WriteMeta, AppendMeta):
+	// no other write may replace one (a step's --output naming
+	// gather-manifest.json or the run log).
+	record map[string]bool
 }
 
 // Counter counts the files and bytes written through a view of the sink.
@@ -122,6 +126,24 @@ func checkPath(rel string) error {
 	clean := path.Clean(rel)
 	if clean == "." || clean == ".." || strings.HasPrefix(clean, "../") || clean != rel {
 		return fmt.Errorf("invalid output path %q: must be clean and stay inside the destination", rel)
+	}
+	return nil
+}
+
+// claim marks rel as a file of the run's record when meta, and refuses
+// any other write of such a file.
+func (s *Sink) claim(rel string, meta bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if meta {
+		if s.record == nil {
+			s.record = map[string]bool{}
+		}
+		s.record[rel] = true
+		return nil
+	}
+	if s.record[rel] {
+		return fmt.Errorf("not writing %s: a file of the run's record", rel)
 	}
 	return nil
 }
@@ -243,6 +265,9 @@ const guardEvery = 4 << 20
 
 func (s *Sink) create(rel string, gz, meta bool, r rules) (*File, error) {
 	if err := checkPath(rel); err != nil {
+		return nil, err
+	}
+	if err := s.claim(rel, meta); err != nil {
 		return nil, err
 	}
 	if !meta {
@@ -392,6 +417,9 @@ func (f *File) Abort() {
 // disk guard and is not counted.
 func (s *Sink) AppendMeta(rel string) (io.WriteCloser, error) {
 	if err := checkPath(rel); err != nil {
+		return nil, err
+	}
+	if err := s.claim(rel, true); err != nil {
 		return nil, err
 	}
 	w, err := s.store.OpenAppend(rel)

@@ -267,3 +267,48 @@ func TestAppend(t *testing.T) {
 		t.Errorf("files after a refused append (-want +got):\n%s", diff)
 	}
 }
+
+// A file of the run's record (written by WriteMeta or AppendMeta) cannot be
+// replaced by a collector's write, whatever it asks; the record itself
+// may be rewritten.
+func TestRecordFilesAreKept(t *testing.T) {
+	t.Parallel()
+	s := newSink(t, Options{})
+	if err := s.WriteMeta("gather-manifest.json", []byte("{}\n")); err != nil {
+		t.Fatal(err)
+	}
+	log, err := s.AppendMeta("gather-run.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(log, "started\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, rel := range []string{"gather-manifest.json", "gather-run.log"} {
+		if err := s.WriteFile(rel, []byte("overwritten\n")); err == nil {
+			t.Errorf("WriteFile(%s) replaced a file of the run's record", rel)
+		}
+		if f, err := s.Create(rel); err == nil {
+			f.Abort()
+			t.Errorf("Create(%s) was allowed", rel)
+		}
+	}
+	if err := s.WriteMeta("gather-manifest.json", []byte("{\"steps\":[]}\n")); err != nil {
+		t.Errorf("rewriting the manifest: %v", err)
+	}
+	got := map[string]string{}
+	for _, rel := range []string{"gather-manifest.json", "gather-run.log"} {
+		b, err := os.ReadFile(filepath.Join(s.Root(), rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[rel] = string(b)
+	}
+	want := map[string]string{"gather-manifest.json": "{\"steps\":[]}\n", "gather-run.log": "started\n"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("record files (-want +got):\n%s", diff)
+	}
+}

@@ -55,7 +55,7 @@ func (c Client) Exec(ctx context.Context, in Container, command []string, s Stre
 	if err == nil {
 		return nil
 	}
-	if kept != nil {
+	if kept != nil && strings.TrimSpace(kept.String()) != "" {
 		return fmt.Errorf("%s: %w: %s", strings.Join(command, " "), err, strings.TrimSpace(kept.String()))
 	}
 	return fmt.Errorf("%s: %w", strings.Join(command, " "), err)

@@ -52,6 +52,34 @@ func Untar(ctx context.Context, r io.Reader, dest string) error {
 		return err
 	}
 	defer root.Close()
+	return WalkTar(ctx, r, func(e TarEntry) (string, error) { return unpack(root, e) })
+}
+
+// TarEntry is an entry of a tar stream that passed the checks of every
+// unpacking (see WalkTar).
+type TarEntry struct {
+	// Name is clean and relative: it never climbs; "." is the destination
+	// itself.
+	Name   string
+	Header *tar.Header
+	// Link is the clean target of a hard link (it never climbs either).
+	Link string
+	// Body reads a regular file's content.
+	Body io.Reader
+}
+
+// WalkTar reads a tar stream and hands fn each entry that could be
+// unpacked safely somewhere: it refuses, and skips, a name that is absolute
+// or climbs out with "..", a hard link whose target does, device files,
+// FIFOs, entry types it does not know, and sparse files (a few bytes of
+// stream could declare holes of any size, which unpacked fill the disk;
+// tar of a directory makes none unless asked to). fn checks what depends
+// on where the entries go; it returns why it refuses one, or an error that
+// stops the walk. Each refusal is an error wrapping ErrUnsafe; WalkTar
+// goes on with the next entry and returns them all at the end, with the
+// first error reading the stream or from fn, which stops it. An endless
+// stream, or an endless entry, is bounded by ctx: every read checks it.
+func WalkTar(ctx context.Context, r io.Reader, fn func(TarEntry) (refused string, err error)) error {
 	var refused []error
 	tr := tar.NewReader(ctxReader{ctx: ctx, r: r})
 	for {
@@ -65,7 +93,10 @@ func Untar(ctx context.Context, r io.Reader, dest string) error {
 		if err != nil {
 			return errors.Join(append(refused, fmt.Errorf("reading the tar stream: %w", err))...)
 		}
-		why, err := unpack(root, tr, h)
+		why, err := check(h)
+		if why == "" {
+			why, err = fn(TarEntry{Name: path.Clean(h.Name), Header: h, Link: hardLinkTarget(h), Body: tr})
+		}
 		if err != nil {
 			return errors.Join(append(refused, err)...)
 		}
@@ -75,11 +106,9 @@ func Untar(ctx context.Context, r io.Reader, dest string) error {
 	}
 }
 
-// unpack writes one entry. It returns why the entry was refused, or an
-// error that stops the unpacking.
-func unpack(root *os.Root, tr io.Reader, h *tar.Header) (refused string, err error) {
-	name, why := inside(h.Name)
-	if why != "" {
+// check refuses an entry that no destination could take safely.
+func check(h *tar.Header) (refused string, err error) {
+	if _, why := inside(h.Name); why != "" {
 		return why, nil
 	}
 	if !safeType(h.Typeflag) {
@@ -88,6 +117,27 @@ func unpack(root *os.Root, tr io.Reader, h *tar.Header) (refused string, err err
 	if sparse(h) {
 		return "a sparse file", nil
 	}
+	if h.Typeflag == tar.TypeLink {
+		if _, why := inside(h.Linkname); why != "" {
+			return "hard link: " + why, nil
+		}
+	}
+	return "", nil
+}
+
+// hardLinkTarget is the clean target of a hard link (check has refused one that
+// climbs), "" for other entries.
+func hardLinkTarget(h *tar.Header) string {
+	if h.Typeflag != tar.TypeLink {
+		return ""
+	}
+	return path.Clean(h.Linkname)
+}
+
+// unpack writes one entry below root. It returns why the entry was
+// refused, or an error that stops the unpacking.
+func unpack(root *os.Root, e TarEntry) (refused string, err error) {
+	name, h := e.Name, e.Header
 	if name == "." {
 		if h.Typeflag == tar.TypeDir {
 			return "", nil // dest itself
@@ -97,16 +147,13 @@ func unpack(root *os.Root, tr io.Reader, h *tar.Header) (refused string, err err
 	if why, err := belowLink(root, name); why != "" || err != nil {
 		return why, err
 	}
-	var target string // of a hard link
+	target := e.Link // of a hard link
 	switch h.Typeflag {
 	case tar.TypeSymlink:
 		if why := linkTarget(name, h.Linkname); why != "" {
 			return why, nil
 		}
 	case tar.TypeLink:
-		if target, why = inside(h.Linkname); why != "" {
-			return "hard link: " + why, nil
-		}
 		if why, err := belowLink(root, target); why != "" || err != nil {
 			return "hard link " + why, err
 		}
@@ -147,7 +194,7 @@ func unpack(root *os.Root, tr io.Reader, h *tar.Header) (refused string, err err
 	if err != nil {
 		return "", err
 	}
-	if _, err := io.Copy(f, tr); err != nil {
+	if _, err := io.Copy(f, e.Body); err != nil {
 		f.Close()
 		return "", fmt.Errorf("writing %s: %w", name, err)
 	}
