@@ -496,10 +496,13 @@ func (r *run) gatherImage(gatherCtx, copyCtx, runCtx context.Context, tg target)
 		return res
 	}
 
+	logPath := filepath.Join(dir, gatherLogFile)
+	logCtx, stopLog := context.WithCancel(gatherCtx)
+	defer stopLog()
 	logDone := make(chan error, 1)
-	go func() { logDone <- r.streamLog(gatherCtx, res.pod, filepath.Join(dir, gatherLogFile)) }()
+	go func() { logDone <- r.streamLog(logCtx, res.pod, logPath) }()
 	ended, gatherErr := r.pods.Wait(gatherCtx, r.ns, res.pod, pods.ContainerEnded(gatherContainer))
-	logErr := <-logDone
+	logErr := r.endLog(logDone, stopLog, gatherErr == nil, res.pod)
 	switch {
 	case gatherErr != nil && runCtx.Err() != nil:
 		res.err = fmt.Errorf("gather of %s interrupted: %w", image, runCtx.Err())
@@ -511,7 +514,11 @@ func (r *run) gatherImage(gatherCtx, copyCtx, runCtx context.Context, tg target)
 		}
 	}
 	if logErr != nil && gatherErr == nil {
-		r.logf("log of pod %s: %v", res.pod, logErr)
+		// The gather has ended: its whole log can be read at once.
+		r.logf("log of pod %s: %v; reading the whole log", res.pod, logErr)
+		if err := r.writeLog(copyCtx, res.pod, logPath); err != nil {
+			res.err = errors.Join(res.err, fmt.Errorf("the gather log of %s (%s keeps what arrived): %w", image, gatherLogFile, errors.Join(logErr, err)))
+		}
 	}
 
 	cctx := copyCtx
@@ -528,12 +535,57 @@ func (r *run) gatherImage(gatherCtx, copyCtx, runCtx context.Context, tg target)
 	}
 	r.logf("copying %s from pod %s into %s", r.o.SourceDir, res.pod, dir)
 	in := pods.Container{Namespace: r.ns, Pod: res.pod, Name: copyContainer}
-	copyErr := r.pods.CopyWith(cctx, in, r.o.tarCommand(image), dir)
+	copyErr := r.copyResult(cctx, in, image, dir)
 	res.copied = hasData(dir)
 	if copyErr != nil {
 		res.err = errors.Join(res.err, fmt.Errorf("copying the result of %s: %w", image, copyErr))
 	}
 	return res
+}
+
+// logGrace is how long the gather's log stream may go on once the gather
+// has ended (the rest of its lines on the way); a stream that goes on
+// longer is hung, and the whole log is read instead.
+const logGrace = 10 * time.Second
+
+// endLog waits for the log stream to end. Once the gather has ended
+// (ended), it waits at most logGrace, then stops the stream and says so.
+func (r *run) endLog(done <-chan error, stop context.CancelFunc, ended bool, pod string) error {
+	if !ended {
+		return <-done
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(logGrace):
+	}
+	stop()
+	<-done
+	return fmt.Errorf("its stream went on %s after the gather ended", logGrace)
+}
+
+// copyAttempts is how many times a copy is tried: a copy that failed (the
+// exec refused, the stream cut) is made again, over what it unpacked.
+const copyAttempts = 3
+
+// copyResult copies the source directory of the pod's copy container into
+// dir, trying again (2 s apart) while the copy fails and ctx lasts.
+func (r *run) copyResult(ctx context.Context, in pods.Container, image, dir string) error {
+	var err error
+	for attempt := 1; attempt <= copyAttempts; attempt++ {
+		if err = r.pods.CopyWith(ctx, in, r.o.tarCommand(image), dir); err == nil || ctx.Err() != nil {
+			return err
+		}
+		if attempt < copyAttempts {
+			r.logf("copying from pod %s failed (attempt %d of %d), trying again: %v", in.Pod, attempt, copyAttempts, err)
+			select {
+			case <-ctx.Done():
+				return err
+			case <-time.After(2 * time.Second):
+			}
+		}
+	}
+	return err
 }
 
 // stopTimeout bounds how long a stopped gather may take to end.
