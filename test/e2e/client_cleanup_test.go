@@ -164,7 +164,8 @@ func runIDIn(stderr string) string {
 // cluster (its namespace, the pods in it, service accounts, role bindings,
 // cluster role bindings, found by the run's label): a normal run, a run
 // whose --timeout ends while its gather still runs, SIGINT and SIGTERM at
-// random moments of a run (MGTK_INTERRUPT_SEED replays them), and two
+// random moments of a run (MGTK_INTERRUPT_SEED replays the signals and
+// the moments, as fractions of a normal run's length), and two
 // SIGKILLed runs (one in a temporary namespace, one with --run-namespace)
 // whose leftovers the next run sweeps once they have expired. --keep keeps
 // everything on purpose.
@@ -210,6 +211,7 @@ func TestClientCleanup(t *testing.T) {
 	}
 
 	t.Run("interrupted", func(t *testing.T) {
+		t.Parallel()
 		for i, in := range interrupts {
 			t.Run(strconv.Itoa(i)+"-"+in.sig.String(), func(t *testing.T) {
 				t.Parallel()
