@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -22,30 +23,43 @@ func (r *run) streamLog(ctx context.Context, pod, path string) error {
 	}
 	file := cli.RedactedWriter(f)
 	out := cli.RedactedWriter(&prefixWriter{w: r.streams.Out, prefix: []byte("[" + pod + "] "), start: true})
-	err = r.copyLog(ctx, pod, io.MultiWriter(file, out))
+	err = r.copyLog(ctx, pod, io.MultiWriter(file, out), true)
 	return errors.Join(err, out.Close(), file.Close(), f.Close())
 }
 
 // writeLog writes the whole log of the gather container, which has ended,
-// into path (redacted), replacing what streamLog wrote.
+// into path (redacted), replacing what streamLog wrote once it has all of
+// it: when it fails, what the stream brought stays.
 func (r *run) writeLog(ctx context.Context, pod, path string) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
+	f, err := os.CreateTemp(filepath.Dir(path), ".gather-log-*")
 	if err != nil {
-		return fmt.Errorf("creating %s: %w", path, err)
+		return fmt.Errorf("creating a file beside %s: %w", path, err)
 	}
 	file := cli.RedactedWriter(f)
-	err = r.copyLog(ctx, pod, file)
-	return errors.Join(err, file.Close(), f.Close())
+	err = r.copyLog(ctx, pod, file, false)
+	if err = errors.Join(err, file.Close(), f.Close(), os.Chmod(f.Name(), 0o640)); err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+	}
+	return err
 }
 
-func (r *run) copyLog(ctx context.Context, pod string, w io.Writer) error {
-	rc, err := r.cs.CoreV1().Pods(r.ns).GetLogs(pod, &corev1.PodLogOptions{Container: gatherContainer, Follow: true}).Stream(ctx)
+// copyLog copies the gather container's log to w: following it as it is
+// written, or as it is (follow false: the container has ended).
+func (r *run) copyLog(ctx context.Context, pod string, w io.Writer, follow bool) error {
+	what := "reading"
+	if follow {
+		what = "following"
+	}
+	rc, err := r.cs.CoreV1().Pods(r.ns).GetLogs(pod, &corev1.PodLogOptions{Container: gatherContainer, Follow: follow}).Stream(ctx)
 	if err != nil {
-		return fmt.Errorf("following the log of %s: %w", pod, err)
+		return fmt.Errorf("%s the log of %s: %w", what, pod, err)
 	}
 	defer rc.Close()
 	if _, err := io.Copy(w, rc); err != nil && ctx.Err() == nil {
-		return fmt.Errorf("following the log of %s: %w", pod, err)
+		return fmt.Errorf("%s the log of %s: %w", what, pod, err)
 	}
 	return nil
 }

@@ -91,7 +91,8 @@ Exit codes:
   0  every image gathered
   1  nothing was gathered
   2  usage error
-  3  partial: data was copied, but a gather failed, timed out or was interrupted
+  3  partial: data was copied, but a gather failed, timed out or was interrupted,
+     or its log could not be read
   4  no pod could run: only the local fall-back (inspect.local.*) gathered data`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dash := cmd.ArgsLenAtDash()

@@ -45,12 +45,14 @@ type run struct {
 	pods    pods.Client
 	id      string
 	ns      string
-	ownNS   bool       // the run made the namespace (not --run-namespace)
-	sa      string     // the gather pods' service account
-	created []string   // the gather pods made (deleted at the end with --run-namespace)
-	nodes   []string   // the nodes a gather pod may run on (none: any)
-	log     io.Writer  // stderr and must-gather.logs, redacted
-	mu      sync.Mutex // guards log writes and created
+	ownNS   bool                    // the run makes the namespace (not --run-namespace)
+	expires time.Time               // when nothing of the run can be alive any more
+	sa      string                  // the gather pods' service account
+	saOwner []metav1.OwnerReference // with --run-namespace: the service account owns the run's pods and role binding
+	created []string                // the gather pods made (deleted at the end with --run-namespace)
+	nodes   []string                // the nodes a gather pod may run on (none: any)
+	log     io.Writer               // stderr and must-gather.logs, redacted
+	mu      sync.Mutex              // guards log writes and created
 }
 
 func (r *run) logf(format string, args ...any) {
@@ -87,7 +89,8 @@ func (o *Options) Run(ctx context.Context, streams cli.IOStreams) error {
 	if err := writeTimestamp(o.DestDir, start, time.Time{}); err != nil {
 		return err
 	}
-	r := &run{o: o, streams: streams, id: tempns.NewRunID(), log: io.MultiWriter(streams.ErrOut, fileLog)}
+	r := &run{o: o, streams: streams, id: tempns.NewRunID(), log: io.MultiWriter(streams.ErrOut, fileLog),
+		expires: deadline.Add(time.Minute)}
 	// client-go's own lines (klog, -v) go where the client's go, redacted.
 	level, err := o.setVerbosity(r.log)
 	if err != nil {
@@ -115,6 +118,9 @@ func (o *Options) Run(ctx context.Context, streams cli.IOStreams) error {
 
 func (r *run) run(ctx context.Context, deadline time.Time) (err error) {
 	o := r.o
+	// Said before anything is made: whatever happens next, what the run
+	// made can be found by its label.
+	r.logf("what this run makes is labelled %s=%s", tempns.RunLabel, r.id)
 	cfg, err := o.Cluster.RESTConfig()
 	if err != nil {
 		return err
@@ -172,15 +178,13 @@ func (r *run) run(ctx context.Context, deadline time.Time) (err error) {
 		r.ns = ns.Name
 		r.logf("running in namespace %s (--run-namespace); this run is labelled %s=%s", r.ns, tempns.RunLabel, r.id)
 	} else {
-		if ns, err = tempns.Create(gatherCtx, cs, "must-gather-", r.id, deadline.Add(time.Minute)); err != nil {
-			return fmt.Errorf("creating the run's namespace: %w", err)
-		}
-		r.ns, r.ownNS = ns.Name, true
-		r.logf("namespace %s, labelled %s=%s", r.ns, tempns.RunLabel, r.id)
+		// Named here, so that the cleanup can delete it even when the
+		// answer to its creation never came (interrupted meanwhile).
+		r.ns, r.ownNS = tempns.Name("must-gather-"), true
 	}
 	defer func() {
 		if o.Keep {
-			if r.ownNS {
+			if r.ownNS && ns != nil {
 				r.logf("kept namespace %s (--keep): delete it with kubectl delete ns %s", r.ns, r.ns)
 			} else {
 				pods := strings.Join(r.created, " ")
@@ -193,6 +197,12 @@ func (r *run) run(ctx context.Context, deadline time.Time) (err error) {
 			err = errors.Join(err, cerr)
 		}
 	}()
+	if r.ownNS {
+		if ns, err = tempns.Create(gatherCtx, cs, r.ns, r.id, r.expires); err != nil {
+			return fmt.Errorf("creating the run's namespace: %w", err)
+		}
+		r.logf("namespace %s, labelled %s=%s", r.ns, tempns.RunLabel, r.id)
+	}
 	if err := r.grant(gatherCtx, ns); err != nil {
 		return err
 	}
@@ -266,15 +276,23 @@ func anyCopied(results []imageResult) bool {
 // bindings are labelled with the run; the cluster role binding is owned
 // by the run's namespace, so it goes with it.
 func (r *run) grant(ctx context.Context, ns *corev1.Namespace) error {
-	meta := metav1.ObjectMeta{Name: serviceAccount, Namespace: r.ns, Labels: map[string]string{tempns.RunLabel: r.id}}
+	labels, annotations := tempns.Marks(r.id, r.expires)
+	meta := metav1.ObjectMeta{Name: serviceAccount, Namespace: r.ns, Labels: labels, Annotations: annotations}
 	if !r.ownNS {
-		meta.Name, meta.GenerateName = "", serviceAccount+"-" // beside the user's own
+		// Beside the user's own; named here, so that the cleanup can delete
+		// it even when the answer to its creation never came. A later run
+		// deletes it once expired (a killed run's), and what it owns with
+		// it: the run's pods and role binding in this namespace.
+		meta.Name = tempns.Name(serviceAccount + "-")
 	}
+	r.sa = meta.Name
 	sa, err := r.cs.CoreV1().ServiceAccounts(r.ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: meta}, metav1.CreateOptions{})
 	if err != nil {
 		return fmt.Errorf("creating a service account in %s: %w", r.ns, err)
 	}
-	r.sa = sa.Name
+	if !r.ownNS {
+		r.saOwner = []metav1.OwnerReference{{APIVersion: "v1", Kind: "ServiceAccount", Name: sa.Name, UID: sa.UID}}
+	}
 	role, why := r.o.clusterRole()
 	if role == ReadRole {
 		roles, err := GatherRoles()
@@ -289,7 +307,7 @@ func (r *run) grant(ctx context.Context, ns *corev1.Namespace) error {
 			r.logf("cluster role %s %s (kept for later runs)", want.Name, did)
 		}
 		rb := &rbacv1.RoleBinding{
-			ObjectMeta: metav1.ObjectMeta{GenerateName: "must-gather-", Namespace: r.ns, Labels: map[string]string{tempns.RunLabel: r.id}},
+			ObjectMeta: metav1.ObjectMeta{GenerateName: "must-gather-", Namespace: r.ns, Labels: map[string]string{tempns.RunLabel: r.id}, OwnerReferences: r.saOwner},
 			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: DebugPodsRole},
 			Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: r.sa, Namespace: r.ns}},
 		}
@@ -300,12 +318,11 @@ func (r *run) grant(ctx context.Context, ns *corev1.Namespace) error {
 		r.logf("service account %s/%s bound to cluster role %s in namespace %s (%s)", r.ns, r.sa, DebugPodsRole, r.ns, got.Name)
 	}
 	crb := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{
-			GenerateName: "must-gather-",
-			Labels:       map[string]string{tempns.RunLabel: r.id},
-		},
-		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
-		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: r.sa, Namespace: r.ns}},
+		// Expiring: with --run-namespace nothing owns it, and a later run
+		// deletes it once expired (a killed run's).
+		ObjectMeta: metav1.ObjectMeta{GenerateName: "must-gather-", Labels: labels, Annotations: annotations},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: r.sa, Namespace: r.ns}},
 	}
 	if r.ownNS {
 		// It goes with the namespace, even when the client is killed.
@@ -360,19 +377,46 @@ func (r *run) cleanup() error {
 			errs = append(errs, fmt.Errorf("deleting the run's role binding in %s: %w", r.ns, err))
 		}
 		if r.sa != "" {
-			if err := r.cs.CoreV1().ServiceAccounts(r.ns).Delete(ctx, r.sa, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-				errs = append(errs, fmt.Errorf("deleting service account %s/%s: %w", r.ns, r.sa, err))
+			// Its pods and role binding, which it owns, go with it (also one
+			// whose creation was interrupted before its answer came).
+			sas := r.cs.CoreV1().ServiceAccounts(r.ns)
+			if err := r.deleteIfOurs(ctx, "service account "+r.ns+"/"+r.sa, func(ctx context.Context) (metav1.Object, error) {
+				return sas.Get(ctx, r.sa, metav1.GetOptions{})
+			}, func(ctx context.Context, opts metav1.DeleteOptions) error { return sas.Delete(ctx, r.sa, opts) }); err != nil {
+				errs = append(errs, err)
 			}
 		}
 		r.logf("deleted this run's pods, service account and binding in namespace %s", r.ns)
 		return errors.Join(errs...)
 	}
-	if err := r.cs.CoreV1().Namespaces().Delete(ctx, r.ns, metav1.DeleteOptions{}); err != nil {
-		errs = append(errs, fmt.Errorf("deleting namespace %s: %w", r.ns, err))
-	} else {
-		r.logf("deleted namespace %s", r.ns)
+	nss := r.cs.CoreV1().Namespaces()
+	if err := r.deleteIfOurs(ctx, "namespace "+r.ns, func(ctx context.Context) (metav1.Object, error) {
+		return nss.Get(ctx, r.ns, metav1.GetOptions{})
+	}, func(ctx context.Context, opts metav1.DeleteOptions) error { return nss.Delete(ctx, r.ns, opts) }); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// deleteIfOurs deletes an object the run named (and may have made: the
+// answer to its creation may never have come) when it carries the run's
+// label: a name someone else took first is left alone. Absent is fine.
+func (r *run) deleteIfOurs(ctx context.Context, what string, get func(context.Context) (metav1.Object, error), del func(context.Context, metav1.DeleteOptions) error) error {
+	obj, err := get(ctx)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("reading %s to delete it: %w", what, err)
+	case obj.GetLabels()[tempns.RunLabel] != r.id:
+		return nil
+	}
+	uid := obj.GetUID()
+	if err := del(ctx, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}}); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting %s: %w", what, err)
+	}
+	r.logf("deleted %s", what)
+	return nil
 }
 
 // maxPods is how many gather pods run at once, as oc runs them.
@@ -418,6 +462,7 @@ func (r *run) gatherImage(gatherCtx, copyCtx, runCtx context.Context, tg target)
 	if tg.node == "" {
 		onNodes(pod, r.nodes)
 	}
+	pod.OwnerReferences = r.saOwner
 	created, refused, err := r.pods.CreatePreferring(gatherCtx, pod, gatherPriority)
 	if err != nil {
 		res.err = fmt.Errorf("creating the pod of %s: %w", image, err)
@@ -451,10 +496,13 @@ func (r *run) gatherImage(gatherCtx, copyCtx, runCtx context.Context, tg target)
 		return res
 	}
 
+	logPath := filepath.Join(dir, gatherLogFile)
+	logCtx, stopLog := context.WithCancel(gatherCtx)
+	defer stopLog()
 	logDone := make(chan error, 1)
-	go func() { logDone <- r.streamLog(gatherCtx, res.pod, filepath.Join(dir, gatherLogFile)) }()
+	go func() { logDone <- r.streamLog(logCtx, res.pod, logPath) }()
 	ended, gatherErr := r.pods.Wait(gatherCtx, r.ns, res.pod, pods.ContainerEnded(gatherContainer))
-	logErr := <-logDone
+	logErr := r.endLog(logDone, stopLog, gatherErr == nil, res.pod)
 	switch {
 	case gatherErr != nil && runCtx.Err() != nil:
 		res.err = fmt.Errorf("gather of %s interrupted: %w", image, runCtx.Err())
@@ -466,7 +514,11 @@ func (r *run) gatherImage(gatherCtx, copyCtx, runCtx context.Context, tg target)
 		}
 	}
 	if logErr != nil && gatherErr == nil {
-		r.logf("log of pod %s: %v", res.pod, logErr)
+		// The gather has ended: its whole log can be read at once.
+		r.logf("log of pod %s: %v; reading the whole log", res.pod, logErr)
+		if err := r.writeLog(copyCtx, res.pod, logPath); err != nil {
+			res.err = errors.Join(res.err, fmt.Errorf("the gather log of %s (%s keeps what arrived): %w", image, gatherLogFile, errors.Join(logErr, err)))
+		}
 	}
 
 	cctx := copyCtx
@@ -483,12 +535,57 @@ func (r *run) gatherImage(gatherCtx, copyCtx, runCtx context.Context, tg target)
 	}
 	r.logf("copying %s from pod %s into %s", r.o.SourceDir, res.pod, dir)
 	in := pods.Container{Namespace: r.ns, Pod: res.pod, Name: copyContainer}
-	copyErr := r.pods.CopyWith(cctx, in, r.o.tarCommand(image), dir)
+	copyErr := r.copyResult(cctx, in, image, dir)
 	res.copied = hasData(dir)
 	if copyErr != nil {
 		res.err = errors.Join(res.err, fmt.Errorf("copying the result of %s: %w", image, copyErr))
 	}
 	return res
+}
+
+// logGrace is how long the gather's log stream may go on once the gather
+// has ended (the rest of its lines on the way); a stream that goes on
+// longer is hung, and the whole log is read instead.
+const logGrace = 10 * time.Second
+
+// endLog waits for the log stream to end. Once the gather has ended
+// (ended), it waits at most logGrace, then stops the stream and says so.
+func (r *run) endLog(done <-chan error, stop context.CancelFunc, ended bool, pod string) error {
+	if !ended {
+		return <-done
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(logGrace):
+	}
+	stop()
+	<-done
+	return fmt.Errorf("its stream went on %s after the gather ended", logGrace)
+}
+
+// copyAttempts is how many times a copy is tried: a copy that failed (the
+// exec refused, the stream cut) is made again, over what it unpacked.
+const copyAttempts = 3
+
+// copyResult copies the source directory of the pod's copy container into
+// dir, trying again (2 s apart) while the copy fails and ctx lasts.
+func (r *run) copyResult(ctx context.Context, in pods.Container, image, dir string) error {
+	var err error
+	for attempt := 1; attempt <= copyAttempts; attempt++ {
+		if err = r.pods.CopyWith(ctx, in, r.o.tarCommand(image), dir); err == nil || ctx.Err() != nil {
+			return err
+		}
+		if attempt < copyAttempts {
+			r.logf("copying from pod %s failed (attempt %d of %d), trying again: %v", in.Pod, attempt, copyAttempts, err)
+			select {
+			case <-ctx.Done():
+				return err
+			case <-time.After(2 * time.Second):
+			}
+		}
+	}
+	return err
 }
 
 // stopTimeout bounds how long a stopped gather may take to end.

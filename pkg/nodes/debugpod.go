@@ -62,7 +62,7 @@ func (d *DebugPods) Prepare(ctx context.Context) (func(), error) {
 	}
 	if d.Namespace == "" {
 		tempns.SweepExpired(ctx, d.CS, d.Logf)
-		got, err := tempns.Create(ctx, d.CS, "must-gather-nodes-", d.runID, d.expires(ctx))
+		got, err := tempns.Create(ctx, d.CS, tempns.Name("must-gather-nodes-"), d.runID, d.expires(ctx))
 		if err != nil {
 			return func() {}, fmt.Errorf("%w: creating a namespace for debug pods: %w", ErrCannotRun, err)
 		}

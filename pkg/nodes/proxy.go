@@ -22,6 +22,9 @@ func (p LogProxy) path(node, rel string) string {
 	return "/api/v1/nodes/" + url.PathEscape(node) + "/proxy/logs/" + rel
 }
 
+// maxListing bounds what is read of a directory listing.
+const maxListing = 4 << 20
+
 var hrefRE = regexp.MustCompile(`<a href="([^"]+)">`)
 
 // List lists the entries of a directory below the node's /var/log
@@ -30,7 +33,14 @@ func (p LogProxy) List(ctx context.Context, node, dir string) ([]string, error) 
 	if dir != "" && !strings.HasSuffix(dir, "/") {
 		dir += "/"
 	}
-	b, err := p.CS.CoreV1().RESTClient().Get().AbsPath(p.path(node, dir)).DoRaw(ctx)
+	// Streamed, not DoRaw: DoRaw keeps no message of a refusal in JSON (a
+	// 403 became "unknown"); Stream decodes the server's Status.
+	rc, err := p.CS.CoreV1().RESTClient().Get().AbsPath(p.path(node, dir)).Stream(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing /var/log/%s on %s: %w", dir, node, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, maxListing))
 	if err != nil {
 		return nil, fmt.Errorf("listing /var/log/%s on %s: %w", dir, node, err)
 	}

@@ -60,10 +60,17 @@ type clientRun struct {
 // runClient runs the client binary with args and --dest-dir, within limit.
 func runClient(t *testing.T, bin string, limit time.Duration, args ...string) *clientRun {
 	t.Helper()
-	r := &clientRun{dest: filepath.Join(t.TempDir(), "must-gather")}
+	return runClientWith(t, bin, kubeconfigPath(t), filepath.Join(t.TempDir(), "must-gather"), limit, args...)
+}
+
+// runClientWith runs the client binary with args, --kubeconfig and
+// --dest-dir, within limit.
+func runClientWith(t *testing.T, bin, kubeconfig, dest string, limit time.Duration, args ...string) *clientRun {
+	t.Helper()
+	r := &clientRun{dest: dest}
 	ctx, cancel := context.WithTimeout(t.Context(), limit)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append([]string{"--dest-dir", r.dest, "--kubeconfig", kubeconfigPath(t)}, args...)...)
+	cmd := exec.CommandContext(ctx, bin, append([]string{"--dest-dir", r.dest, "--kubeconfig", kubeconfig}, args...)...)
 	cmd.Stdout, cmd.Stderr = &r.stdout, &r.stderr
 	started := time.Now()
 	r.err = cmd.Run()
