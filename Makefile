@@ -33,7 +33,7 @@ GO_MODULES := $(patsubst %/go.mod,%,$(shell find . -name go.mod -not -path './_o
 # everything, Kubernetes included).
 export CGO_ENABLED := 0
 
-.PHONY: help build run test test-unit fuzz verify deps cluster-up cluster-down cluster-status cluster-load-image cluster-stop-kubelet cluster-start-kubelet bench clean image-base image image-ubi image-archive release
+.PHONY: help build run test test-unit fuzz verify deps cluster-up cluster-down cluster-status cluster-load-image cluster-stop-kubelet cluster-start-kubelet bench clean image-base image image-ubi image-example image-archive release
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -141,6 +141,12 @@ release: ## build with RELEASE=1 and push $(IMAGE) and $(MOVING_TAG)
 	$(MAKE) image RELEASE=1
 	$(PODMAN) $(PODMAN_ARGS) push $(PUSH_ARGS) $(IMAGE)
 	$(PODMAN) $(PODMAN_ARGS) push $(PUSH_ARGS) $(MOVING_TAG)
+
+# The example of a product's image built on ours (docs/write-an-image.md).
+EXAMPLE_IMAGE ?= $(REGISTRY)/example-operator-must-gather:latest
+image-example: image ## build $(EXAMPLE_IMAGE) from images/example-operator, on $(IMAGE)
+	$(PODMAN) $(PODMAN_ARGS) build --pull=never --no-cache --timestamp $(SOURCE_DATE_EPOCH) \
+		--build-arg BASE=$(IMAGE) -t $(EXAMPLE_IMAGE) images/example-operator
 
 image-archive: image ## write _output/image.tar, a docker archive `make cluster-load-image` accepts
 	rm -f _output/image.tar

@@ -15,6 +15,9 @@
 #  3. `make cluster-load-image ARCHIVE=_output/image.tar`, then the image in
 #     a pod of the cluster, the way `oc adm must-gather` runs it (test/e2e
 #     TestImageAsOcMustGather), and a variant for oc's other branch;
+#  3b. the example of a product's image built on ours (`make image-example`,
+#     docs/write-an-image.md): its labels and ENV agree, and the client runs
+#     it (test/e2e TestExampleImage);
 #  4. `make release REGISTRY=127.0.0.1:5000/test ...` against a registry
 #     served on that loopback address (crane registry serve).
 set -euo pipefail
@@ -106,6 +109,24 @@ podman save --format docker-archive -o "$work/variant.tar" "$variant" >/dev/null
 IMAGE_ARCHIVE=$work/variant.tar IMAGE_REF=$variant IMAGE_SESSION_TOOLS=true \
   go test -vet=off -count=1 -run '^TestImageAsOcMustGather$' ./test/e2e/ || fail "oc's setsid branch"
 echo "image test: both branches of oc's command line ran the gather in a pod"
+
+# 3b. A product's image built on ours (images/example-operator), built as
+#     docs/write-an-image.md says: its version label agrees with the
+#     version its ENV lines give the version file; then the client runs it
+#     alone, beside ours, and through --all-images (test/e2e
+#     TestExampleImage).
+run_documented docs/write-an-image.md 'make image-example' >/dev/null || fail "make image-example"
+example=$(make -s print-EXAMPLE_IMAGE)
+env_version=$(podman image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$example" | sed -n 's/^MUST_GATHER_VERSION=//p')
+env_product=$(podman image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$example" | sed -n 's/^MUST_GATHER_PRODUCT=//p')
+label_version=$(podman image inspect --format '{{index .Labels "org.opencontainers.image.version"}}' "$example")
+[ -n "$env_version" ] && [ "$env_version" = "$label_version" ] ||
+  fail "$example: MUST_GATHER_VERSION=$env_version but the label org.opencontainers.image.version=$label_version"
+[ "$env_product" = example-operator ] || fail "$example: MUST_GATHER_PRODUCT=$env_product"
+podman save --format docker-archive -o "$work/example.tar" "$example" >/dev/null
+EXAMPLE_IMAGE_REF=$example EXAMPLE_IMAGE_ARCHIVE=$work/example.tar EXAMPLE_IMAGE_VERSION=$env_version IMAGE_REF=$image \
+  go test -vet=off -count=1 -timeout 30m -run '^TestExampleImage$' ./test/e2e/ || fail "the example image run by the client"
+echo "image test: the example image ($env_product $env_version) ran alone, beside ours and through --all-images"
 
 # 4. `make release` against a registry on the loopback address the docs
 #    name: the per-release tag and the moving tag arrive, and the pushed

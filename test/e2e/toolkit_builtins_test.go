@@ -187,7 +187,7 @@ func TestToolkitBuiltinsInAGatherRun(t *testing.T) {
 		"web/web-0/hostname.txt": "web-0\n",
 		"web/web-1/hostname.txt": "web-1\n",
 		// A command that failed keeps what it wrote.
-		"fails/web-0/out.txt": "partial-line\n",
+		"fails/web-0/out.txt":  "partial-line\n",
 		"raw/api-healthz.json": "\"ok\"\n",
 		// cp: the password line redacted by the sink, the link skipped.
 		"shell-data/shell/data/sub/app.properties": "db.host=db\npassword=REDACTED\n",
