@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -14,9 +13,7 @@ import (
 	"github.com/must-gather/toolkit/pkg/cli"
 	"github.com/must-gather/toolkit/pkg/cluster"
 	"github.com/must-gather/toolkit/pkg/inspect"
-	"github.com/must-gather/toolkit/pkg/leakscan"
 	"github.com/must-gather/toolkit/pkg/nodelogs"
-	"github.com/must-gather/toolkit/pkg/output"
 	"github.com/must-gather/toolkit/pkg/podcp"
 	"github.com/must-gather/toolkit/pkg/podexec"
 	"github.com/must-gather/toolkit/pkg/raw"
@@ -58,19 +55,15 @@ func builtinCommand(name string, newBuiltin func() builtin.Builtin, streams cli.
 			if destDir == "" {
 				destDir = fmt.Sprintf("%s.local.%s", name, time.Now().UTC().Format("20060102-150405"))
 			}
-			scanner := leakscan.New()
-			sink, err := output.New(destDir, output.Options{VolumePercentage: volume, Recorder: scanner})
-			if err != nil {
+			env := processEnv(os.Getenv)
+			env.Cluster, env.Since, env.Log = cluster.NewAccess(flags.RESTConfig), w.From, streams.ErrOut
+			err = builtin.RunAlone(cmd.Context(), destDir, volume, &env, func(ctx context.Context, env *builtin.Env) error {
+				return b.Run(ctx, env, args)
+			})
+			if err != nil && env.Sink == nil {
 				return err
 			}
-			env := processEnv(os.Getenv)
-			env.Sink, env.Cluster, env.Since, env.Log = sink, cluster.NewAccess(flags.RESTConfig), w.From, streams.ErrOut
-			err = b.Run(cmd.Context(), &env, args)
-			leaks, serr := scanner.ScanTree(context.WithoutCancel(cmd.Context()), destDir, leakScanParallel)
-			for _, l := range leaks {
-				fmt.Fprintf(streams.ErrOut, "leak scan: %s\n", l)
-			}
-			if err = errors.Join(err, serr); err != nil {
+			if err != nil {
 				return cli.PartialError{Err: err}
 			}
 			fmt.Fprintln(streams.Out, destDir)

@@ -13,8 +13,6 @@ import (
 	"github.com/must-gather/toolkit/pkg/cli"
 	"github.com/must-gather/toolkit/pkg/cluster"
 	"github.com/must-gather/toolkit/pkg/inspect"
-	"github.com/must-gather/toolkit/pkg/leakscan"
-	"github.com/must-gather/toolkit/pkg/output"
 )
 
 // fallbackDir is the folder of the local fall-back in the destination.
@@ -39,22 +37,15 @@ func (r *run) fallback(ctx context.Context, cfg *rest.Config, openshift bool, ca
 	r.logf("WARNING: no must-gather pod could run (%v)", cause)
 	r.logf("WARNING: falling back to gathering from here what needs no pod, into %s: this is NOT a full must-gather", dir)
 	icfg, args := fallbackArgs(openshift)
-	scanner := leakscan.New()
-	sink, err := output.New(dir, output.Options{VolumePercentage: r.o.VolumePercentage, Recorder: scanner})
+	env := &builtin.Env{Cluster: cluster.NewAccess(func() (*rest.Config, error) { return cfg, nil }), Log: r.log}
+	err := builtin.RunAlone(ctx, dir, r.o.VolumePercentage, env, func(ctx context.Context, env *builtin.Env) error {
+		return inspect.Run(ctx, env, icfg, args)
+	})
+	if env.Sink == nil || env.Sink.Total().Files() == 0 {
+		return errors.Join(cause, fmt.Errorf("the local fall-back gathered nothing: %w", err))
+	}
 	if err != nil {
-		return errors.Join(cause, err)
-	}
-	env := &builtin.Env{Sink: sink, Cluster: cluster.NewAccess(func() (*rest.Config, error) { return cfg, nil }), Log: r.log}
-	ierr := inspect.Run(ctx, env, icfg, args)
-	leaks, serr := scanner.ScanTree(context.WithoutCancel(ctx), dir, 2)
-	for _, l := range leaks {
-		r.logf("leak scan: %s", l)
-	}
-	if sink.Total().Files() == 0 {
-		return errors.Join(cause, fmt.Errorf("the local fall-back gathered nothing: %w", errors.Join(ierr, serr)))
-	}
-	if ierr != nil {
-		r.logf("WARNING: the local fall-back was partial: %v", ierr)
+		r.logf("WARNING: the local fall-back was partial: %v", err)
 	}
 	r.logf("WARNING: only the local fall-back gathered data, in %s (exit code %d)", dir, cli.ExitFallback)
 	return cli.FallbackError{Err: fmt.Errorf("only the local fall-back gathered data (%s): %w", dir, cause)}
