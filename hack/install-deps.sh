@@ -25,6 +25,11 @@ images=(
   # build and run images without a registry
   podman buildah skopeo busybox-static bash-static
 )
+browser=(
+  # the overview page's check and benchmark (test/browser): headless Chromium,
+  # driven through the DevTools protocol
+  chromium
+)
 
 case "$mode" in
   run)
@@ -35,7 +40,7 @@ case "$mode" in
     fi
     packages=("${cluster[@]}")
     ;;
-  test) packages=("${cluster[@]}" "${images[@]}") ;;
+  test) packages=("${cluster[@]}" "${images[@]}" "${browser[@]}") ;;
   *)
     echo "usage: $0 [run|test]" >&2
     exit 2

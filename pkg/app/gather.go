@@ -240,6 +240,7 @@ func (o *gatherOptions) run(ctx context.Context) error {
 			return scanner.ScanTree(ctx, root, leakScanParallel)
 		},
 	})
+	writeAnalysis(ctx, sink, m, o.streams.ErrOut)
 	end := time.Now()
 	if terr := sink.WriteMeta("timestamp", []byte(timestampLine(start)+timestampLine(end))); terr != nil {
 		err = errors.Join(err, terr)

@@ -147,6 +147,9 @@ const (
 	// ExitFallback: only the client's local fall-back gave data (the
 	// must-gather pods could not run).
 	ExitFallback = 4
+	// ExitFindings: `gather analyze --fail-on` found a finding at least
+	// that serious.
+	ExitFindings = 5
 )
 
 // ExitCodesHelp is the table of exit codes for a command's --help.
@@ -182,16 +185,26 @@ type FallbackError struct{ Err error }
 func (e FallbackError) Error() string { return e.Err.Error() }
 func (e FallbackError) Unwrap() error { return e.Err }
 
+// FindingsError reports findings at or above `analyze --fail-on` (exit
+// code 5).
+type FindingsError struct{ Err error }
+
+func (e FindingsError) Error() string { return e.Err.Error() }
+func (e FindingsError) Unwrap() error { return e.Err }
+
 // ExitCode maps an error to the process exit code.
 func ExitCode(err error) int {
 	var u UsageError
 	var p PartialError
 	var f FallbackError
+	var fi FindingsError
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &u):
 		return ExitUsage
+	case errors.As(err, &fi):
+		return ExitFindings
 	case errors.As(err, &f):
 		return ExitFallback
 	case errors.As(err, &p):

@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/must-gather/toolkit/pkg/analyze"
 	"github.com/must-gather/toolkit/pkg/cli"
 	"github.com/must-gather/toolkit/pkg/inspect"
 	"github.com/must-gather/toolkit/pkg/output"
@@ -104,6 +105,10 @@ func (o *Options) Run(ctx context.Context, streams cli.IOStreams) error {
 	// One page of the events every image gathered, as oc writes it.
 	if werr := writeEventFilter(o.DestDir, o.NodeSelector != ""); werr != nil {
 		r.logf("warning: %v", werr)
+	}
+	// The findings and the overview page over every image's result.
+	if _, aerr := analyze.WriteDir(context.WithoutCancel(ctx), o.DestDir); aerr != nil {
+		r.logf("warning: analyze: %v", aerr)
 	}
 	if terr := writeTimestamp(o.DestDir, start, o.Now()); terr != nil {
 		err = errors.Join(err, terr)
