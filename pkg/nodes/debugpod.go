@@ -68,12 +68,45 @@ func (d *DebugPods) Prepare(ctx context.Context) (func(), error) {
 		}
 		d.Namespace, d.tempNS = got.Name, true
 	} else {
-		// Pods of earlier runs (other run IDs) in our namespace.
-		_ = d.CS.CoreV1().Pods(d.Namespace).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: new(int64)},
-			metav1.ListOptions{LabelSelector: tempns.RunLabel + "," + tempns.RunLabel + "!=" + d.runID})
+		sweepOrphans(ctx, d.CS, d.Namespace, d.runID)
 	}
 	d.prepped = true
 	return d.cleanup, nil
+}
+
+// sweepOrphans deletes, in ns, the debug pods of earlier runs (other run
+// IDs) whose gather is over: those of a gather pod that is gone or has
+// ended, and those of no gather pod. The debug pods of another gather that
+// still runs there stay: the client runs the gathers of several images in
+// one namespace at once, each with its node collectors.
+func sweepOrphans(ctx context.Context, cs kubernetes.Interface, ns, runID string) {
+	list, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: tempns.RunLabel + "," + tempns.RunLabel + "!=" + runID})
+	if err != nil {
+		return
+	}
+	for _, p := range list.Items {
+		if gatherRuns(ctx, cs, ns, p.OwnerReferences) {
+			continue
+		}
+		_ = cs.CoreV1().Pods(ns).Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: new(int64)})
+	}
+}
+
+// gatherRuns says whether owners name a pod of ns that has not ended.
+func gatherRuns(ctx context.Context, cs kubernetes.Interface, ns string, owners []metav1.OwnerReference) bool {
+	for _, o := range owners {
+		if o.Kind != "Pod" {
+			continue
+		}
+		p, err := cs.CoreV1().Pods(ns).Get(ctx, o.Name, metav1.GetOptions{})
+		if err != nil || p.UID != o.UID || p.DeletionTimestamp != nil {
+			continue
+		}
+		if p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
+			return true
+		}
+	}
+	return false
 }
 
 // expires is when the run's last debug pod is dead for sure: the last one

@@ -3,6 +3,7 @@ package nodes
 import (
 	"context"
 	"errors"
+	"sort"
 	"testing"
 	"time"
 
@@ -12,10 +13,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/must-gather/toolkit/pkg/pods"
+	"github.com/must-gather/toolkit/pkg/tempns"
 )
 
 // A temporary namespace expires a budget (and a margin) after the run's
@@ -179,5 +182,49 @@ func TestDebugPodErrorsKeepTheirCause(t *testing.T) {
 				t.Errorf("error %v is not %v", err, tc.wantIs)
 			}
 		})
+	}
+}
+
+// The client runs several gathers in one namespace at once: a gather's
+// sweep of earlier runs' debug pods leaves those of a gather still running
+// (it killed them: exit 137 of their node agent), and deletes the others.
+func TestSweepOrphans(t *testing.T) {
+	t.Parallel()
+	const ns = "must-gather-abc123"
+	gather := func(name string, uid types.UID, phase corev1.PodPhase) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, UID: uid, Labels: map[string]string{"app": "must-gather"}},
+			Status: corev1.PodStatus{Phase: phase}}
+	}
+	debug := func(name, run string, owner *corev1.Pod) *corev1.Pod {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{tempns.RunLabel: run}}}
+		if owner != nil {
+			p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "Pod", Name: owner.Name, UID: owner.UID}}
+		}
+		return p
+	}
+	running, ended := gather("gather-running", "uid-1", corev1.PodRunning), gather("gather-ended", "uid-2", corev1.PodSucceeded)
+	gone := gather("gather-gone", "uid-3", corev1.PodRunning) // not in the cluster
+	replaced := gather("gather-running", "uid-old", corev1.PodRunning)
+	cs := fake.NewClientset(running, ended,
+		debug("of-this-run", "mine", running),
+		debug("of-a-running-gather", "other", running),
+		debug("of-an-ended-gather", "other", ended),
+		debug("of-a-gone-gather", "other", gone),
+		debug("of-an-earlier-pod-of-that-name", "other", replaced),
+		debug("of-no-gather", "other", nil),
+	)
+	sweepOrphans(t.Context(), cs, ns, "mine")
+	list, err := cs.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, p := range list.Items {
+		left = append(left, p.Name)
+	}
+	sort.Strings(left)
+	want := []string{"gather-ended", "gather-running", "of-a-running-gather", "of-this-run"}
+	if diff := cmp.Diff(want, left); diff != "" {
+		t.Errorf("pods left (-want +got):\n%s", diff)
 	}
 }

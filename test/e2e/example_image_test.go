@@ -120,6 +120,21 @@ func foldersByProduct(t *testing.T, dest string) map[string]string {
 	return out
 }
 
+// logFailedSteps logs the steps that did not succeed in each image folder
+// of dest: why a run was partial.
+func logFailedSteps(t *testing.T, dest string) {
+	t.Helper()
+	manifests, _ := filepath.Glob(filepath.Join(dest, "*", "gather-manifest.json"))
+	for _, mf := range manifests {
+		m := readManifestFile(t, filepath.Dir(mf))
+		for _, s := range m.Steps {
+			if s.Status != "ok" {
+				t.Logf("%s: step %s %s: %s", filepath.Base(filepath.Dir(mf)), s.Name, s.Status, s.Error)
+			}
+		}
+	}
+}
+
 // checkExampleFolder checks what the example image's own steps wrote, and
 // that ours ran before them.
 func checkExampleFolder(t *testing.T, dir, version string) {
@@ -194,6 +209,7 @@ func TestExampleImage(t *testing.T) {
 		r := runClient(t, bin, 6*time.Minute, "--image", example)
 		t.Logf("kubectl-must_gather --image %s took %s", example, r.took)
 		if r.code != cli.ExitOK {
+			logFailedSteps(t, r.dest)
 			t.Fatalf("exit code %d (%v)\nstderr:\n%s", r.code, r.err, r.stderr.String())
 		}
 		folders := foldersByProduct(t, r.dest)
@@ -206,6 +222,7 @@ func TestExampleImage(t *testing.T) {
 	checkTogether := func(t *testing.T, r *clientRun) {
 		t.Helper()
 		if r.code != cli.ExitOK {
+			logFailedSteps(t, r.dest)
 			t.Fatalf("exit code %d (%v)\nstderr:\n%s", r.code, r.err, r.stderr.String())
 		}
 		folders := foldersByProduct(t, r.dest)
