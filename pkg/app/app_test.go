@@ -75,6 +75,10 @@ current-context: c
 		{name: "no cluster access", args: []string{"--dest-dir", "DEST"}, wantCode: cli.ExitFatal, wantErr: "no cluster access", wantVersion: true},
 		{name: "malformed kubeconfig", args: []string{"--dest-dir", "DEST", "--kubeconfig", badKubeconfig}, wantCode: cli.ExitFatal, wantErr: "loading kubeconfig", wantVersion: true},
 		{name: "unreachable server", args: []string{"--dest-dir", "DEST", "--kubeconfig", unreachable}, wantCode: cli.ExitFatal, wantErr: "reaching the API server at https://127.0.0.1:1", wantVersion: true},
+		{name: "archive inside dest dir", args: []string{"--dest-dir", "DEST", "--archive-file", "DEST/x.tar.gz"}, wantCode: cli.ExitUsage, wantErr: "is inside --dest-dir"},
+		{name: "archive not .tar.gz", args: []string{"--dest-dir", "DEST", "--archive-file", "x.zip"}, wantCode: cli.ExitUsage, wantErr: "--archive-file x.zip: its name must end in .tar.gz"},
+		{name: "part size too small", args: []string{"--dest-dir", "DEST", "--archive-file", "x.tar.gz", "--max-part-size", "1Ki"}, wantCode: cli.ExitUsage, wantErr: "--max-part-size 1Ki is below the least"},
+		{name: "part size not a quantity", args: []string{"--dest-dir", "DEST", "--max-part-size", "big"}, wantCode: cli.ExitUsage, wantErr: `"big" is not a quantity`},
 		// One since-window, one set of rules, for gather and every built-in.
 		{name: "negative since", args: []string{"--dest-dir", "DEST", "--since=-1h"}, wantCode: cli.ExitUsage, wantErr: "--since -1h0m0s is negative"},
 		{name: "negative MUST_GATHER_SINCE", args: []string{"--dest-dir", "DEST"}, env: map[string]string{"MUST_GATHER_SINCE": "-5m"}, wantCode: cli.ExitUsage, wantErr: "$MUST_GATHER_SINCE -5m0s is negative"},

@@ -45,6 +45,8 @@ type gatherOptions struct {
 	timeout          time.Duration
 	volumePercentage int
 	verbosity        int
+	archiveFile      string   // --archive-file: the result also as a .tar.gz
+	maxPartSize      cli.Size // --max-part-size of that archive
 
 	// derived by complete
 	window     since.Window
@@ -66,6 +68,9 @@ func (o *gatherOptions) addFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.timeout, "timeout", DefaultTimeout, "time limit of the whole run; each step gets an equal share of what is left unless its line says otherwise (default: $MUST_GATHER_TIMEOUT, else 8m)")
 	o.since.AddFlags(fs)
 	fs.IntVar(&o.volumePercentage, "volume-percentage", 70, "stop writing new data once the destination's filesystem is used above this percentage (100: never)")
+	fs.StringVar(&o.archiveFile, "archive-file", "", "also write the result as this .tar.gz (outside --dest-dir), or as its numbered parts FILE.part-001.tar.gz, ... when larger than --max-part-size")
+	o.maxPartSize = cli.Size{Bytes: 1 << 30}
+	fs.Var(&o.maxPartSize, "max-part-size", "with --archive-file: an archive larger than this is written as numbered parts that each open on their own (a Kubernetes quantity)")
 	fs.IntVarP(&o.verbosity, "v", "v", 0, "log level of the Kubernetes client libraries (above 6, client-go still logs no request or response bodies or headers: they hold secrets)")
 }
 
@@ -137,6 +142,7 @@ func (o *gatherOptions) validate() error {
 	if o.volumePercentage < 1 || o.volumePercentage > 100 {
 		errs = append(errs, cli.Usagef("--volume-percentage must be between 1 and 100"))
 	}
+	errs = append(errs, o.validateArchive()...)
 	if len(errs) > 0 {
 		return cli.UsageError{Err: errors.Join(errs...)}
 	}
@@ -249,6 +255,12 @@ func (o *gatherOptions) run(ctx context.Context) error {
 		return fmt.Errorf("recording the run: %w", err)
 	}
 	fmt.Fprintf(o.streams.ErrOut, "result in %s\n", o.destDir)
+	if o.archiveFile != "" {
+		// After Ctrl-C too (the record is written); a second one stops it.
+		if aerr := o.archive(cli.Abort(ctx)); aerr != nil {
+			return cli.PartialError{Err: errors.Join(aerr, outcome(m, mo.ClusterError))}
+		}
+	}
 	fmt.Fprintln(o.streams.Out, o.destDir)
 	return outcome(m, mo.ClusterError)
 }

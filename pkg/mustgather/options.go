@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/must-gather/toolkit/pkg/bundle"
 	"github.com/must-gather/toolkit/pkg/cli"
 	"github.com/must-gather/toolkit/pkg/cluster"
 	"github.com/must-gather/toolkit/pkg/since"
@@ -27,6 +28,9 @@ const (
 	DefaultSourceDir        = "/must-gather/"
 	DefaultVolumePercentage = 70
 	DefaultCommand          = "/usr/bin/gather"
+	// DefaultMaxPartSize is the largest archive file: the upload limit of
+	// many support case systems.
+	DefaultMaxPartSize = 1 << 30
 )
 
 // Options are the client's flags and what Complete derives from them.
@@ -50,6 +54,12 @@ type Options struct {
 	HostNetwork bool
 	// NodeSelector runs one pod per image on every node it selects.
 	NodeSelector string
+	// Archive writes <dest>.tar.gz (or its parts) beside DestDir at the
+	// end (--archive).
+	Archive bool
+	// MaxPartSize splits a larger archive into parts of at most this many
+	// bytes (--max-part-size).
+	MaxPartSize cli.Size
 	// Verbosity is the -v level of client-go's logs (klog).
 	Verbosity int
 	Cluster   cluster.Flags
@@ -132,6 +142,9 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.AllImages, "all-images", false, "also run the must-gather image of every ClusterOperator and ClusterServiceVersion annotated with "+MustGatherImageAnnotation+" (OpenShift, or a cluster with OLM); bound to cluster-admin")
 	fs.BoolVar(&o.HostNetwork, "host-network", false, "run the gather pods on the host's network (the gather container also gets CAP_NET_RAW, for packet captures)")
 	fs.StringVar(&o.NodeSelector, "node-selector", "", "run one pod per image on every node this label selector selects (results in <dest>/<node>/<image>/)")
+	fs.BoolVar(&o.Archive, "archive", true, "write the result also as <dest-dir>.tar.gz beside it (parallel gzip)")
+	o.MaxPartSize = cli.Size{Bytes: DefaultMaxPartSize}
+	fs.Var(&o.MaxPartSize, "max-part-size", "an archive larger than this is written as numbered parts, <dest-dir>.part-001.tar.gz, ..., each a complete .tar.gz that opens on its own (a Kubernetes quantity)")
 	fs.IntVarP(&o.Verbosity, "v", "v", 0, "log level of the Kubernetes client (klog), as kubectl's -v; above "+strconv.Itoa(maxVerbosity)+" it would log response bodies (Secret values), so "+strconv.Itoa(maxVerbosity)+" is used")
 	fs.StringVar(&o.ClusterRole, "cluster-role", "", "bind the gather pods to this cluster role, for every image (default: this build's own image gets the least-privilege roles "+ReadRole+" and "+DebugPodsRole+", any other image cluster-admin, as oc binds it)")
 }
@@ -218,6 +231,9 @@ func (o *Options) Validate() error {
 	}
 	if _, err := labels.Parse(o.NodeSelector); err != nil {
 		errs = append(errs, cli.Usagef("--node-selector %q: %w", o.NodeSelector, err))
+	}
+	if o.Archive && o.MaxPartSize.Bytes < bundle.MinPartSize {
+		errs = append(errs, cli.Usagef("--max-part-size %s is below the least, %d bytes", o.MaxPartSize.String(), bundle.MinPartSize))
 	}
 	if o.Verbosity < 0 {
 		errs = append(errs, cli.Usagef("-v %d is negative", o.Verbosity))

@@ -113,6 +113,18 @@ func (o *Options) Run(ctx context.Context, streams cli.IOStreams) error {
 	if terr := writeTimestamp(o.DestDir, start, o.Now()); terr != nil {
 		err = errors.Join(err, terr)
 	}
+	if o.Archive {
+		// Last: the archive holds every file of the folder, those written
+		// after the copy too. After Ctrl-C it is still written; a second
+		// one stops it (and leaves no part).
+		if aerr := r.archive(cli.Abort(ctx)); aerr != nil {
+			err = errors.Join(err, aerr)
+			if !errors.As(err, new(cli.PartialError)) && !errors.As(err, new(cli.FallbackError)) {
+				// The folder has the data: partial rather than fatal.
+				err = cli.PartialError{Err: err}
+			}
+		}
+	}
 	if err != nil {
 		// stderr gets it from cli.Run.
 		fmt.Fprintf(fileLog, "error: %v\n", err)
