@@ -315,3 +315,84 @@ func TestClassify(t *testing.T) {
 		}
 	}
 }
+
+// A crash-looping container is found whether the status was written
+// during its back-off (waiting in CrashLoopBackOff) or when it ended
+// (terminated, to be restarted), and only when the kubelet will start it
+// again.
+func TestCrashLoop(t *testing.T) {
+	t.Parallel()
+	const file = "namespaces/app/core/pods.yaml"
+	tests := []struct {
+		name string
+		pod  string // the pod's spec and status, under metadata {name: p, namespace: app}
+		want []string
+	}{
+		{name: "waiting in CrashLoopBackOff",
+			pod: `status: {phase: Running, containerStatuses: [{name: c, restartCount: 3,
+  state: {waiting: {reason: CrashLoopBackOff}}, lastState: {terminated: {exitCode: 1, reason: Error}}}]}`,
+			want: []string{"container c of pod app/p is crash-looping (3 restarts): last exit code 1 (Error)"}},
+		{name: "terminated between restarts, as a 1.37 kubelet writes it",
+			pod: `spec: {restartPolicy: Always, containers: [{name: c}]}
+status: {phase: Running, containerStatuses: [{name: c, restartCount: 3,
+  state: {terminated: {exitCode: 1, reason: Error}}, lastState: {terminated: {exitCode: 1, reason: Error}}}]}`,
+			want: []string{"container c of pod app/p is crash-looping (3 restarts): last exit code 1 (Error), to be restarted"}},
+		{name: "exit 0 under Always loops too",
+			pod: `spec: {containers: [{name: c}]}
+status: {phase: Running, containerStatuses: [{name: c, restartCount: 2, state: {terminated: {exitCode: 0, reason: Completed}}}]}`,
+			want: []string{"container c of pod app/p is crash-looping (2 restarts): last exit code 0 (Completed), to be restarted"}},
+		{name: "first failure: no restart yet",
+			pod: `spec: {restartPolicy: Always, containers: [{name: c}]}
+status: {phase: Running, containerStatuses: [{name: c, restartCount: 0, state: {terminated: {exitCode: 1, reason: Error}}}]}`},
+		{name: "exit 0 under OnFailure is done",
+			pod: `spec: {restartPolicy: OnFailure, containers: [{name: c}]}
+status: {phase: Running, containerStatuses: [{name: c, restartCount: 2, state: {terminated: {exitCode: 0, reason: Completed}}}]}`},
+		{name: "a failed pod restarts nothing",
+			pod: `spec: {restartPolicy: OnFailure, containers: [{name: c}]}
+status: {phase: Failed, containerStatuses: [{name: c, restartCount: 2, state: {terminated: {exitCode: 1, reason: Error}}}]}`},
+		{name: "a pod being deleted restarts nothing",
+			pod: `spec: {containers: [{name: c}]}
+status: {phase: Running, containerStatuses: [{name: c, restartCount: 2, state: {terminated: {exitCode: 1, reason: Error}}}]}`},
+		{name: "a container of policy Never in a pod of Always",
+			pod: `spec: {restartPolicy: Always, containers: [{name: c, restartPolicy: Never}]}
+status: {phase: Running, containerStatuses: [{name: c, restartCount: 1, state: {terminated: {exitCode: 1, reason: Error}}}]}`},
+		{name: "an init container that succeeded is done",
+			pod: `spec: {restartPolicy: Always, initContainers: [{name: i}], containers: [{name: c}]}
+status: {phase: Pending, initContainerStatuses: [{name: i, restartCount: 2, state: {terminated: {exitCode: 0, reason: Completed}}}]}`},
+		{name: "an init container that fails loops",
+			pod: `spec: {restartPolicy: Always, initContainers: [{name: i}], containers: [{name: c}]}
+status: {phase: Pending, initContainerStatuses: [{name: i, restartCount: 2, state: {terminated: {exitCode: 2, reason: Error}}}]}`,
+			want: []string{"container i of pod app/p is crash-looping (2 restarts): last exit code 2 (Error), to be restarted"}},
+		{name: "a sidecar restarts after exit 0",
+			pod: `spec: {restartPolicy: Never, initContainers: [{name: s, restartPolicy: Always}], containers: [{name: c}]}
+status: {phase: Running, initContainerStatuses: [{name: s, restartCount: 4, state: {terminated: {exitCode: 0, reason: Completed}}}]}`,
+			want: []string{"container s of pod app/p is crash-looping (4 restarts): last exit code 0 (Completed), to be restarted"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			meta := "metadata: {name: p, namespace: app}\n"
+			if strings.Contains(tt.name, "deleted") {
+				meta = "metadata: {name: p, namespace: app, deletionTimestamp: \"2026-11-26T09:59:00Z\"}\n"
+			}
+			fsys := fstest.MapFS{file: &fstest.MapFile{Data: []byte("kind: PodList\nitems:\n- " +
+				strings.ReplaceAll(meta+tt.pod, "\n", "\n  ") + "\n")}}
+			r, err := Analyze(context.Background(), fsys, Options{Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Errors) > 0 {
+				t.Fatalf("errors: %q", r.Errors)
+			}
+			var got []string
+			for _, f := range r.Findings {
+				if f.Check == "pod-crashloop" {
+					got = append(got, f.Title+": "+f.Message)
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("crash-loop findings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
