@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/must-gather/toolkit/pkg/analyze"
+	"github.com/must-gather/toolkit/pkg/bundle"
 	"github.com/must-gather/toolkit/pkg/cli"
 	"github.com/must-gather/toolkit/pkg/output"
 	"github.com/must-gather/toolkit/pkg/steps"
@@ -35,17 +36,22 @@ type analyzeOptions struct {
 func newAnalyzeCommand(streams cli.IOStreams) *cobra.Command {
 	o := &analyzeOptions{streams: streams}
 	cmd := &cobra.Command{
-		Use:   "analyze DIR",
+		Use:   "analyze DIR|ARCHIVE",
 		Short: "Report what is wrong in a gathered bundle (findings as text, analysis.json and index.html)",
 		Long: `analyze reads a bundle (ours, or any in the layout of oc adm must-gather)
 and prints its findings, most serious first; it writes them as JSON to
 DIR/analysis.json (--output) and the overview page DIR/index.html (--page).
 
+The bundle is a folder, a .tar.gz archive or the first part of a split
+archive (NAME.part-001.tar.gz, its parts read in order); an archive is
+unpacked into a temporary folder, and the files go beside it by default:
+NAME.analysis.json and NAME.index.html.
+
 Findings do not change the exit code (0 when the bundle was read); with
 --fail-on warning|critical, a finding at least that serious exits 5.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return cli.Usagef("analyze takes one folder, got %d arguments", len(args))
+				return cli.Usagef("analyze takes one folder or archive, got %d arguments", len(args))
 			}
 			return nil
 		},
@@ -65,18 +71,24 @@ Findings do not change the exit code (0 when the bundle was read); with
 }
 
 func (o *analyzeOptions) complete() {
+	beside := func(name string) string { return filepath.Join(o.dir, name) }
+	if fi, err := os.Stat(o.dir); err == nil && !fi.IsDir() {
+		// An archive: the files go beside it, named after it.
+		base := bundle.BaseName(o.dir)
+		beside = func(name string) string { return base + "." + name }
+	}
 	if o.output == "" {
-		o.output = filepath.Join(o.dir, analyze.JSONFile)
+		o.output = beside(analyze.JSONFile)
 	}
 	if o.page == "" {
-		o.page = filepath.Join(o.dir, analyze.PageFile)
+		o.page = beside(analyze.PageFile)
 	}
 }
 
 func (o *analyzeOptions) validate() error {
 	var errs []error
-	if fi, err := os.Stat(o.dir); err != nil || !fi.IsDir() {
-		errs = append(errs, cli.Usagef("%s is not a readable folder", o.dir))
+	if _, err := os.Stat(o.dir); err != nil {
+		errs = append(errs, cli.Usagef("%s is not a readable folder or archive", o.dir))
 	}
 	switch o.failOn {
 	case "":
@@ -103,7 +115,15 @@ func (o *analyzeOptions) run(ctx context.Context) error {
 			return writeFileAtomic(o.page, data)
 		}
 	}
-	r, err := analyze.Write(ctx, os.DirFS(o.dir), write, analyze.Options{})
+	b, err := bundle.Open(ctx, o.dir, "")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = b.Close() }()
+	for _, skipped := range b.Skipped {
+		fmt.Fprintf(o.streams.ErrOut, "warning: %v\n", skipped)
+	}
+	r, err := analyze.Write(ctx, b, write, analyze.Options{})
 	if r == nil {
 		return err
 	}

@@ -483,3 +483,18 @@ func TestWriteRefuses(t *testing.T) {
 		})
 	}
 }
+
+func TestBaseName(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"/tmp/must-gather.tar.gz":          "/tmp/must-gather",
+		"/tmp/must-gather.part-001.tar.gz": "/tmp/must-gather",
+		"/tmp/must-gather.part-012.tar.gz": "/tmp/must-gather",
+		"bundle.tgz":                       "bundle",
+		"notes.txt":                        "notes.txt",
+	} {
+		if got := BaseName(in); got != want {
+			t.Errorf("BaseName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -40,3 +40,18 @@ func splitPart(name string) (archive string, n int, ok bool) {
 
 // ArchiveName is the archive written beside the folder dir: <dir>.tar.gz.
 func ArchiveName(dir string) string { return filepath.Clean(dir) + Ext }
+
+// BaseName is an archive's name without its extension and part number:
+// must-gather for must-gather.tar.gz and must-gather.part-001.tar.gz
+// (.tgz too); other names are returned as they are.
+func BaseName(file string) string {
+	if archive, _, ok := splitPart(file); ok {
+		file = archive
+	}
+	for _, ext := range []string{Ext, ".tgz"} {
+		if base, ok := strings.CutSuffix(file, ext); ok {
+			return base
+		}
+	}
+	return file
+}
