@@ -15,12 +15,17 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
-// Default client rate limits. A broken cluster is fragile: stay well below
-// what an apiserver's default priority-and-fairness levels allow, but above
-// client-go's 5/10, which would make a full gather crawl.
+// Default client rate limits. At client-go's 5/10, or the 50/100 these
+// were, the client's own limit held most of a gather (the benchmark's
+// small profile: 63 s at 50/100, 15 s at 200/400, 14 s at 1000/2000).
+// The API server protects itself (priority and fairness queues, or answers
+// 429 with Retry-After, which client-go honours), and inspect keeps at
+// most --parallel namespaces in flight: with the apiserver started with
+// --max-requests-inflight 2 (two seats for service accounts), 200/400 took
+// the same 15 s and gathered everything (BENCHMARKS.md, "Defaults").
 const (
-	DefaultQPS   = 50
-	DefaultBurst = 100
+	DefaultQPS   = 200
+	DefaultBurst = 400
 )
 
 // Flags are the cluster-access flags shared by every command.
