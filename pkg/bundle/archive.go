@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/klauspost/pgzip"
+
+	"github.com/must-gather/toolkit/pkg/pods"
 )
 
 // MinPartSize is the smallest part size Write accepts.
@@ -331,7 +333,7 @@ func (w *writer) addFile(name string) error {
 	if err := w.header(h); err != nil {
 		return err
 	}
-	if _, err := io.CopyN(w.part.tw, ctxReader{w.ctx, f}, size); err != nil {
+	if _, err := io.CopyN(w.part.tw, pods.ContextReader(w.ctx, f), size); err != nil {
 		return fmt.Errorf("archiving %s: %w", name, err)
 	}
 	w.part.raw += tarSize(entry, size) - headerSize(entry)
@@ -440,17 +442,4 @@ func (w *writer) abort() {
 			_ = os.Remove(t)
 		}
 	}
-}
-
-// ctxReader reads r until ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

@@ -55,15 +55,11 @@ func New() builtin.Builtin {
 			if err != nil {
 				return err
 			}
-			rc, err := env.Cluster.Config()
+			client, err := pods.ClientFor(env.Cluster)
 			if err != nil {
 				return err
 			}
-			cs, err := env.Cluster.Kube()
-			if err != nil {
-				return err
-			}
-			return Run(ctx, pods.Client{CS: cs, Config: rc}, env.Sink, env.Log, cfg)
+			return Run(ctx, client, env.Sink, env.Log, cfg)
 		},
 	}.New()
 }

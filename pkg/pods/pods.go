@@ -11,6 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/must-gather/toolkit/pkg/cluster"
 )
 
 // Client does the pod plumbing against one cluster.
@@ -18,6 +20,20 @@ type Client struct {
 	CS kubernetes.Interface
 	// Config is what exec connects with (the rest needs only CS).
 	Config *rest.Config
+}
+
+// ClientFor is the Client of a cluster access: its clientset and the
+// configuration exec connects with.
+func ClientFor(access *cluster.Access) (Client, error) {
+	cfg, err := access.Config()
+	if err != nil {
+		return Client{}, err
+	}
+	cs, err := access.Kube()
+	if err != nil {
+		return Client{}, err
+	}
+	return Client{CS: cs, Config: cfg}, nil
 }
 
 // Container names a container of a pod.

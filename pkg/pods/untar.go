@@ -352,7 +352,10 @@ func replace(root *os.Root, name string) (string, error) {
 	return "", root.Remove(name)
 }
 
-// ctxReader reads r until ctx is done.
+// ContextReader reads r until ctx is done: a copy from an endless stream
+// ends with its caller's context.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader { return ctxReader{ctx: ctx, r: r} }
+
 type ctxReader struct {
 	ctx context.Context
 	r   io.Reader
