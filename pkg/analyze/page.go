@@ -8,6 +8,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/must-gather/toolkit/pkg/output"
 )
 
 //go:embed page.html.tmpl
@@ -43,7 +45,7 @@ func (r *Report) Page(present func(name string) bool) ([]byte, error) {
 		"seconds": func(f float64) string {
 			return (time.Duration(f * float64(time.Second))).Round(100 * time.Millisecond).String()
 		},
-		"size":     humanBytes,
+		"size":     output.HumanBytes,
 		"join":     path.Join,
 		"time":     func(t *time.Time) string { return fmtTime(t) },
 		"objects":  objectList,
@@ -95,17 +97,4 @@ func fmtTime(t *time.Time) string {
 		return ""
 	}
 	return t.UTC().Format("2006-01-02 15:04:05 MST")
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for v := n / unit; v >= unit; v /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -72,3 +72,18 @@ func UserPath(p string) (string, error) {
 	}
 	return strings.Join(parts, "/"), nil
 }
+
+// HumanBytes writes a size as the run log and the overview page show it:
+// bytes below 1 KiB, else KiB, MiB, ... with one decimal.
+func HumanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

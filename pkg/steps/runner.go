@@ -131,7 +131,7 @@ func Run(ctx context.Context, sink *output.Sink, steps []Step, o Options) (*Mani
 	end := time.Now().UTC().Round(time.Millisecond)
 	r.m.End = &end
 	r.m.Status = r.m.runStatus()
-	r.logf("finished in %s: %s (%d files, %s)", time.Since(r.start).Round(time.Millisecond), r.m.Status, r.m.Files, humanBytes(r.m.Bytes))
+	r.logf("finished in %s: %s (%d files, %s)", time.Since(r.start).Round(time.Millisecond), r.m.Status, r.m.Files, output.HumanBytes(r.m.Bytes))
 	errs = append(errs, r.save())
 	return r.m, errors.Join(errs...)
 }
@@ -235,7 +235,7 @@ func (r *Runner) runOne(ctx, runCtx context.Context, i, n int, s Step, rec *Step
 	if rec.Error != "" {
 		r.logf("%s: %s after %s: %s", tag, rec.Status, time.Since(start).Round(time.Millisecond), rec.Error)
 	} else {
-		r.logf("%s: ok in %s (%d files, %s)", tag, time.Since(start).Round(time.Millisecond), rec.Files, humanBytes(rec.Bytes))
+		r.logf("%s: ok in %s (%d files, %s)", tag, time.Since(start).Round(time.Millisecond), rec.Files, output.HumanBytes(rec.Bytes))
 	}
 }
 
@@ -421,17 +421,4 @@ func (m *Manifest) runStatus() string {
 	default:
 		return RunPartial
 	}
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
