@@ -73,6 +73,19 @@ func UserPath(p string) (string, error) {
 	return strings.Join(parts, "/"), nil
 }
 
+// OutputFlag checks the --output FILE of a built-in: given, and a
+// UserPath. It returns the cleaned path.
+func OutputFlag(v string) (string, error) {
+	if v == "" {
+		return "", errors.New("--output FILE is needed")
+	}
+	p, err := UserPath(v)
+	if err != nil {
+		return "", fmt.Errorf("--output: %w", err)
+	}
+	return p, nil
+}
+
 // HumanBytes writes a size as the run log and the overview page show it:
 // bytes below 1 KiB, else KiB, MiB, ... with one decimal.
 func HumanBytes(n int64) string {

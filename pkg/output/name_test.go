@@ -106,3 +106,25 @@ func TestHumanBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestOutputFlag(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want, wantErr string }{
+		{in: "dir//a/./b.txt", want: "dir/a/b.txt"},
+		{in: "", wantErr: "--output FILE is needed"},
+		{in: "../o", wantErr: "--output: "},
+		{in: "/etc/o", wantErr: "--output: "},
+	}
+	for _, tc := range tests {
+		got, err := OutputFlag(tc.in)
+		if tc.wantErr != "" {
+			if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
+				t.Errorf("OutputFlag(%q) = %q, %v; want an error starting %q", tc.in, got, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("OutputFlag(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}

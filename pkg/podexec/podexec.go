@@ -112,10 +112,8 @@ func Complete(cfg Config, args []string, dash int) (Config, error) {
 	if err := cfg.Selection.Validate(); err != nil && dash >= 0 {
 		errs = append(errs, err)
 	}
-	if cfg.Output == "" {
-		errs = append(errs, errors.New("--output FILE is needed"))
-	} else if p, err := output.UserPath(cfg.Output); err != nil {
-		errs = append(errs, fmt.Errorf("--output: %w", err))
+	if p, err := output.OutputFlag(cfg.Output); err != nil {
+		errs = append(errs, err)
 	} else {
 		cfg.Output = p
 	}

@@ -77,10 +77,8 @@ func Complete(cfg Config, args []string) (Config, error) {
 	default:
 		errs = append(errs, fmt.Errorf("one path at a time, got %q", args))
 	}
-	if cfg.Output == "" {
-		errs = append(errs, errors.New("--output FILE is needed"))
-	} else if p, err := output.UserPath(cfg.Output); err != nil {
-		errs = append(errs, fmt.Errorf("--output: %w", err))
+	if p, err := output.OutputFlag(cfg.Output); err != nil {
+		errs = append(errs, err)
 	} else {
 		cfg.Output = p
 	}
