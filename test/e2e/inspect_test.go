@@ -31,7 +31,23 @@ import (
 var (
 	coGVR    = schema.GroupVersionResource{Group: "config.openshift.io", Version: "v1", Resource: "clusteroperators"}
 	proxyGVR = schema.GroupVersionResource{Group: "config.openshift.io", Version: "v1", Resource: "proxies"}
+	crdGVR   = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 )
+
+// simpleCRD is a CRD of one version, v1, whose objects may hold anything:
+// <plural>.<group> of kind, scoped "Namespaced" or "Cluster".
+func simpleCRD(group, plural, kind, scope string) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+		"metadata": map[string]any{"name": plural + "." + group},
+		"spec": map[string]any{
+			"group": group, "scope": scope,
+			"names": map[string]any{"kind": kind, "listKind": kind + "List", "plural": plural, "singular": strings.ToLower(kind)},
+			"versions": []any{map[string]any{"name": "v1", "served": true, "storage": true,
+				"schema": map[string]any{"openAPIV3Schema": map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}},
+		},
+	}}
+}
 
 // Values planted in the cluster that must appear in no output file.
 const (

@@ -290,17 +290,7 @@ func installCanaryHolders(t *testing.T) dynamic.NamespaceableResourceInterface {
 	if err != nil {
 		t.Fatal(err)
 	}
-	crdGVR := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-	crd := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-		"metadata": map[string]any{"name": "canaryholders.e2e.mgtk.io"},
-		"spec": map[string]any{
-			"group": "e2e.mgtk.io", "scope": "Namespaced",
-			"names": map[string]any{"kind": "CanaryHolder", "listKind": "CanaryHolderList", "plural": "canaryholders", "singular": "canaryholder"},
-			"versions": []any{map[string]any{"name": "v1", "served": true, "storage": true,
-				"schema": map[string]any{"openAPIV3Schema": map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}},
-		},
-	}}
+	crd := simpleCRD("e2e.mgtk.io", "canaryholders", "CanaryHolder", "Namespaced")
 	if _, err := dc.Resource(crdGVR).Create(t.Context(), crd, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}

@@ -32,21 +32,11 @@ func installGroup(t *testing.T, ns string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	crdGVR := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 	for _, c := range []struct{ group, plural, kind, scope, ns, name string }{
 		{group, "widgets", "Widget", "Namespaced", ns, "w1"},
 		{"sub." + group, "gizmos", "Gizmo", "Cluster", "", "gz1"},
 	} {
-		crd := &unstructured.Unstructured{Object: map[string]any{
-			"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-			"metadata": map[string]any{"name": c.plural + "." + c.group},
-			"spec": map[string]any{
-				"group": c.group, "scope": c.scope,
-				"names": map[string]any{"kind": c.kind, "listKind": c.kind + "List", "plural": c.plural, "singular": strings.ToLower(c.kind)},
-				"versions": []any{map[string]any{"name": "v1", "served": true, "storage": true,
-					"schema": map[string]any{"openAPIV3Schema": map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}},
-			},
-		}}
+		crd := simpleCRD(c.group, c.plural, c.kind, c.scope)
 		if _, err := dc.Resource(crdGVR).Create(t.Context(), crd, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
