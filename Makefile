@@ -26,6 +26,7 @@ LDFLAGS := -s -w -buildid= \
 	-X $(MODULE)/pkg/version.defaultImage=$(IMAGE)
 
 BIN := _output/bin
+comma := ,
 # Every Go module of the repository (a root ./... skips nested modules).
 GO_MODULES := $(patsubst %/go.mod,%,$(shell find . -name go.mod -not -path './_output/*' | sort))
 
@@ -33,13 +34,26 @@ GO_MODULES := $(patsubst %/go.mod,%,$(shell find . -name go.mod -not -path './_o
 # everything, Kubernetes included).
 export CGO_ENABLED := 0
 
-.PHONY: help build run test test-unit fuzz verify deps cluster-up cluster-down cluster-status cluster-load-image cluster-stop-kubelet cluster-start-kubelet bench clean image-base image image-ubi image-example image-archive release
+.PHONY: help build release-artifacts run test test-unit fuzz verify deps cluster-up cluster-down cluster-status cluster-load-image cluster-stop-kubelet cluster-start-kubelet bench clean image-base image image-ubi image-example image-archive release
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 
 build: ## build static binaries into _output/bin
 	go build -trimpath -buildvcs=false -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
+
+# Where people run the client (kubectl runs there), and where nodes run gather.
+CLIENT_PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+GATHER_PLATFORMS := linux/amd64 linux/arm64 linux/ppc64le linux/s390x
+
+release-artifacts: ## write the client's and gather's release archives, sha256sums.txt and the krew manifest into _output/release
+ifeq ($(RELEASE),1)
+	go run ./hack/release --version $(VERSION) --ldflags '$(LDFLAGS)' --source-date-epoch $(SOURCE_DATE_EPOCH) \
+		--client-platforms $(subst $(eval) ,$(comma),$(CLIENT_PLATFORMS)) \
+		--gather-platforms $(subst $(eval) ,$(comma),$(GATHER_PLATFORMS)) --out _output/release
+else
+	$(MAKE) release-artifacts RELEASE=1
+endif
 
 run: build ## gather from the current kubeconfig's cluster, or from the local test cluster
 	hack/install-deps.sh run
@@ -63,6 +77,9 @@ verify: ## gofmt, go vet and go mod tidy, in every module
 	@set -e; out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	@set -e; for m in $(GO_MODULES); do echo "== vet $$m"; (cd $$m && go vet ./... && go mod tidy -diff); done
+	@# What the client is made of builds and vets on every platform it is released for.
+	@set -e; for p in $(CLIENT_PLATFORMS); do echo "== vet the client's packages for $$p"; \
+		export GOOS=$${p%/*} GOARCH=$${p#*/}; go vet $$(go list -deps ./cmd/kubectl-must_gather | grep '^$(MODULE)/'); done
 
 CLUSTER_NODE ?= 0
 cluster-up: ## start the local test cluster (CLUSTER_NODE=1: with a real node); kubeconfig in _output/cluster/kubeconfig

@@ -13,7 +13,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -311,7 +310,7 @@ func (r *Runner) runProgram(ctx context.Context, s Step, counter *output.Counter
 	cmd.Env = append(os.Environ(), r.o.ProgramEnv...)
 	pw := &prefixWriter{prefix: s.Name() + ": ", w: r.log}
 	cmd.Stdout, cmd.Stderr = pw, pw
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	newProcessGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -321,17 +320,17 @@ func (r *Runner) runProgram(ctx context.Context, s Step, counter *output.Counter
 	select {
 	case err = <-done:
 	case <-ctx.Done():
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		stopProcessGroup(cmd)
 		select {
 		case <-done:
 		case <-time.After(r.o.KillGrace):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			killProcessGroup(cmd)
 			<-done
 		}
 		err = ctx.Err()
 	}
 	// Whatever is left of its process group goes too.
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	killProcessGroup(cmd)
 	pw.flush()
 	countNewFiles(r.sink.Root(), start, counter)
 	return err

@@ -1,0 +1,270 @@
+package e2e
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"debug/elf"
+	"debug/macho"
+	"debug/pe"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"sigs.k8s.io/yaml"
+)
+
+// krewPlugin is the part of a krew manifest (v1alpha2) krew reads to
+// install a plugin, written out here from krew's documentation rather than
+// taken from the generator, so the test checks the generator against it.
+type krewPlugin struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   struct {
+		Name string `json:"name"`
+	} `json:"metadata"`
+	Spec struct {
+		Version          string `json:"version"`
+		Homepage         string `json:"homepage"`
+		ShortDescription string `json:"shortDescription"`
+		Description      string `json:"description"`
+		Platforms        []struct {
+			Selector struct {
+				MatchLabels map[string]string `json:"matchLabels"`
+			} `json:"selector"`
+			URI    string `json:"uri"`
+			Sha256 string `json:"sha256"`
+			Bin    string `json:"bin"`
+			Files  []struct {
+				From string `json:"from"`
+				To   string `json:"to"`
+			} `json:"files"`
+		} `json:"platforms"`
+	} `json:"spec"`
+}
+
+// `make release-artifacts`, as docs/release.md shows it, writes an archive
+// per platform whose binary is an executable of that platform's format and
+// architecture (read from its header, never run), sha256sums.txt that
+// matches the archives, and a krew manifest naming each client archive with
+// its checksum, for the six client platforms. Run twice, it writes the same
+// bytes.
+func TestReleaseArtifacts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cross-compiles ten binaries")
+	}
+	root := repoRoot(t)
+	version := strings.TrimSpace(string(readBytes(t, filepath.Join(root, "VERSION"))))
+	text := documented(t, "docs/release.md", "make release-artifacts")
+	out := filepath.Join(root, "_output", "release")
+	run := func() map[string]string {
+		if got, code := runShell(t, root, os.Environ(), text); code != 0 {
+			t.Fatalf("%s: exit %d\n%s", text, code, got)
+		}
+		return readSums(t, filepath.Join(out, "sha256sums.txt"))
+	}
+	sums := run()
+
+	type platform struct{ os, arch string }
+	want := map[string]platform{}
+	for _, p := range []platform{{"linux", "amd64"}, {"linux", "arm64"}, {"darwin", "amd64"}, {"darwin", "arm64"}, {"windows", "amd64"}, {"windows", "arm64"}} {
+		ext := ".tar.gz"
+		if p.os == "windows" {
+			ext = ".zip"
+		}
+		want[fmt.Sprintf("kubectl-must_gather_%s_%s-%s%s", version, p.os, p.arch, ext)] = p
+	}
+	for _, arch := range []string{"amd64", "arm64", "ppc64le", "s390x"} {
+		want[fmt.Sprintf("gather_%s_linux-%s.tar.gz", version, arch)] = platform{"linux", arch}
+	}
+	var wantNames, gotNames []string
+	for n := range want {
+		wantNames = append(wantNames, n)
+	}
+	for n := range sums {
+		gotNames = append(gotNames, n)
+	}
+	sort.Strings(wantNames)
+	sort.Strings(gotNames)
+	if diff := cmp.Diff(wantNames, gotNames); diff != "" {
+		t.Fatalf("sha256sums.txt names (-want +got):\n%s", diff)
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != len(want)+2 {
+		t.Errorf("%s holds %d entries, want the %d archives, sha256sums.txt and must-gather.yaml", out, len(entries), len(want))
+	}
+
+	for name, p := range want {
+		data := readBytes(t, filepath.Join(out, name))
+		if got := sha256hex(data); got != sums[name] {
+			t.Errorf("%s: sha256 %s, sha256sums.txt says %s", name, got, sums[name])
+		}
+		bin, exe := unpackOne(t, name, data)
+		wantExe := strings.SplitN(name, "_"+version, 2)[0]
+		if p.os == "windows" {
+			wantExe += ".exe"
+		}
+		if exe != wantExe {
+			t.Errorf("%s holds %q, want %q", name, exe, wantExe)
+		}
+		if got := binaryPlatform(bin); got != p.os+"/"+p.arch {
+			t.Errorf("%s: the binary is for %s, want %s/%s", name, got, p.os, p.arch)
+		}
+	}
+
+	var m krewPlugin
+	if err := yaml.UnmarshalStrict(readBytes(t, filepath.Join(out, "must-gather.yaml")), &m); err != nil {
+		t.Fatalf("the krew manifest: %v", err)
+	}
+	if m.APIVersion != "krew.googlecontainertools.github.com/v1alpha2" || m.Kind != "Plugin" || m.Metadata.Name != "must-gather" || m.Spec.Version != "v"+version {
+		t.Errorf("the krew manifest is %s %s %s version %s, want a v1alpha2 Plugin must-gather v%s", m.APIVersion, m.Kind, m.Metadata.Name, m.Spec.Version, version)
+	}
+	covered := map[platform]bool{}
+	for _, pl := range m.Spec.Platforms {
+		name := pl.URI[strings.LastIndex(pl.URI, "/")+1:]
+		p, ok := want[name]
+		switch {
+		case !ok || !strings.HasPrefix(name, "kubectl-must_gather_"):
+			t.Errorf("the krew manifest names %s, not a client archive", pl.URI)
+			continue
+		case pl.Sha256 != sums[name]:
+			t.Errorf("the krew manifest gives %s the sha256 %s, sha256sums.txt %s", name, pl.Sha256, sums[name])
+		case pl.Selector.MatchLabels["os"] != p.os || pl.Selector.MatchLabels["arch"] != p.arch:
+			t.Errorf("the krew manifest selects %s with %v, want os %s arch %s", name, pl.Selector.MatchLabels, p.os, p.arch)
+		case pl.Bin != "kubectl-must_gather" && pl.Bin != "kubectl-must_gather.exe":
+			t.Errorf("the krew manifest's bin for %s is %q", name, pl.Bin)
+		}
+		if !strings.HasPrefix(pl.URI, "https://") || !strings.Contains(pl.URI, "/v"+version+"/") {
+			t.Errorf("the krew manifest's uri %s is not an https URL of release v%s", pl.URI, version)
+		}
+		covered[p] = true
+	}
+	if len(covered) != 6 || len(m.Spec.Platforms) != 6 {
+		t.Errorf("the krew manifest covers %d platforms in %d entries, want the 6 client platforms once each", len(covered), len(m.Spec.Platforms))
+	}
+
+	if again := run(); !cmp.Equal(sums, again) {
+		t.Errorf("a second run wrote other archives (-first +second):\n%s", cmp.Diff(sums, again))
+	}
+}
+
+func readBytes(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func sha256hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// readSums reads the sha256sum format: "<hex>  <name>" per line.
+func readSums(t *testing.T, path string) map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sums := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		sum, name, ok := strings.Cut(sc.Text(), "  ")
+		if !ok || len(sum) != 64 {
+			t.Fatalf("%s: %q is not a sha256sum line", path, sc.Text())
+		}
+		sums[name] = sum
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return sums
+}
+
+// unpackOne returns the one file of a .tar.gz or .zip archive and its name.
+func unpackOne(t *testing.T, name string, data []byte) ([]byte, string) {
+	t.Helper()
+	if strings.HasSuffix(name, ".zip") {
+		zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+		if err != nil || len(zr.File) != 1 {
+			t.Fatalf("%s: %d files (%v), want one", name, len(zr.File), err)
+		}
+		rc, err := zr.File[0].Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		bin, err := io.ReadAll(rc)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return bin, zr.File[0].Name
+	}
+	gz, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	tr := tar.NewReader(gz)
+	hdr, err := tr.Next()
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if hdr.Mode&0o111 == 0 {
+		t.Errorf("%s: %s is not executable (mode %o)", name, hdr.Name, hdr.Mode)
+	}
+	bin, err := io.ReadAll(tr)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if _, err := tr.Next(); err != io.EOF {
+		t.Errorf("%s holds more than one file (%v)", name, err)
+	}
+	return bin, hdr.Name
+}
+
+// binaryPlatform reads an executable's header, as file(1) does, and says
+// which os/arch it is for ("" when it is none of ours).
+func binaryPlatform(b []byte) string {
+	r := bytes.NewReader(b)
+	if f, err := elf.NewFile(r); err == nil {
+		arch := map[elf.Machine]string{elf.EM_X86_64: "amd64", elf.EM_AARCH64: "arm64", elf.EM_PPC64: "ppc64", elf.EM_S390: "s390x"}[f.Machine]
+		if arch == "ppc64" && f.Data == elf.ELFDATA2LSB {
+			arch = "ppc64le"
+		}
+		if f.Type != elf.ET_EXEC || f.Class != elf.ELFCLASS64 || arch == "" {
+			return ""
+		}
+		return "linux/" + arch
+	}
+	if f, err := macho.NewFile(r); err == nil {
+		arch := map[macho.Cpu]string{macho.CpuAmd64: "amd64", macho.CpuArm64: "arm64"}[f.Cpu]
+		if f.Type != macho.TypeExec || arch == "" {
+			return ""
+		}
+		return "darwin/" + arch
+	}
+	if f, err := pe.NewFile(r); err == nil {
+		arch := map[uint16]string{pe.IMAGE_FILE_MACHINE_AMD64: "amd64", pe.IMAGE_FILE_MACHINE_ARM64: "arm64"}[f.Machine]
+		if f.Characteristics&pe.IMAGE_FILE_EXECUTABLE_IMAGE == 0 || arch == "" {
+			return ""
+		}
+		return "windows/" + arch
+	}
+	return ""
+}
