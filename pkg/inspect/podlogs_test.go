@@ -195,3 +195,34 @@ func TestPodLogs(t *testing.T) {
 		})
 	}
 }
+
+// Under --max-size the logs of failing and not-ready pods go first.
+func TestLogsFirst(t *testing.T) {
+	t.Parallel()
+	ready := func(s corev1.ConditionStatus) []corev1.PodCondition {
+		return []corev1.PodCondition{{Type: corev1.PodReady, Status: s}}
+	}
+	tests := []struct {
+		name   string
+		status corev1.PodStatus
+		want   bool
+	}{
+		{"running and ready", corev1.PodStatus{Phase: corev1.PodRunning, Conditions: ready(corev1.ConditionTrue)}, false},
+		{"completed", corev1.PodStatus{Phase: corev1.PodSucceeded}, false},
+		{"running, not ready", corev1.PodStatus{Phase: corev1.PodRunning, Conditions: ready(corev1.ConditionFalse)}, true},
+		{"running, no ready condition yet", corev1.PodStatus{Phase: corev1.PodRunning}, true},
+		{"failed", corev1.PodStatus{Phase: corev1.PodFailed}, true},
+		{"restarted", corev1.PodStatus{Phase: corev1.PodRunning, Conditions: ready(corev1.ConditionTrue),
+			ContainerStatuses: []corev1.ContainerStatus{{Name: "c", RestartCount: 1}}}, true},
+		{"crash loop", corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{
+			{Name: "c", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}}}}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := LogsFirst(&corev1.Pod{Status: tc.status}); got != tc.want {
+				t.Errorf("LogsFirst = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
