@@ -112,6 +112,7 @@ func TestGatherMaxLogSize(t *testing.T) {
 	if len(cuts) != 1 {
 		t.Fatalf("manifest cuts: %+v, want the log's", cuts)
 	}
+	t.Logf("cut: path %s, originalBytes %d, keptBytes %d, reason %s", cuts[0].Path, cuts[0].OriginalBytes, cuts[0].KeptBytes, cuts[0].Reason)
 	want := output.Cut{Path: rel, OriginalBytes: cuts[0].OriginalBytes, KeptBytes: int64(len(got)), Reason: output.CutMaxLogSize}
 	if diff := cmp.Diff(want, cuts[0]); diff != "" || cuts[0].OriginalBytes < int64(len(strings.Join(lines, "\n"))) {
 		t.Errorf("manifest cut (-want +got):\n%s\noriginal bytes %d", diff, cuts[0].OriginalBytes)
@@ -191,4 +192,26 @@ func TestGatherMaxSize(t *testing.T) {
 	if m.Options.MaxSize != budget {
 		t.Errorf("manifest options.maxSize %d, want %d", m.Options.MaxSize, budget)
 	}
+}
+
+// The client hands --max-size and --max-log-size to the gather pods as
+// $MUST_GATHER_MAX_SIZE and $MUST_GATHER_MAX_LOG_SIZE (here to an image
+// that is not ours, which may read or ignore them).
+func TestClientPassesLimits(t *testing.T) {
+	t.Parallel()
+	clustertest.RequireNode(t)
+	bin := clientBinary(t, gatherImage(t))
+	img := shellImage(t)
+	r := runClient(t, bin, 3*time.Minute, "--image", img, "--timeout", "2m", "--archive=false",
+		"--max-size", "5Gi", "--max-log-size", "64Ki",
+		"--", "/bin/bash", "-c", "env | grep ^MUST_GATHER_MAX_ | sort > /must-gather/limits")
+	t.Logf("kubectl-must_gather took %s", r.took)
+	if r.code != cli.ExitOK {
+		t.Fatalf("exit code %d (%v)\nstderr:\n%s", r.code, r.err, r.stderr.String())
+	}
+	got := read(t, filepath.Join(imageFolder(t, r.dest), "limits"))
+	if diff := cmp.Diff("MUST_GATHER_MAX_LOG_SIZE=64Ki\nMUST_GATHER_MAX_SIZE=5Gi\n", got); diff != "" {
+		t.Errorf("the gather pod's limits (-want +got):\n%s", diff)
+	}
+	assertRunGone(t, runIDOf(t, r.stderr.String()))
 }
