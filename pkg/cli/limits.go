@@ -28,8 +28,8 @@ type Limits struct {
 // AddFlags registers --max-size and --max-log-size with their defaults.
 func (l *Limits) AddFlags(fs *pflag.FlagSet) {
 	l.MaxLogSize = Size{Bytes: DefaultMaxLogSize}
-	fs.Var(&l.MaxSize, "max-size", "stop gathering container logs once the result reaches this size (a Kubernetes quantity like 2Gi; 0: no limit): logs of healthy pods are cut first, object YAML is never dropped (default: $"+EnvMaxSize+", else 0)")
-	fs.Var(&l.MaxLogSize, "max-log-size", "keep only the last this many bytes of each container log, recording the cut (a Kubernetes quantity; 0: no limit) (default: $"+EnvMaxLogSize+", else 100Mi)")
+	fs.Var(&l.MaxSize, "max-size", "stop gathering container logs once the result reaches this size, a Kubernetes quantity like 2Gi (0: no limit; $"+EnvMaxSize+" when not given): logs of healthy pods are cut first, object YAML is never dropped")
+	fs.Var(&l.MaxLogSize, "max-log-size", "keep only the last this many bytes of each container log, recording the cut (a Kubernetes quantity; 0: no limit; $"+EnvMaxLogSize+" when not given)")
 }
 
 // Given records which of the flags fs was given.

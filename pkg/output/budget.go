@@ -87,6 +87,10 @@ func (b *budget) spent() bool {
 	return b.limit > 0 && b.used >= b.limit
 }
 
+// Charge counts n bytes written past the sink (the files of an executable
+// step) against --max-size; it never refuses: they are written already.
+func (s *Sink) Charge(n int64) { s.budget.charge(n) }
+
 // Used reports the bytes charged to the run so far (every file committed
 // through any view, the record's files at their current size).
 func (s *Sink) Used() int64 {

@@ -162,3 +162,16 @@ func TestBudgetChargesRecordOnce(t *testing.T) {
 		t.Errorf("charged %d bytes, want 5", got)
 	}
 }
+
+// Bytes written past the sink (Charge) leave less of the budget to logs.
+func TestBudgetCharge(t *testing.T) {
+	t.Parallel()
+	s := newSink(t, Options{MaxSize: 100})
+	s.Charge(100)
+	if !s.BudgetSpent() {
+		t.Fatal("the budget is not spent after charging all of it")
+	}
+	if _, err := s.CreateLog("x.log"); !errors.Is(err, ErrBudgetSpent) {
+		t.Errorf("CreateLog: error %v, want ErrBudgetSpent", err)
+	}
+}

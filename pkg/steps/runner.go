@@ -338,6 +338,8 @@ func (r *Runner) runProgram(ctx context.Context, s Step, counter *output.Counter
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	pw.flush()
 	countNewFiles(r.sink.Root(), start, counter)
+	// What it wrote leaves that much less of --max-size to later logs.
+	r.sink.Charge(counter.Bytes())
 	return err
 }
 
