@@ -179,6 +179,9 @@ func (t *tailWriter) spill() error {
 		_ = ring.Close()
 		return fmt.Errorf("making the ring of a log cut to --max-log-size: %w", err)
 	}
+	// The ring holds it all now: the file's copy would only take room
+	// on the volume (up to --max-log-size per log in flight).
+	t.file.sf.Discard()
 	t.ring, t.pos = ring, t.n%t.ringSize()
 	return nil
 }

@@ -175,3 +175,32 @@ func TestBudgetCharge(t *testing.T) {
 		t.Errorf("CreateLog: error %v, want ErrBudgetSpent", err)
 	}
 }
+
+// Past --max-log-size a log takes no more room on the volume than its
+// ring (unlinked as it is made): the file's first bytes are dropped.
+func TestLogTailTakesNoRoomTwice(t *testing.T) {
+	t.Parallel()
+	s := newSink(t, Options{MaxLogSize: 95})
+	f, err := s.CreateLog("x.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte(lines(0, 10))); err != nil {
+		t.Fatal(err)
+	}
+	if got := tree(t, s.Root()); len(got) != 1 {
+		t.Errorf("files below the limit: %v, want the log's temporary file", got)
+	}
+	if _, err := f.Write([]byte(lines(10, 10))); err != nil {
+		t.Fatal(err)
+	}
+	if got := tree(t, s.Root()); got != nil {
+		t.Errorf("files past the limit: %v, want none (the ring is unlinked)", got)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"x.log"}, tree(t, s.Root())); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+}
