@@ -15,7 +15,7 @@ const scanParallel = 2
 // the client's local fall-back): into a sink of its own at dir, then, as a
 // gather run does after its last step, it scans every file of dir for the
 // values the redaction rules elided, redacts what it finds in place and
-// logs each on env.Log, with every log cut for the size limits of opts.
+// logs each on env.Log, and how many logs the size limits of opts cut.
 // It sets env.Sink (nil when the destination could not be made); the error
 // joins the collector's and the scan's. opts.Recorder is its own.
 func RunAlone(ctx context.Context, dir string, opts output.Options, env *Env, run func(context.Context, *Env) error) error {
@@ -27,8 +27,8 @@ func RunAlone(ctx context.Context, dir string, opts output.Options, env *Env, ru
 	}
 	env.Sink = sink
 	err = run(ctx, env)
-	for _, c := range sink.Total().Cuts() {
-		env.Logf("size limit: %s", c)
+	if cuts := sink.Total().Cuts(); len(cuts) > 0 {
+		env.Logf("%d container logs cut or left out for --max-log-size or --max-size", len(cuts))
 	}
 	leaks, serr := scanner.ScanTree(context.WithoutCancel(ctx), dir, scanParallel)
 	for _, l := range leaks {
