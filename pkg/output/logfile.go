@@ -44,13 +44,7 @@ func (s *Sink) CreateLog(rel string) (*LogFile, error) {
 }
 
 // Write writes to the log, checking the disk guard as it grows.
-func (l *LogFile) Write(p []byte) (int, error) {
-	n, err := l.red.Write(p)
-	if err != nil {
-		return n, fmt.Errorf("writing %s: %w", l.rel, err)
-	}
-	return n, nil
-}
+func (l *LogFile) Write(p []byte) (int, error) { return l.red.Write(p) }
 
 // Abort drops the log.
 func (l *LogFile) Abort() {
@@ -74,7 +68,7 @@ func (l *LogFile) Close() error {
 	l.done = true
 	if err := l.red.Close(); err != nil {
 		l.tail.drop()
-		return fmt.Errorf("writing %s: %w", l.rel, err)
+		return err // says the file already
 	}
 	t := l.tail
 	stored := t.stored()
@@ -151,7 +145,7 @@ func (t *tailWriter) Write(p []byte) (int, error) {
 	for len(q) > 0 {
 		chunk := q[:min(int64(len(q)), size-t.pos)]
 		if _, err := t.ring.WriteAt(chunk, t.pos); err != nil {
-			return 0, err
+			return 0, fmt.Errorf("writing %s: %w", t.file.rel, err)
 		}
 		t.pos = (t.pos + int64(len(chunk))) % size
 		q = q[len(chunk):]
@@ -167,7 +161,7 @@ func (t *tailWriter) ringSize() int64 { return t.limit + 1 }
 func (t *tailWriter) spill() error {
 	ring, err := os.CreateTemp(t.ringDir, ".log-tail-*")
 	if err != nil {
-		return fmt.Errorf("making the ring of a log cut to --max-log-size: %w", err)
+		return fmt.Errorf("writing %s: making the ring of a log cut to --max-log-size: %w", t.file.rel, err)
 	}
 	// Unlinked at once: nothing is left behind, however the run ends.
 	_ = os.Remove(ring.Name())
@@ -177,7 +171,7 @@ func (t *tailWriter) spill() error {
 	}
 	if err != nil {
 		_ = ring.Close()
-		return fmt.Errorf("making the ring of a log cut to --max-log-size: %w", err)
+		return fmt.Errorf("writing %s: making the ring of a log cut to --max-log-size: %w", t.file.rel, err)
 	}
 	// The ring holds it all now: the file's copy would only take room
 	// on the volume (up to --max-log-size per log in flight).
