@@ -64,6 +64,7 @@ $MUST_GATHER_PRODUCT and $MUST_GATHER_VERSION name.
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.timeoutSet = cmd.Flags().Changed("timeout")
+			o.limits.Given(cmd.Flags())
 			if err := o.complete(); err != nil {
 				return err
 			}

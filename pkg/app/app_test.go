@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/pflag"
 
 	"github.com/must-gather/toolkit/pkg/cli"
 	"github.com/must-gather/toolkit/pkg/version"
@@ -344,6 +345,50 @@ func TestGatherDirs(t *testing.T) {
 			}
 			if o.stepsFrom != tc.wantFrom {
 				t.Errorf("from %q, want %q", o.stepsFrom, tc.wantFrom)
+			}
+		})
+	}
+}
+
+// The gather in our image takes the limits from $MUST_GATHER_MAX_SIZE and
+// $MUST_GATHER_MAX_LOG_SIZE (the client's flags) unless its own flags say
+// otherwise.
+func TestLimitsFromTheClient(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		env        map[string]string
+		want       [2]int64 // max-size, max-log-size
+		wantErrSub string
+	}{
+		{name: "defaults", want: [2]int64{0, 100 << 20}},
+		{name: "from the client", env: map[string]string{"MUST_GATHER_MAX_SIZE": "5Gi", "MUST_GATHER_MAX_LOG_SIZE": "1Mi"}, want: [2]int64{5 << 30, 1 << 20}},
+		{name: "the flags win", args: []string{"--max-size=1Gi", "--max-log-size=0"}, env: map[string]string{"MUST_GATHER_MAX_SIZE": "5Gi", "MUST_GATHER_MAX_LOG_SIZE": "1Mi"}, want: [2]int64{1 << 30, 0}},
+		{name: "not a quantity", env: map[string]string{"MUST_GATHER_MAX_LOG_SIZE": "big"}, wantErrSub: `$MUST_GATHER_MAX_LOG_SIZE: "big" is not a quantity`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newGatherOptions(cli.IOStreams{})
+			fs := pflag.NewFlagSet("gather", pflag.ContinueOnError)
+			o.addFlags(fs)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			o.limits.Given(fs)
+			o.gatherDir = t.TempDir()
+			o.getenv = func(k string) string { return tc.env[k] }
+			err := o.complete()
+			if tc.wantErrSub != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErrSub) || cli.ExitCode(err) != cli.ExitUsage {
+					t.Fatalf("complete() = %v, want a usage error with %q", err, tc.wantErrSub)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, [2]int64{o.limits.MaxSize.Bytes, o.limits.MaxLogSize.Bytes}); diff != "" {
+				t.Errorf("limits (-want +got):\n%s", diff)
 			}
 		})
 	}

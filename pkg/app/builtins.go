@@ -14,6 +14,7 @@ import (
 	"github.com/must-gather/toolkit/pkg/cluster"
 	"github.com/must-gather/toolkit/pkg/inspect"
 	"github.com/must-gather/toolkit/pkg/nodelogs"
+	"github.com/must-gather/toolkit/pkg/output"
 	"github.com/must-gather/toolkit/pkg/podcp"
 	"github.com/must-gather/toolkit/pkg/podexec"
 	"github.com/must-gather/toolkit/pkg/raw"
@@ -43,6 +44,7 @@ func builtinCommand(name string, newBuiltin func() builtin.Builtin, streams cli.
 		sf      since.Flags
 		volume  int
 		flags   cluster.Flags
+		limits  cli.Limits
 	)
 	cmd := &cobra.Command{
 		Use:   name,
@@ -52,12 +54,16 @@ func builtinCommand(name string, newBuiltin func() builtin.Builtin, streams cli.
 			if err != nil {
 				return err
 			}
+			limits.Given(cmd.Flags())
+			if err := limits.Resolve(os.Getenv); err != nil {
+				return err
+			}
 			if destDir == "" {
 				destDir = fmt.Sprintf("%s.local.%s", name, time.Now().UTC().Format("20060102-150405"))
 			}
 			env := processEnv(os.Getenv)
 			env.Cluster, env.Since, env.Log = cluster.NewAccess(flags.RESTConfig), w.From, streams.ErrOut
-			err = builtin.RunAlone(cmd.Context(), destDir, volume, &env, func(ctx context.Context, env *builtin.Env) error {
+			err = builtin.RunAlone(cmd.Context(), destDir, output.Options{VolumePercentage: volume, MaxSize: limits.MaxSize.Bytes, MaxLogSize: limits.MaxLogSize.Bytes}, &env, func(ctx context.Context, env *builtin.Env) error {
 				return b.Run(ctx, env, args)
 			})
 			if err != nil && env.Sink == nil {
@@ -76,6 +82,7 @@ func builtinCommand(name string, newBuiltin func() builtin.Builtin, streams cli.
 		fs.StringVar(&destDir, "dest-dir", "", "directory to write into (default ./"+name+".local.<time>)")
 	}
 	sf.AddFlags(fs)
+	limits.AddFlags(fs)
 	fs.IntVar(&volume, "volume-percentage", 70, "stop writing once the destination's filesystem is used above this percentage")
 	flags.AddFlags(fs)
 	return cmd

@@ -47,6 +47,7 @@ type gatherOptions struct {
 	verbosity        int
 	archiveFile      string   // --archive-file: the result also as a .tar.gz
 	maxPartSize      cli.Size // --max-part-size of that archive
+	limits           cli.Limits
 
 	// derived by complete
 	window     since.Window
@@ -69,6 +70,7 @@ func (o *gatherOptions) addFlags(fs *pflag.FlagSet) {
 	o.since.AddFlags(fs)
 	fs.IntVar(&o.volumePercentage, "volume-percentage", 70, "stop writing new data once the destination's filesystem is used above this percentage (100: never)")
 	fs.StringVar(&o.archiveFile, "archive-file", "", "also write the result as this .tar.gz (outside --dest-dir), or as its numbered parts FILE.part-001.tar.gz, ... when larger than --max-part-size")
+	o.limits.AddFlags(fs)
 	o.maxPartSize = cli.Size{Bytes: 1 << 30}
 	fs.Var(&o.maxPartSize, "max-part-size", "with --archive-file: an archive larger than this is written as numbered parts that each open on their own (a Kubernetes quantity)")
 	fs.IntVarP(&o.verbosity, "v", "v", 0, "log level of the Kubernetes client libraries (above 6, client-go still logs no request or response bodies or headers: they hold secrets)")
@@ -81,6 +83,9 @@ func (o *gatherOptions) complete() error {
 		return err
 	}
 	o.window = w
+	if err := o.limits.Resolve(o.getenv); err != nil {
+		return err
+	}
 	// The client (kubectl-must_gather) hands the gather its share of the
 	// run's time; --timeout wins.
 	if v := o.getenv("MUST_GATHER_TIMEOUT"); v != "" && !o.timeoutSet {
@@ -161,6 +166,8 @@ type manifestOptions struct {
 	Since            string    `json:"since,omitempty"`
 	SinceTime        time.Time `json:"sinceTime,omitzero"`
 	VolumePercentage int       `json:"volumePercentage"`
+	MaxSize          int64     `json:"maxSize"`
+	MaxLogSize       int64     `json:"maxLogSize"`
 	Cluster          string    `json:"cluster,omitempty"`
 	ServerVersion    string    `json:"serverVersion,omitempty"`
 	ClusterError     string    `json:"clusterError,omitempty"`
@@ -171,7 +178,8 @@ func (o *gatherOptions) run(ctx context.Context) error {
 	// Every Secret value the rules elide is looked for once more in every
 	// file before the run ends.
 	scanner := leakscan.New()
-	sink, err := output.New(o.destDir, output.Options{VolumePercentage: o.volumePercentage, Recorder: scanner})
+	sink, err := output.New(o.destDir, output.Options{VolumePercentage: o.volumePercentage, Recorder: scanner,
+		MaxSize: o.limits.MaxSize.Bytes, MaxLogSize: o.limits.MaxLogSize.Bytes})
 	if err != nil {
 		return err
 	}
@@ -193,7 +201,8 @@ func (o *gatherOptions) run(ctx context.Context) error {
 	}
 
 	access := cluster.NewAccess(o.cluster.RESTConfig)
-	mo := manifestOptions{Product: o.product.Product, ProductVersion: o.product.Version, DestDir: o.destDir, GatherDir: o.stepsFrom, Timeout: o.timeout.String(), VolumePercentage: o.volumePercentage, SinceTime: o.window.From}
+	mo := manifestOptions{Product: o.product.Product, ProductVersion: o.product.Version, DestDir: o.destDir, GatherDir: o.stepsFrom, Timeout: o.timeout.String(), VolumePercentage: o.volumePercentage, SinceTime: o.window.From,
+		MaxSize: o.limits.MaxSize.Bytes, MaxLogSize: o.limits.MaxLogSize.Bytes}
 	if o.window.Since > 0 {
 		mo.Since = o.window.Since.String()
 	}
@@ -228,6 +237,9 @@ func (o *gatherOptions) run(ctx context.Context) error {
 		vars[since.EnvSince] = o.window.Since.String()
 	}
 	programEnv = append(programEnv, o.window.Env()...)
+	// A step program that runs a built-in alone ($GATHER_BIN inspect ...)
+	// gets the limits this run resolved.
+	programEnv = append(programEnv, cli.EnvMaxSize+"="+o.limits.MaxSize.String(), cli.EnvMaxLogSize+"="+o.limits.MaxLogSize.String())
 	env := processEnv(o.getenv)
 	env.Cluster, env.Since = access, o.window.From
 	list, warnings, err := steps.LoadFolders(o.folders, vars)

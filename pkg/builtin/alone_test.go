@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/must-gather/toolkit/pkg/output"
 )
 
 // A collector run alone gets the same final leak scan as a gather run: a
@@ -21,7 +23,7 @@ func TestRunAlone(t *testing.T) {
 	var log bytes.Buffer
 	env := &Env{Log: &log}
 	collectorErr := errors.New("one type failed")
-	err := RunAlone(context.Background(), dir, 100, env, func(_ context.Context, env *Env) error {
+	err := RunAlone(context.Background(), dir, output.Options{VolumePercentage: 100}, env, func(_ context.Context, env *Env) error {
 		secret := map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": map[string]any{"name": "s"},
 			"data": map[string]any{"k": base64.StdEncoding.EncodeToString([]byte(value))}}
 		if err := env.Sink.WriteObject("secret.yaml", secret); err != nil {
@@ -60,7 +62,7 @@ func TestRunAloneNoDestination(t *testing.T) {
 	}
 	env := &Env{Log: &bytes.Buffer{}}
 	ran := false
-	err := RunAlone(context.Background(), filepath.Join(file, "below"), 100, env, func(context.Context, *Env) error {
+	err := RunAlone(context.Background(), filepath.Join(file, "below"), output.Options{VolumePercentage: 100}, env, func(context.Context, *Env) error {
 		ran = true
 		return nil
 	})

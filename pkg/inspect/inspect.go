@@ -77,6 +77,9 @@ type inspector struct {
 	warned  map[string]bool
 	nsTypes []nsType // what every namespace lists, resolved once
 
+	queued      [2][]func() // logs held back under --max-size: of failing pods [0], of healthy ones [1]
+	budgetSpent sync.Once   // says once that --max-size is spent
+
 	sem       chan struct{} // bounds concurrent log streams (Parallel)
 	wg        sync.WaitGroup
 	deadNodes deadNodes // nodes whose kubelet did not answer for a log
@@ -200,6 +203,7 @@ func (in *inspector) run(ctx context.Context, targets []target) {
 		in.gatherCluster(ctx)
 	}
 	in.wg.Wait()
+	in.fetchQueuedLogs(ctx)
 	for _, err := range in.deadNodes.errors() {
 		in.record(err)
 	}

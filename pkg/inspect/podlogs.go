@@ -14,21 +14,66 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/must-gather/toolkit/pkg/output"
 )
 
 // gatherPodLogs fetches, in the background and bounded by Parallel (it
 // waits while Parallel logs are in flight), the current log of every
 // container and init container of a pod, and the previous log of those
-// that restarted.
+// that restarted. Under --max-size it only queues them (see fetchQueuedLogs).
 func (in *inspector) gatherPodLogs(ctx context.Context, u *unstructured.Unstructured) {
 	var pod corev1.Pod
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &pod); err != nil {
 		in.record(fmt.Errorf("reading pod %s/%s: %w", u.GetNamespace(), u.GetName(), err))
 		return
 	}
-	for _, l := range PodLogs(&pod) {
-		in.spawn(ctx, func() { in.fetchLog(ctx, pod.Spec.NodeName, pod.Namespace, pod.Name, l.Container, l.Previous) })
+	group := 1
+	if LogsFirst(&pod) {
+		group = 0
 	}
+	for _, l := range PodLogs(&pod) {
+		fetch := func() { in.fetchLog(ctx, pod.Spec.NodeName, pod.Namespace, pod.Name, l.Container, l.Previous) }
+		if in.sink.HasBudget() {
+			in.mu.Lock()
+			in.queued[group] = append(in.queued[group], fetch)
+			in.mu.Unlock()
+			continue
+		}
+		in.spawn(ctx, fetch)
+	}
+}
+
+// fetchQueuedLogs fetches the logs queued under --max-size once every
+// object is written (objects are never refused, so they go first): the
+// logs of failing pods, all of them, then those of healthy pods, so when
+// the budget runs out it is the healthy pods' logs that are cut or left
+// out, whatever the order the pods were found in.
+func (in *inspector) fetchQueuedLogs(ctx context.Context) {
+	for _, group := range in.queued {
+		for _, fetch := range group {
+			in.spawn(ctx, fetch)
+		}
+		in.wg.Wait()
+	}
+	in.queued = [2][]func(){}
+}
+
+// LogsFirst reports a pod whose logs go first under --max-size: a failing
+// one (see Failing), or a running one that is not ready.
+func LogsFirst(p *corev1.Pod) bool {
+	if Failing(p) {
+		return true
+	}
+	if p.Status.Phase != corev1.PodRunning {
+		return false
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status != corev1.ConditionTrue
+		}
+	}
+	return true
 }
 
 // ContainerLog names one log of a pod: a container's current or previous
@@ -112,8 +157,26 @@ func (in *inspector) fetchLog(ctx context.Context, node, ns, pod, container stri
 		t := metav1.NewTime(in.cfg.Since)
 		opts.SinceTime = &t
 	}
+	rel, err := in.paths.log(ns, pod, container, previous)
+	if err != nil {
+		in.record(fmt.Errorf("log of %s/%s container %s: %w", ns, pod, container, err))
+		return
+	}
+	// The file first: a log --max-size has no room for is not fetched.
+	f, err := in.sink.CreateLog(rel)
+	if errors.Is(err, output.ErrBudgetSpent) {
+		in.budgetSpent.Do(func() {
+			in.logf("inspect: --max-size is spent: the logs left are not gathered (each is recorded as a cut)")
+		})
+		return
+	}
+	if err != nil {
+		in.record(err)
+		return
+	}
 	stream, err := in.kube.CoreV1().Pods(ns).GetLogs(pod, opts).Stream(ctx)
 	if err != nil {
+		f.Abort()
 		if isNotFoundish(err) {
 			return
 		}
@@ -124,16 +187,11 @@ func (in *inspector) fetchLog(ctx context.Context, node, ns, pod, container stri
 		return
 	}
 	defer stream.Close()
-	rel, err := in.paths.log(ns, pod, container, previous)
-	if err != nil {
-		in.record(fmt.Errorf("log of %s/%s container %s: %w", ns, pod, container, err))
-		return
-	}
-	f, err := in.sink.Create(rel)
-	if err != nil {
-		in.record(err)
-		return
-	}
+	defer func() {
+		if c := f.Cut(); c != nil {
+			in.logf("inspect: %s", c)
+		}
+	}()
 	n, err := io.Copy(f, stream)
 	if err != nil {
 		if n == 0 {

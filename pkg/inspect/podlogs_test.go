@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,6 +15,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/must-gather/toolkit/pkg/output"
+	"github.com/must-gather/toolkit/pkg/output/outputtest"
 )
 
 func TestKubeletUnreachable(t *testing.T) {
@@ -193,5 +197,96 @@ func TestPodLogs(t *testing.T) {
 				t.Errorf("PodLogs (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// Under --max-size the logs of failing and not-ready pods go first.
+func TestLogsFirst(t *testing.T) {
+	t.Parallel()
+	ready := func(s corev1.ConditionStatus) []corev1.PodCondition {
+		return []corev1.PodCondition{{Type: corev1.PodReady, Status: s}}
+	}
+	tests := []struct {
+		name   string
+		status corev1.PodStatus
+		want   bool
+	}{
+		{"running and ready", corev1.PodStatus{Phase: corev1.PodRunning, Conditions: ready(corev1.ConditionTrue)}, false},
+		{"completed", corev1.PodStatus{Phase: corev1.PodSucceeded}, false},
+		{"running, not ready", corev1.PodStatus{Phase: corev1.PodRunning, Conditions: ready(corev1.ConditionFalse)}, true},
+		{"running, no ready condition yet", corev1.PodStatus{Phase: corev1.PodRunning}, true},
+		{"failed", corev1.PodStatus{Phase: corev1.PodFailed}, true},
+		{"restarted", corev1.PodStatus{Phase: corev1.PodRunning, Conditions: ready(corev1.ConditionTrue),
+			ContainerStatuses: []corev1.ContainerStatus{{Name: "c", RestartCount: 1}}}, true},
+		{"crash loop", corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{
+			{Name: "c", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}}}}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := LogsFirst(&corev1.Pod{Status: tc.status}); got != tc.want {
+				t.Errorf("LogsFirst = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// Under --max-size every object is written, then the failing pod's logs,
+// then the healthy pod's, which the budget cuts though its namespace was
+// named first.
+func TestLogsUnderBudget(t *testing.T) {
+	t.Parallel()
+	objs := world(false)
+	for _, o := range objs {
+		if o.GetKind() == "Pod" && o.GetName() == "web" {
+			status := o.Object["status"].(map[string]any)
+			status["conditions"] = []any{map[string]any{"type": "Ready", "status": "True"}}
+		}
+	}
+	gather := func(opts output.Options) (map[string]string, []output.Cut) {
+		fc := newFakeCluster(t, false, objs)
+		sink, mem := outputtest.New(opts)
+		var log outputtest.Log
+		if err := Gather(t.Context(), fc.clients, sink, &log, Config{}, []string{"namespaces/app", "namespaces/broken"}); err != nil {
+			t.Fatalf("Gather: %v\n%s", err, log.String())
+		}
+		return mem.Files(), sink.Total().Cuts()
+	}
+	full, _ := gather(output.Options{})
+	var objects, failingLogs int64
+	var healthyLogs []string
+	for p, b := range full {
+		switch {
+		case !strings.HasSuffix(p, ".log"):
+			objects += int64(len(b))
+		case strings.Contains(p, "/pods/crash/"):
+			failingLogs += int64(len(b))
+		default:
+			healthyLogs = append(healthyLogs, p)
+		}
+	}
+	if len(healthyLogs) == 0 || failingLogs == 0 {
+		t.Fatalf("the fake cluster's logs: healthy %v, failing %d bytes", healthyLogs, failingLogs)
+	}
+	got, cuts := gather(output.Options{MaxSize: objects + failingLogs})
+	for p, b := range full {
+		if strings.Contains(p, "/pods/web/") && strings.HasSuffix(p, ".log") {
+			continue
+		}
+		if diff := cmp.Diff(b, got[p]); diff != "" {
+			t.Errorf("%s under --max-size (-want +got):\n%s", p, diff)
+		}
+	}
+	var cutPaths []string
+	for _, c := range cuts {
+		if c.Reason != output.CutMaxSize || c.KeptBytes != 0 {
+			t.Errorf("cut %+v, want the log left out for max-size", c)
+		}
+		cutPaths = append(cutPaths, c.Path)
+	}
+	sort.Strings(cutPaths)
+	sort.Strings(healthyLogs)
+	if diff := cmp.Diff(healthyLogs, cutPaths); diff != "" {
+		t.Errorf("logs cut (-want +got):\n%s", diff)
 	}
 }

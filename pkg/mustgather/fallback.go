@@ -13,6 +13,7 @@ import (
 	"github.com/must-gather/toolkit/pkg/cli"
 	"github.com/must-gather/toolkit/pkg/cluster"
 	"github.com/must-gather/toolkit/pkg/inspect"
+	"github.com/must-gather/toolkit/pkg/output"
 )
 
 // fallbackDir is the folder of the local fall-back in the destination.
@@ -38,7 +39,7 @@ func (r *run) fallback(ctx context.Context, cfg *rest.Config, openshift bool, ca
 	r.logf("WARNING: falling back to gathering from here what needs no pod, into %s: this is NOT a full must-gather", dir)
 	icfg, args := fallbackArgs(openshift)
 	env := &builtin.Env{Cluster: cluster.NewAccess(func() (*rest.Config, error) { return cfg, nil }), Log: r.log}
-	err := builtin.RunAlone(ctx, dir, r.o.VolumePercentage, env, func(ctx context.Context, env *builtin.Env) error {
+	err := builtin.RunAlone(ctx, dir, output.Options{VolumePercentage: r.o.VolumePercentage, MaxSize: r.o.Limits.MaxSize.Bytes, MaxLogSize: r.o.Limits.MaxLogSize.Bytes}, env, func(ctx context.Context, env *builtin.Env) error {
 		return inspect.Run(ctx, env, icfg, args)
 	})
 	if env.Sink == nil || env.Sink.Total().Files() == 0 {

@@ -60,6 +60,10 @@ type Options struct {
 	// MaxPartSize splits a larger archive into parts of at most this many
 	// bytes (--max-part-size).
 	MaxPartSize cli.Size
+	// Limits are --max-size and --max-log-size: handed to the gather pods
+	// as $MUST_GATHER_MAX_SIZE and $MUST_GATHER_MAX_LOG_SIZE when given
+	// (other images may ignore them), and applied to the local fall-back.
+	Limits cli.Limits
 	// Verbosity is the -v level of client-go's logs (klog).
 	Verbosity int
 	Cluster   cluster.Flags
@@ -112,6 +116,7 @@ Exit codes:
 			if dash == 0 {
 				o.Command = args
 			}
+			o.Limits.Given(cmd.Flags())
 			o.Complete()
 			if err := o.Validate(); err != nil {
 				return err
@@ -145,6 +150,9 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.Archive, "archive", true, "write the result also as <dest-dir>.tar.gz beside it (parallel gzip)")
 	o.MaxPartSize = cli.Size{Bytes: DefaultMaxPartSize}
 	fs.Var(&o.MaxPartSize, "max-part-size", "an archive larger than this is written as numbered parts, <dest-dir>.part-001.tar.gz, ..., each a complete .tar.gz that opens on its own (a Kubernetes quantity)")
+	o.Limits.AddFlags(fs)
+	fs.Lookup("max-size").Usage = "our image stops gathering container logs once its result reaches this size (a Kubernetes quantity like 2Gi; 0: no limit): logs of healthy pods are cut first, object YAML is never dropped; handed to every image as $" + cli.EnvMaxSize + " when given"
+	fs.Lookup("max-log-size").Usage = "our image keeps only the last this many bytes of each container log, recording the cut (a Kubernetes quantity); handed to every image as $" + cli.EnvMaxLogSize + " when given"
 	fs.IntVarP(&o.Verbosity, "v", "v", 0, "log level of the Kubernetes client (klog), as kubectl's -v; above "+strconv.Itoa(maxVerbosity)+" it would log response bodies (Secret values), so "+strconv.Itoa(maxVerbosity)+" is used")
 	fs.StringVar(&o.ClusterRole, "cluster-role", "", "bind the gather pods to this cluster role, for every image (default: this build's own image gets the least-privilege roles "+ReadRole+" and "+DebugPodsRole+", any other image cluster-admin, as oc binds it)")
 }

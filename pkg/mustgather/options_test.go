@@ -171,7 +171,8 @@ func TestArgumentsBeforeDash(t *testing.T) {
 // The window reaches the gather container as oc's variables.
 func TestGatherPod(t *testing.T) {
 	t.Parallel()
-	o := Options{OwnImage: "ours", Since: since.Flags{Since: 2 * time.Hour}, NodeName: "n1"}
+	o := Options{OwnImage: "ours", Since: since.Flags{Since: 2 * time.Hour}, NodeName: "n1",
+		Limits: cli.Limits{MaxLogSize: cli.Size{Bytes: 1 << 20}, MaxLogSizeGiven: true}}
 	o.Complete()
 	if err := o.Validate(); err != nil {
 		t.Fatal(err)
@@ -185,7 +186,7 @@ func TestGatherPod(t *testing.T) {
 			env = append(env, e.Name+"="+e.Value)
 		}
 	}
-	if diff := cmp.Diff([]string{"NODE_NAME<-spec.nodeName", "POD_NAME<-metadata.name", "MUST_GATHER_SINCE=2h0m0s", "MUST_GATHER_TIMEOUT=8m0s"}, env); diff != "" {
+	if diff := cmp.Diff([]string{"NODE_NAME<-spec.nodeName", "POD_NAME<-metadata.name", "MUST_GATHER_SINCE=2h0m0s", "MUST_GATHER_MAX_LOG_SIZE=1Mi", "MUST_GATHER_TIMEOUT=8m0s"}, env); diff != "" {
 		t.Errorf("env (-want +got):\n%s", diff)
 	}
 	got := map[string][]string{

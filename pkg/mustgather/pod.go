@@ -89,7 +89,7 @@ func (o *Options) gatherPod(namespace, serviceAccount, image, node string) *core
 		{Name: "NODE_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "spec.nodeName"}}},
 		{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
 	}
-	for _, kv := range o.window.Env() {
+	for _, kv := range append(o.window.Env(), o.Limits.Env()...) {
 		k, v, _ := strings.Cut(kv, "=")
 		env = append(env, corev1.EnvVar{Name: k, Value: v})
 	}

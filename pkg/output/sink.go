@@ -35,6 +35,13 @@ type Options struct {
 	// Recorder, when set, is told every value the redaction rules elide
 	// from an object (for the run's final leak scan).
 	Recorder redact.Recorder
+	// MaxSize is the run's byte budget (--max-size; 0: none). Every file is
+	// charged; object YAML and the run's record are never refused, container
+	// logs (CreateLog) are cut to what is left, then refused.
+	MaxSize int64
+	// MaxLogSize keeps only the last this many bytes of each container log
+	// (--max-log-size; 0: no limit).
+	MaxLogSize int64
 }
 
 // Sink is what collectors write through. It owns the rules every file
@@ -51,21 +58,25 @@ type Sink struct {
 
 // shared is the state every view of one destination shares.
 type shared struct {
-	store Store
-	opts  Options
-	mu    sync.Mutex
-	full  error // set once the disk guard tripped; sticky
-	total Counter
+	store  Store
+	opts   Options
+	mu     sync.Mutex
+	full   error // set once the disk guard tripped; sticky
+	total  Counter
+	budget budget
 	// record holds the files of the run's record (WriteMeta, AppendMeta):
 	// no other write may replace one (a step's --output naming
 	// gather-manifest.json or the run log).
 	record map[string]bool
 }
 
-// Counter counts the files and bytes written through a view of the sink.
+// Counter counts the files and bytes written through a view of the sink,
+// and the logs cut on the way.
 type Counter struct {
 	files atomic.Int64
 	bytes atomic.Int64
+	mu    sync.Mutex
+	cuts  []Cut
 }
 
 // Files and Bytes report what was written (bytes as stored on disk).
@@ -90,7 +101,9 @@ func New(root string, opts Options) (*Sink, error) {
 
 // NewSink returns a sink that keeps its files in store.
 func NewSink(store Store, opts Options) *Sink {
-	return &Sink{shared: &shared{store: store, opts: opts}, counter: new(Counter)}
+	sh := &shared{store: store, opts: opts}
+	sh.budget.limit = opts.MaxSize
+	return &Sink{shared: sh, counter: new(Counter)}
 }
 
 // Root is the destination directory ("" when the files are not on disk).
@@ -181,6 +194,7 @@ type File struct {
 	red     io.WriteCloser // the redactor over gz or sf, if any
 	gz      *gzip.Writer
 	meta    bool
+	prepaid bool  // its bytes were taken from the budget before Close
 	written int64 // uncompressed bytes since the last guard check
 	done    bool
 }
@@ -335,6 +349,13 @@ func (f *File) Close() error {
 	size, err := f.sf.Commit()
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", f.rel, err)
+	}
+	switch {
+	case f.prepaid:
+	case f.meta:
+		f.sink.budget.chargeMeta(f.rel, size)
+	default:
+		f.sink.budget.charge(size)
 	}
 	for _, c := range []*Counter{f.sink.counter, &f.sink.total} {
 		c.files.Add(1)

@@ -34,7 +34,7 @@ type StoreFile interface {
 	// Commit makes the file visible at its path, replacing any file there,
 	// and returns its size as stored.
 	Commit() (int64, error)
-	// Discard drops the file.
+	// Discard drops the file; a second call does nothing.
 	Discard()
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/must-gather/toolkit/pkg/builtin"
 	"github.com/must-gather/toolkit/pkg/leakscan"
+	"github.com/must-gather/toolkit/pkg/output"
 	"github.com/must-gather/toolkit/pkg/version"
 )
 
@@ -65,6 +66,8 @@ type StepRecord struct {
 	Bytes           int64      `json:"bytes"`
 	// Nodes says how a node collector reached each node.
 	Nodes []builtin.NodeReport `json:"nodes,omitempty"`
+	// Cuts are the container logs the size limits cut or refused.
+	Cuts []output.Cut `json:"cuts,omitempty"`
 }
 
 func (m *Manifest) marshal() ([]byte, error) {

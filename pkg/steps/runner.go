@@ -219,6 +219,7 @@ func (r *Runner) runOne(ctx, runCtx context.Context, i, n int, s Step, rec *Step
 	}
 	rec.DurationSeconds = time.Since(start).Round(time.Millisecond).Seconds()
 	rec.Files, rec.Bytes = counter.Files(), counter.Bytes()
+	rec.Cuts = counter.Cuts()
 	r.m.Files += rec.Files
 	r.m.Bytes += rec.Bytes
 	switch {
@@ -235,6 +236,9 @@ func (r *Runner) runOne(ctx, runCtx context.Context, i, n int, s Step, rec *Step
 		r.logf("%s: %s after %s: %s", tag, rec.Status, time.Since(start).Round(time.Millisecond), rec.Error)
 	} else {
 		r.logf("%s: ok in %s (%d files, %s)", tag, time.Since(start).Round(time.Millisecond), rec.Files, output.HumanBytes(rec.Bytes))
+	}
+	if len(rec.Cuts) > 0 {
+		r.logf("%s: %d container logs cut or left out for --max-log-size or --max-size (see %s)", tag, len(rec.Cuts), ManifestFile)
 	}
 }
 
@@ -333,6 +337,8 @@ func (r *Runner) runProgram(ctx context.Context, s Step, counter *output.Counter
 	killProcessGroup(cmd)
 	pw.flush()
 	countNewFiles(r.sink.Root(), start, counter)
+	// What it wrote leaves that much less of --max-size to later logs.
+	r.sink.Charge(counter.Bytes())
 	return err
 }
 

@@ -293,6 +293,50 @@ func TestRunRecordsNodes(t *testing.T) {
 	}
 }
 
+// Each step records the logs the size limits cut.
+func TestRunRecordsCuts(t *testing.T) {
+	t.Parallel()
+	sink, err := output.New(t.TempDir(), output.Options{MaxLogSize: 95})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := registry(t)
+	// log NAME...: a container log of 100 lines per argument.
+	reg["log"] = func() builtin.Builtin {
+		return &fake{run: func(_ context.Context, env *builtin.Env, args []string) error {
+			for _, a := range args {
+				f, err := env.Sink.CreateLog(a)
+				if err != nil {
+					return err
+				}
+				for i := range 100 {
+					fmt.Fprintf(f, "line %03d\n", i)
+				}
+				if err := f.Close(); err != nil {
+					return err
+				}
+			}
+			return nil
+		}}
+	}
+	steps := parseFile("10-a", "log a.log b.log\nwrite x\n", Vars{})
+	if _, err := Run(t.Context(), sink, steps, Options{Registry: reg, Timeout: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	m := readManifest(t, sink.Root())
+	want := [][]output.Cut{
+		{{Path: "a.log", OriginalBytes: 900, KeptBytes: 90, Reason: output.CutMaxLogSize}, {Path: "b.log", OriginalBytes: 900, KeptBytes: 90, Reason: output.CutMaxLogSize}},
+		nil,
+	}
+	var got [][]output.Cut
+	for _, s := range m.Steps {
+		got = append(got, s.Cuts)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("cuts per step (-want +got):\n%s", diff)
+	}
+}
+
 // runFiler is a built-in that offers files of the whole run.
 type runFiler struct {
 	fake

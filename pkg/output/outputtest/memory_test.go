@@ -205,3 +205,29 @@ func TestMemoryDiskGuard(t *testing.T) {
 		t.Errorf("paths (-want +got):\n%s", diff)
 	}
 }
+
+// A container log cut to --max-log-size in memory too: the ring is a
+// temporary file, the kept tail lands in the store, nothing else does.
+func TestMemoryLogTail(t *testing.T) {
+	t.Parallel()
+	sink, mem := New(output.Options{MaxLogSize: 30})
+	f, err := sink.CreateLog("pod.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if _, err := f.Write([]byte(strings.Repeat(string(rune('a'+i)), 9) + "\n")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"pod.log": "hhhhhhhhh\niiiiiiiii\njjjjjjjjj\n"}
+	if diff := cmp.Diff(want, mem.Files()); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(&output.Cut{Path: "pod.log", OriginalBytes: 100, KeptBytes: 30, Reason: output.CutMaxLogSize}, f.Cut()); diff != "" {
+		t.Errorf("cut (-want +got):\n%s", diff)
+	}
+}
