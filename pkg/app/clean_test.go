@@ -1,0 +1,63 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/must-gather/toolkit/pkg/cli"
+)
+
+func TestCleanUsage(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bundleDir := filepath.Join(dir, "must-gather")
+	full := filepath.Join(dir, "full")
+	for _, d := range []string{bundleDir, full, filepath.Join(dir, "empty")} {
+		if err := os.MkdirAll(d, 0o750); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(full, "x"), nil, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string // a part of the error, "" for none
+	}{
+		{"no out", []string{bundleDir}, "--out is required"},
+		{"out not empty", []string{bundleDir, "--out", full}, "exists and is not empty"},
+		{"out inside the bundle", []string{bundleDir, "--out", filepath.Join(bundleDir, "c")}, "inside one another"},
+		{"mapping inside out", []string{bundleDir, "--out", filepath.Join(dir, "c"), "--mapping", filepath.Join(dir, "c", "m.json")}, "is inside --out"},
+		{"bad domain", []string{bundleDir, "--out", filepath.Join(dir, "c"), "--domain", "a b"}, "want a DNS name"},
+		{"pseudonym domain", []string{bundleDir, "--out", filepath.Join(dir, "c"), "--domain", "x.example.invalid"}, "want a DNS name"},
+		{"no bundle", []string{filepath.Join(dir, "nope"), "--out", filepath.Join(dir, "c")}, "not a readable folder"},
+		{"empty out", []string{bundleDir, "--out", filepath.Join(dir, "empty"), "--mapping", filepath.Join(dir, "m.json")}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := Run(context.Background(), cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, append([]string{"clean"}, tt.args...))
+			got := ""
+			if err != nil {
+				got = err.Error()
+				if cli.ExitCode(err) != cli.ExitUsage {
+					t.Errorf("exit code %d, want %d", cli.ExitCode(err), cli.ExitUsage)
+				}
+			}
+			if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
+				t.Errorf("error %q, want one with %q", got, tt.want)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "empty"+reportSuffix)); err != nil {
+		t.Errorf("no report beside the empty out: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "m.json")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("mapping: %v, %v", fi, err)
+	}
+}

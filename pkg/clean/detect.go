@@ -1,0 +1,352 @@
+package clean
+
+import (
+	"bytes"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// Kind is a kind of value the cleaning replaces.
+type Kind int
+
+// The kinds, in the order the report lists them.
+const (
+	IPv4 Kind = iota
+	IPv6
+	MAC
+	Domain // a domain or a host under one
+	Name   // a bare name (a node's)
+	numKinds
+)
+
+var kindNames = [numKinds]string{"ipv4", "ipv6", "mac", "domain", "name"}
+
+func (k Kind) String() string { return kindNames[k] }
+
+// counts are the replacements of one file, by kind.
+type counts [numKinds]int
+
+// kept IPv4 ranges: they name no one (documentation, link-local, the
+// pseudonyms themselves).
+var keptIPv4 = []netip.Prefix{
+	pseudoIPv4,
+	netip.MustParsePrefix("192.0.2.0/24"),
+	netip.MustParsePrefix("198.51.100.0/24"),
+	netip.MustParsePrefix("203.0.113.0/24"),
+}
+
+// keepIPv4 says whether a is left as it is: unspecified, loopback,
+// link-local (169.254.169.254 is every cloud's metadata service),
+// multicast, broadcast, netmasks (255.x.x.x with contiguous ones), the
+// documentation ranges and the pseudonym range.
+func keepIPv4(a netip.Addr) bool {
+	if a.IsUnspecified() || a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsMulticast() {
+		return true
+	}
+	b := a.As4()
+	if b[0] == 255 {
+		v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+		if v|(v-1) == 0xffffffff || v == 0xffffffff { // ones then zeros
+			return true
+		}
+	}
+	for _, p := range keptIPv4 {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// keepIPv6 says whether a is left as it is: unspecified, loopback,
+// multicast, and the documentation range the pseudonyms are in.
+// Link-local addresses are replaced: they are often made from a MAC.
+func keepIPv6(a netip.Addr) bool {
+	return a.IsUnspecified() || a.IsLoopback() || a.IsMulticast() || pseudoIPv6.Contains(a) ||
+		(a.Is4In6() && keepIPv4(a.Unmap()))
+}
+
+// keepMAC says whether the MAC s (lower case) is left as it is: all zeros,
+// broadcast, and the pseudonyms.
+func keepMAC(s string) bool {
+	return s == "00:00:00:00:00:00" || s == "ff:ff:ff:ff:ff:ff" || strings.HasPrefix(s, pseudoMACPrefix)
+}
+
+// runChar says whether c can be part of a token the detectors look at:
+// letters, digits, '.', ':' and '-'. Everything else ends a token, so a
+// value is only found whole (not inside a longer word or number).
+func runChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == ':' || c == '-'
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// matcher finds the values to replace in text and replaces them through
+// the mapping. Its domains and names are fixed when it is made; the
+// mapping grows as values are met.
+type matcher struct {
+	m        *Mapping
+	domains  map[string]bool
+	tlds     map[string]bool // the last label of each domain
+	names    map[string]bool
+	maxWords int // the most '-'/'.'-separated words in a name
+}
+
+func newMatcher(m *Mapping) *matcher {
+	mt := &matcher{m: m, domains: map[string]bool{}, tlds: map[string]bool{}, names: map[string]bool{}}
+	for _, d := range m.domains() {
+		mt.domains[d] = true
+		mt.tlds[d[strings.LastIndexByte(d, '.')+1:]] = true
+	}
+	for _, n := range m.names() {
+		mt.names[n] = true
+		mt.maxWords = max(mt.maxWords, len(strings.FieldsFunc(n, func(r rune) bool { return r == '-' || r == '.' })))
+	}
+	return mt
+}
+
+// span is one replacement: src[start:end] becomes text.
+type span struct {
+	start, end int
+	text       string
+	kind       Kind
+}
+
+// scanner cleans text with a matcher; one per goroutine (it keeps scratch
+// space).
+type scanner struct {
+	mt    *matcher
+	spans []span
+	lower []byte
+}
+
+// clean appends src, cleaned, to dst and adds what it replaced to c.
+func (s *scanner) clean(dst, src []byte, c *counts) []byte {
+	last := 0
+	for i := 0; i < len(src); {
+		if !runChar(src[i]) {
+			i++
+			continue
+		}
+		start := i
+		for i < len(src) && runChar(src[i]) {
+			i++
+		}
+		s.spans = s.spans[:0]
+		s.run(src, start, i)
+		if len(s.spans) == 0 {
+			continue
+		}
+		slices.SortFunc(s.spans, func(a, b span) int { return a.start - b.start })
+		for _, sp := range s.spans {
+			if sp.start < last || sp.text == "" {
+				continue // overlaps one already made, or a range used up
+			}
+			dst = append(dst, src[last:sp.start]...)
+			dst = append(dst, sp.text...)
+			last = sp.end
+			c[sp.kind]++
+		}
+	}
+	return append(dst, src[last:]...)
+}
+
+// run finds the values in the token src[start:end].
+func (s *scanner) run(src []byte, start, end int) {
+	r := src[start:end]
+	if bytes.Count(r, []byte{':'}) >= 2 {
+		t := bytes.TrimRight(r, ".")
+		if len(t) > 2 && t[len(t)-1] == ':' && t[len(t)-2] != ':' {
+			t = t[:len(t)-1]
+		}
+		if isMAC(t) {
+			mac := strings.ToLower(string(t))
+			if !keepMAC(mac) {
+				s.spans = append(s.spans, span{start, start + len(t), s.mt.m.mac(mac), MAC})
+			}
+			return
+		}
+		if a, ok := parseIPv6(t); ok {
+			if !keepIPv6(a) {
+				s.spans = append(s.spans, span{start, start + len(t), s.mt.m.ipv6(a), IPv6})
+			}
+			return
+		}
+	}
+	for p := start; p < end; {
+		q := p + bytes.IndexByte(src[p:end], ':')
+		if q < p {
+			q = end
+		}
+		s.part(src, p, q)
+		p = q + 1
+	}
+}
+
+// isMAC says whether t is six hex pairs separated by ':'.
+func isMAC(t []byte) bool {
+	if len(t) != 17 {
+		return false
+	}
+	for i, c := range t {
+		if i%3 == 2 {
+			if c != ':' {
+				return false
+			}
+		} else if !isHex(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// parseIPv6 parses t as an IPv6 address: hex digits, ':' and '.' only, with
+// a decimal digit (so that words like "be::ef" stay words).
+func parseIPv6(t []byte) (netip.Addr, bool) {
+	digit := false
+	for _, c := range t {
+		switch {
+		case '0' <= c && c <= '9':
+			digit = true
+		case isHex(c), c == ':', c == '.':
+		default:
+			return netip.Addr{}, false
+		}
+	}
+	if !digit {
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(string(t))
+	if err != nil || !a.Is6() {
+		return netip.Addr{}, false
+	}
+	return a, true
+}
+
+// part finds the values in src[p:q], a piece of a token without ':':
+// IPv4 addresses between '-', then domains and names.
+func (s *scanner) part(src []byte, p, q int) {
+	if p >= q {
+		return
+	}
+	seg := src[p:q]
+	letters := false
+	for i := p; i < q; {
+		j := i + bytes.IndexByte(src[i:q], '-')
+		if j < i {
+			j = q
+		}
+		s.ipv4(src, i, j)
+		i = j + 1
+	}
+	for _, c := range seg {
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' {
+			letters = true
+			break
+		}
+	}
+	if !letters || (len(s.mt.domains) == 0 && len(s.mt.names) == 0) {
+		return
+	}
+	s.lower = append(s.lower[:0], bytes.TrimRight(seg, ".-")...)
+	for i, c := range s.lower {
+		if 'A' <= c && c <= 'Z' {
+			s.lower[i] = c + 'a' - 'A'
+		}
+	}
+	if s.domain(p) {
+		return
+	}
+	s.names(p)
+}
+
+// ipv4 replaces src[i:j] when it is an IPv4 address (a trailing '.' ends a
+// sentence).
+func (s *scanner) ipv4(src []byte, i, j int) {
+	t := bytes.TrimRight(src[i:j], ".")
+	if len(t) < 7 || len(t) > 15 || bytes.Count(t, []byte{'.'}) != 3 {
+		return
+	}
+	for _, c := range t {
+		if (c < '0' || c > '9') && c != '.' {
+			return
+		}
+	}
+	a, err := netip.ParseAddr(string(t))
+	if err != nil || keepIPv4(a) {
+		return
+	}
+	s.spans = append(s.spans, span{i, i + len(t), s.mt.m.ipv4(a), IPv4})
+}
+
+// domain replaces s.lower (at p in src) when it is a domain or a name under
+// one: the longest domain it ends with becomes its pseudonym, and what is
+// left of it one host pseudonym (api.apps.c.example.com ->
+// host-1.domain-1.example.invalid).
+func (s *scanner) domain(p int) bool {
+	l := s.lower
+	if len(s.mt.domains) == 0 || !s.mt.tlds[string(l[bytes.LastIndexByte(l, '.')+1:])] {
+		return false
+	}
+	for i := 0; i < len(l); i++ {
+		if i > 0 && l[i-1] != '.' {
+			continue
+		}
+		if !s.mt.domains[string(l[i:])] {
+			continue
+		}
+		d := s.mt.m.domain(string(l[i:]))
+		text := d
+		if i > 0 {
+			text = s.mt.m.host(string(l[:i-1])) + "." + d
+		}
+		s.spans = append(s.spans, span{p, p + len(l), text, Domain})
+		return true
+	}
+	return false
+}
+
+// names replaces the bare names in s.lower (at p in src), each a run of
+// whole words ('-' and '.' separate them): etcd-node1 -> etcd-host-1.
+func (s *scanner) names(p int) {
+	l := s.lower
+	if len(s.mt.names) == 0 {
+		return
+	}
+	for i := 0; i < len(l); {
+		if !isAlnum(l[i]) || (i > 0 && l[i-1] != '-' && l[i-1] != '.') {
+			i++
+			continue
+		}
+		// The ends of the next maxWords words.
+		var ends [8]int
+		n, j := 0, i
+		for n < len(ends) && n < s.mt.maxWords && j < len(l) {
+			for j < len(l) && l[j] != '-' && l[j] != '.' {
+				j++
+			}
+			ends[n] = j
+			n++
+			j++
+		}
+		matched := false
+		for k := n - 1; k >= 0; k-- {
+			if s.mt.names[string(l[i:ends[k]])] {
+				s.spans = append(s.spans, span{p + i, p + ends[k], s.mt.m.host(string(l[i:ends[k]])), Name})
+				i = ends[k]
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			i = ends[0]
+		}
+	}
+}
