@@ -132,7 +132,12 @@ func (s *scanner) clean(dst, src []byte, c *counts) []byte {
 	last := 0
 	for i := 0; i < len(src); {
 		if !runChar(src[i]) {
-			i++
+			// A URL's %XX escape ends a token too (nodeName%3Dworker-7).
+			if src[i] == '%' && i+2 < len(src) && isHex(src[i+1]) && isHex(src[i+2]) {
+				i += 3
+			} else {
+				i++
+			}
 			continue
 		}
 		start := i

@@ -35,6 +35,7 @@ func TestScannerClean(t *testing.T) {
 		{"domain", "https://api.c1.corp.example.com:6443 and c1.corp.example.com.", "https://host-2.domain-1.example.invalid:6443 and domain-1.example.invalid."},
 		{"host under domain keeps node pseudonym", "worker-7.c1.corp.example.com WORKER-7", "host-1.domain-1.example.invalid host-1"},
 		{"name in words", "etcd-worker-7 worker-7_kubelet.log audit/worker-7-audit.log.gz", "etcd-host-1 host-1_kubelet.log audit/host-1-audit.log.gz"},
+		{"url escapes", "?fieldSelector=spec.nodeName%3Dworker-7&ip=%2010.0.0.1", "?fieldSelector=spec.nodeName%3Dhost-1&ip=%20198.18.0.1"},
 		{"name not in longer word", "worker-70 aworker-7 worker-7x", "worker-70 aworker-7 worker-7x"},
 		{"other domain", "example.com corp.example.com", "example.com corp.example.com"},
 	}
