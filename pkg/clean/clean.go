@@ -63,13 +63,13 @@ func Clean(ctx context.Context, src fs.FS, out string, m *Mapping, opts Options)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sc := &scanner{mt: mt}
+			sc := newScanner(mt)
 			for p := range jobs {
 				c.file(ctx, sc, p)
 			}
 		}()
 	}
-	sc := &scanner{mt: mt}
+	sc := newScanner(mt)
 	werr := fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			c.fail(fmt.Errorf("reading %s: %w", p, err))
@@ -295,7 +295,7 @@ func (c *run) report() *Report {
 	}
 	sort.Slice(r.Changed, func(i, j int) bool { return r.Changed[i].Path < r.Changed[j].Path })
 	// Errors name source files: cleaned too, as the report is shared.
-	sc := &scanner{mt: c.mt}
+	sc := newScanner(c.mt)
 	for _, e := range c.errs {
 		r.Errors = append(r.Errors, string(sc.clean(nil, []byte(e.Error()), new(counts))))
 	}

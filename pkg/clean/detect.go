@@ -96,17 +96,24 @@ type matcher struct {
 	domains  map[string]bool
 	tlds     map[string]bool // the last label of each domain
 	names    map[string]bool
-	maxWords int // the most '-'/'.'-separated words in a name
+	maxWords int             // the most '-'/'.'-separated words in a name
+	first    map[string]bool // the first word of each name
+	// Cheap filters before a map lookup: the first bytes of names and
+	// the last bytes of domains.
+	nameStart, domainEnd [256]bool
 }
 
 func newMatcher(m *Mapping) *matcher {
-	mt := &matcher{m: m, domains: map[string]bool{}, tlds: map[string]bool{}, names: map[string]bool{}}
+	mt := &matcher{m: m, domains: map[string]bool{}, tlds: map[string]bool{}, names: map[string]bool{}, first: map[string]bool{}}
 	for _, d := range m.domains() {
 		mt.domains[d] = true
 		mt.tlds[d[strings.LastIndexByte(d, '.')+1:]] = true
+		mt.domainEnd[d[len(d)-1]] = true
 	}
 	for _, n := range m.names() {
 		mt.names[n] = true
+		mt.nameStart[n[0]] = true
+		mt.first[n[:strings.IndexAny(n+".", ".-")]] = true
 		mt.maxWords = max(mt.maxWords, len(strings.FieldsFunc(n, func(r rune) bool { return r == '-' || r == '.' })))
 	}
 	return mt
@@ -125,6 +132,14 @@ type scanner struct {
 	mt    *matcher
 	spans []span
 	lower []byte
+	found bool // the last run held a value (replaced or kept)
+	// ipCache maps the IPv4 texts met to their pseudonyms ("": kept,
+	// "-": not an address).
+	ipCache map[string]string
+}
+
+func newScanner(mt *matcher) *scanner {
+	return &scanner{mt: mt, ipCache: map[string]string{}}
 }
 
 // clean appends src, cleaned, to dst and adds what it replaced to c.
@@ -132,20 +147,20 @@ func (s *scanner) clean(dst, src []byte, c *counts) []byte {
 	last := 0
 	for i := 0; i < len(src); {
 		if !runChar(src[i]) {
-			// A URL's %XX escape ends a token too (nodeName%3Dworker-7).
-			if src[i] == '%' && i+2 < len(src) && isHex(src[i+1]) && isHex(src[i+2]) {
-				i += 3
-			} else {
-				i++
-			}
+			i++
 			continue
 		}
 		start := i
 		for i < len(src) && runChar(src[i]) {
 			i++
 		}
-		s.spans = s.spans[:0]
+		s.spans, s.found = s.spans[:0], false
 		s.run(src, start, i)
+		if !s.found && start > 0 && src[start-1] == '%' && i-start > 2 && isHex(src[start]) && isHex(src[start+1]) {
+			// Nothing in the token, but it may follow a URL's %XX
+			// escape: nodeName%3Dworker-7.
+			s.run(src, start+2, i)
+		}
 		if len(s.spans) == 0 {
 			continue
 		}
@@ -173,12 +188,14 @@ func (s *scanner) run(src []byte, start, end int) {
 		}
 		if isMAC(t) {
 			mac := strings.ToLower(string(t))
+			s.found = true
 			if !keepMAC(mac) {
 				s.spans = append(s.spans, span{start, start + len(t), s.mt.m.mac(mac), MAC})
 			}
 			return
 		}
 		if a, ok := parseIPv6(t); ok {
+			s.found = true
 			if !keepIPv6(a) {
 				s.spans = append(s.spans, span{start, start + len(t), s.mt.m.ipv6(a), IPv6})
 			}
@@ -242,25 +259,33 @@ func (s *scanner) part(src []byte, p, q int) {
 		return
 	}
 	seg := src[p:q]
-	letters := false
-	for i := p; i < q; {
-		j := i + bytes.IndexByte(src[i:q], '-')
-		if j < i {
-			j = q
-		}
-		s.ipv4(src, i, j)
-		i = j + 1
-	}
+	letters, dots := false, 0
 	for _, c := range seg {
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' {
+		switch {
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
 			letters = true
-			break
+		case c == '.':
+			dots++
+		}
+	}
+	if dots >= 3 {
+		for i := p; i < q; {
+			j := i + bytes.IndexByte(src[i:q], '-')
+			if j < i {
+				j = q
+			}
+			s.ipv4(src, i, j)
+			i = j + 1
 		}
 	}
 	if !letters || (len(s.mt.domains) == 0 && len(s.mt.names) == 0) {
 		return
 	}
-	s.lower = append(s.lower[:0], bytes.TrimRight(seg, ".-")...)
+	end := len(seg)
+	for end > 0 && (seg[end-1] == '.' || seg[end-1] == '-') {
+		end--
+	}
+	s.lower = append(s.lower[:0], seg[:end]...)
 	for i, c := range s.lower {
 		if 'A' <= c && c <= 'Z' {
 			s.lower[i] = c + 'a' - 'A'
@@ -275,20 +300,45 @@ func (s *scanner) part(src []byte, p, q int) {
 // ipv4 replaces src[i:j] when it is an IPv4 address (a trailing '.' ends a
 // sentence).
 func (s *scanner) ipv4(src []byte, i, j int) {
-	t := bytes.TrimRight(src[i:j], ".")
-	if len(t) < 7 || len(t) > 15 || bytes.Count(t, []byte{'.'}) != 3 {
+	t := src[i:j]
+	for len(t) > 0 && t[len(t)-1] == '.' {
+		t = t[:len(t)-1]
+	}
+	if len(t) < 7 || len(t) > 15 || t[0] < '0' || t[0] > '9' {
 		return
 	}
+	dots := 0
 	for _, c := range t {
-		if (c < '0' || c > '9') && c != '.' {
+		if c == '.' {
+			dots++
+		} else if c < '0' || c > '9' {
 			return
 		}
 	}
-	a, err := netip.ParseAddr(string(t))
-	if err != nil || keepIPv4(a) {
+	if dots != 3 {
 		return
 	}
-	s.spans = append(s.spans, span{i, i + len(t), s.mt.m.ipv4(a), IPv4})
+	// The worker's own cache first: most addresses come again and again.
+	pseudo, ok := s.ipCache[string(t)]
+	if !ok {
+		a, err := netip.ParseAddr(string(t))
+		if err != nil {
+			s.ipCache[string(t)] = "-"
+			return
+		}
+		pseudo = ""
+		if !keepIPv4(a) {
+			pseudo = s.mt.m.ipv4(a)
+		}
+		s.ipCache[string(t)] = pseudo
+	}
+	if pseudo == "-" {
+		return
+	}
+	s.found = true
+	if pseudo != "" {
+		s.spans = append(s.spans, span{i, i + len(t), pseudo, IPv4})
+	}
 }
 
 // domain replaces s.lower (at p in src) when it is a domain or a name under
@@ -297,7 +347,7 @@ func (s *scanner) ipv4(src []byte, i, j int) {
 // host-1.domain-1.example.invalid).
 func (s *scanner) domain(p int) bool {
 	l := s.lower
-	if len(s.mt.domains) == 0 || !s.mt.tlds[string(l[bytes.LastIndexByte(l, '.')+1:])] {
+	if len(l) == 0 || !s.mt.domainEnd[l[len(l)-1]] || !s.mt.tlds[string(l[bytes.LastIndexByte(l, '.')+1:])] {
 		return false
 	}
 	for i := 0; i < len(l); i++ {
@@ -307,6 +357,7 @@ func (s *scanner) domain(p int) bool {
 		if !s.mt.domains[string(l[i:])] {
 			continue
 		}
+		s.found = true
 		d := s.mt.m.domain(string(l[i:]))
 		text := d
 		if i > 0 {
@@ -326,11 +377,12 @@ func (s *scanner) names(p int) {
 		return
 	}
 	for i := 0; i < len(l); {
-		if !isAlnum(l[i]) || (i > 0 && l[i-1] != '-' && l[i-1] != '.') {
+		if !s.mt.nameStart[l[i]] || (i > 0 && l[i-1] != '-' && l[i-1] != '.') {
 			i++
 			continue
 		}
-		// The ends of the next maxWords words.
+		// The ends of the next maxWords words, when the first is the
+		// first of a name.
 		var ends [8]int
 		n, j := 0, i
 		for n < len(ends) && n < s.mt.maxWords && j < len(l) {
@@ -339,11 +391,19 @@ func (s *scanner) names(p int) {
 			}
 			ends[n] = j
 			n++
+			if n == 1 && !s.mt.first[string(l[i:j])] {
+				break
+			}
 			j++
+		}
+		if !s.mt.first[string(l[i:ends[0]])] {
+			i = ends[0]
+			continue
 		}
 		matched := false
 		for k := n - 1; k >= 0; k-- {
 			if s.mt.names[string(l[i:ends[k]])] {
+				s.found = true
 				s.spans = append(s.spans, span{p + i, p + ends[k], s.mt.m.host(string(l[i:ends[k]])), Name})
 				i = ends[k]
 				matched = true

@@ -42,7 +42,7 @@ func TestScannerClean(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			sc := &scanner{mt: newMatcher(testMapping())}
+			sc := newScanner(newMatcher(testMapping()))
 			got := string(sc.clean(nil, []byte(tt.in), new(counts)))
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("clean(%q) (-want +got):\n%s", tt.in, diff)
