@@ -93,6 +93,8 @@ func Clean(ctx context.Context, src fs.FS, out string, m *Mapping, opts Options)
 			case <-ctx.Done():
 				return ctx.Err()
 			}
+		case d.Type()&fs.ModeSymlink != 0:
+			c.link(sc, p)
 		default:
 			c.fail(fmt.Errorf("%s: not a regular file (%s), left out", c.path(sc, p, new(counts)), d.Type()))
 		}
@@ -152,6 +154,35 @@ func (c *run) file(ctx context.Context, sc *scanner, p string) {
 	for k := range cs {
 		fc.counts[k] += cs[k]
 	}
+	fr.set(fc)
+	c.mu.Lock()
+	c.files = append(c.files, fr)
+	c.mu.Unlock()
+}
+
+// link makes the symbolic link p again, its target cleaned like the names
+// it points at (so a relative link inside the bundle still leads to its
+// file).
+func (c *run) link(sc *scanner, p string) {
+	var cs counts
+	rel := c.path(sc, p, &cs)
+	rl, ok := c.src.(fs.ReadLinkFS)
+	if !ok {
+		c.fail(fmt.Errorf("%s: a symbolic link this bundle cannot read, left out", rel))
+		return
+	}
+	target, err := rl.ReadLink(p)
+	if err != nil {
+		c.fail(fmt.Errorf("%s: reading the link: %w", rel, err))
+		return
+	}
+	cleaned := string(sc.clean(nil, []byte(target), &cs))
+	if err := os.Symlink(cleaned, filepath.Join(c.out, filepath.FromSlash(rel))); err != nil {
+		c.fail(fmt.Errorf("%s: %w", rel, err))
+		return
+	}
+	fc := &fileCleaner{counts: cs}
+	fr := FileReport{Path: rel}
 	fr.set(fc)
 	c.mu.Lock()
 	c.files = append(c.files, fr)

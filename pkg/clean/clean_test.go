@@ -99,6 +99,9 @@ func TestClean(t *testing.T) {
 		"img/nodes/node-a/ip.txt":                                                 "eth0 fd00:1::5 52:54:00:00:00:aa\n",
 		"img/extra.txt":                                                           "mail me at ops@secret.corp.test",
 	})
+	if err := os.Symlink("node-a/ip.txt", filepath.Join(src, "img/nodes/latest-ip.txt")); err != nil {
+		t.Fatal(err)
+	}
 	out := filepath.Join(t.TempDir(), "out")
 	m := NewMapping()
 	r, err := Clean(t.Context(), os.DirFS(src), out, m, Options{Domains: []string{"secret.corp.test"}, Concurrency: 1})
@@ -117,10 +120,14 @@ func TestClean(t *testing.T) {
 		"img/namespaces/app/pods/web/web/logs/current.log": "GET from 198.18.0.1 to host-3.domain-1.example.invalid\n" + testCert + "after 198.18.0.1\n",
 		"img/nodes/host-1/ip.txt":                          "eth0 2001:db8::1 02:00:00:00:00:01\n",
 	}
+	want["img/nodes/latest-ip.txt"] = want["img/nodes/host-1/ip.txt"] // read through the link
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("cleaned tree (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]int{"ipv4": 5, "ipv6": 1, "mac": 1, "domain": 6, "name": 5}, r.Totals); diff != "" {
+	if target, err := os.Readlink(filepath.Join(out, "img/nodes/latest-ip.txt")); err != nil || target != "host-1/ip.txt" {
+		t.Errorf("link: %q, %v; want host-1/ip.txt", target, err)
+	}
+	if diff := cmp.Diff(map[string]int{"ipv4": 5, "ipv6": 1, "mac": 1, "domain": 6, "name": 6}, r.Totals); diff != "" {
 		t.Errorf("totals (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(map[string]int{NotCleanedCertificate: 2, NotCleanedBinaryValue: 1}, r.NotCleaned); diff != "" {

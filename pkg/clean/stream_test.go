@@ -81,7 +81,7 @@ func TestDiscover(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	writeTree(t, dir, map[string]string{
-		"a/cluster-scoped-resources/core/nodes.yaml": "apiVersion: v1\nkind: NodeList\nitems:\n- kind: Node\n  metadata: {name: ip-10-0-1-2.ec2.internal}\n  status:\n    addresses:\n    - {type: InternalIP, address: 10.0.1.2}\n    - {type: Hostname, address: ip-10-0-1-2.ec2.internal}\n- kind: Node\n  metadata: {name: localhost}\n",
+		"a/cluster-scoped-resources/core/nodes.yaml":                                  "apiVersion: v1\nkind: NodeList\nitems:\n- kind: Node\n  metadata: {name: ip-10-0-1-2.ec2.internal}\n  status:\n    addresses:\n    - {type: InternalIP, address: 10.0.1.2}\n    - {type: Hostname, address: ip-10-0-1-2.ec2.internal}\n- kind: Node\n  metadata: {name: localhost}\n",
 		"a/cluster-scoped-resources/config.openshift.io/infrastructures/cluster.yaml": "kind: Infrastructure\nstatus:\n  apiServerURL: https://api.ocp1.corp.test:6443\n  apiServerInternalURI: https://api-int.ocp1.corp.test:6443\n",
 		"a/cluster-scoped-resources/config.openshift.io/dnses.yaml":                   "---\nkind: DNS\nspec: {baseDomain: Corp.Test.}\n---\nkind: DNS\nspec: {baseDomain: cluster.local}\n",
 		"a/cluster-scoped-resources/config.openshift.io/ingresses/cluster.yaml":       "kind: Ingress\nspec: {domain: apps.ocp1.corp.test, appsDomain: apps.example.invalid}\n",
