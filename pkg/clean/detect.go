@@ -98,6 +98,8 @@ type matcher struct {
 	names    map[string]bool
 	maxWords int             // the most '-'/'.'-separated words in a name
 	first    map[string]bool // the first word of each name
+	// maxLabels is the most labels in a domain.
+	maxLabels int
 	// Cheap filters before a map lookup: the first bytes of names and
 	// the last bytes of domains.
 	nameStart, domainEnd [256]bool
@@ -109,6 +111,7 @@ func newMatcher(m *Mapping) *matcher {
 		mt.domains[d] = true
 		mt.tlds[d[strings.LastIndexByte(d, '.')+1:]] = true
 		mt.domainEnd[d[len(d)-1]] = true
+		mt.maxLabels = max(mt.maxLabels, strings.Count(d, ".")+1)
 	}
 	for _, n := range m.names() {
 		mt.names[n] = true
@@ -200,6 +203,18 @@ func (s *scanner) run(src []byte, start, end int) {
 				s.spans = append(s.spans, span{start, start + len(t), s.mt.m.ipv6(a), IPv6})
 			}
 			return
+		}
+		// A word and a colon before the address (addr:fd00::1,
+		// worker-7:fd00::1): the word is a part of its own.
+		if i := bytes.IndexByte(t, ':'); i > 0 && bytes.IndexFunc(t[:i], func(r rune) bool { return !isHex(byte(r)) }) >= 0 {
+			if a, ok := parseIPv6(t[i+1:]); ok {
+				s.found = true
+				s.part(src, start, start+i)
+				if !keepIPv6(a) {
+					s.spans = append(s.spans, span{start + i + 1, start + len(t), s.mt.m.ipv6(a), IPv6})
+				}
+				return
+			}
 		}
 	}
 	for p := start; p < end; {
@@ -350,23 +365,30 @@ func (s *scanner) domain(p int) bool {
 	if len(l) == 0 || !s.mt.domainEnd[l[len(l)-1]] || !s.mt.tlds[string(l[bytes.LastIndexByte(l, '.')+1:])] {
 		return false
 	}
-	for i := 0; i < len(l); i++ {
-		if i > 0 && l[i-1] != '.' {
-			continue
+	// The suffixes of up to maxLabels labels, from the right; the longest
+	// domain wins. (Bounded: a hostile line of a million dots costs a
+	// few lookups, not a million.)
+	at := -1
+	for i, labels := len(l), 0; i > 0 && labels < s.mt.maxLabels; labels++ {
+		i = bytes.LastIndexByte(l[:i-1], '.') + 1 // the start of the label left of i
+		if s.mt.domains[string(l[i:])] {
+			at = i
 		}
-		if !s.mt.domains[string(l[i:])] {
-			continue
+		if i == 0 {
+			break
 		}
-		s.found = true
-		d := s.mt.m.domain(string(l[i:]))
-		text := d
-		if i > 0 {
-			text = s.mt.m.host(string(l[:i-1])) + "." + d
-		}
-		s.spans = append(s.spans, span{p, p + len(l), text, Domain})
-		return true
 	}
-	return false
+	if at < 0 {
+		return false
+	}
+	s.found = true
+	d := s.mt.m.domain(string(l[at:]))
+	text := d
+	if at > 0 {
+		text = s.mt.m.host(string(l[:at-1])) + "." + d
+	}
+	s.spans = append(s.spans, span{p, p + len(l), text, Domain})
+	return true
 }
 
 // names replaces the bare names in s.lower (at p in src), each a run of
