@@ -105,6 +105,9 @@ func Clean(ctx context.Context, src fs.FS, out string, m *Mapping, opts Options)
 	if werr != nil {
 		c.errs = append(c.errs, werr)
 	}
+	if n := m.Full(); n > 0 {
+		c.errs = append(c.errs, fmt.Errorf("%d values were left as they are: their range of pseudonyms is used up", n))
+	}
 	r := c.report()
 	return r, errors.Join(c.errs...)
 }

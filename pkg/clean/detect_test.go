@@ -1,6 +1,7 @@
 package clean
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -77,5 +78,28 @@ func TestPseudonyms(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// A value met once its range of pseudonyms is used up is counted, not
+// silently given a wrong one.
+func TestMappingFull(t *testing.T) {
+	t.Parallel()
+	m := NewMapping()
+	gen := func(i int) string {
+		if i > 2 {
+			return ""
+		}
+		return fmt.Sprint("p", i)
+	}
+	var got []string
+	for _, k := range []string{"a", "b", "c", "a"} {
+		got = append(got, m.lookup(m.data.IPv4, k, gen))
+	}
+	if diff := cmp.Diff([]string{"p1", "p2", "", "p1"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if m.Full() != 1 {
+		t.Errorf("Full() = %d, want 1", m.Full())
 	}
 }

@@ -37,6 +37,9 @@ type Mapping struct {
 	mu   sync.RWMutex
 	data mappingFile
 	used map[string]bool // every pseudonym given
+	// full counts the values left as they were because their range of
+	// pseudonyms was used up.
+	full int
 }
 
 // mappingFile is the file's layout.
@@ -100,7 +103,11 @@ func ReadMapping(name string) (*Mapping, error) {
 // a temporary file renamed into place.
 func (m *Mapping) Write(name string) error {
 	m.mu.RLock()
-	b, err := json.MarshalIndent(&m.data, "", "  ")
+	d := m.data
+	if d.Names == nil {
+		d.Names = []string{}
+	}
+	b, err := json.MarshalIndent(&d, "", "  ")
 	m.mu.RUnlock()
 	if err != nil {
 		return fmt.Errorf("writing mapping: %w", err)
@@ -125,6 +132,15 @@ func writeFile(name string, data []byte, perm os.FileMode) error {
 		return fmt.Errorf("writing %s: %w", filepath.Base(name), err)
 	}
 	return nil
+}
+
+// Full is how many times a value was met that could not be given a
+// pseudonym (its range was used up: 130,048 IPv4 addresses, 16 million
+// MACs), and was left as it was.
+func (m *Mapping) Full() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.full
 }
 
 // Len is the number of values the mapping replaces.
@@ -214,6 +230,7 @@ func (m *Mapping) lookup(table map[string]string, key string, gen func(int) stri
 	for i := len(table) + 1; ; i++ {
 		v = gen(i)
 		if v == "" {
+			m.full++
 			return ""
 		}
 		if !m.used[v] {
