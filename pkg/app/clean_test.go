@@ -61,3 +61,36 @@ func TestCleanUsage(t *testing.T) {
 		t.Errorf("mapping: %v, %v", fi, err)
 	}
 }
+
+// A bundle with a file that cannot be cleaned: exit 3, the rest, the
+// mapping and the report written.
+func TestCleanPartial(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "must-gather")
+	if err := os.MkdirAll(src, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string]string{"a.log": "from 10.3.0.1\n", "b.log.gz": "not gzip\n"} {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(content), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(dir, "clean")
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), cli.IOStreams{In: strings.NewReader(""), Out: &stdout, ErrOut: &stderr}, []string{"clean", src, "--out", out})
+	if code != cli.ExitPartial {
+		t.Fatalf("exit code %d, want %d\n%s%s", code, cli.ExitPartial, &stdout, &stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "a.log")); err != nil || string(b) != "from 198.18.0.1\n" {
+		t.Errorf("a.log: %q, %v", b, err)
+	}
+	for _, f := range []string{out + mappingSuffix, out + reportSuffix} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("%v", err)
+		}
+	}
+	if !strings.Contains(stdout.String(), "ipv4 1") || !strings.Contains(stdout.String(), "error: cleaning b.log.gz") {
+		t.Errorf("stdout lacks the counts or the error:\n%s", &stdout)
+	}
+}

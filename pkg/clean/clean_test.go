@@ -165,3 +165,30 @@ func TestClean(t *testing.T) {
 		t.Errorf("the second run changed the mapping (-first +second):\n%s", diff)
 	}
 }
+
+// A file that cannot be cleaned (a .gz that is not gzip) is left out and
+// named in the report by its cleaned path; the others are written.
+func TestCleanKeepsGoing(t *testing.T) {
+	t.Parallel()
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{
+		"cluster-scoped-resources/core/nodes/node-b.yaml": "kind: Node\nmetadata:\n  name: node-b\n",
+		"node-b/broken.log.gz":                            "not gzip 10.2.0.1\n",
+		"node-b/fine.log":                                 "from 10.2.0.1\n",
+	})
+	out := filepath.Join(t.TempDir(), "out")
+	r, err := Clean(t.Context(), os.DirFS(src), out, NewMapping(), Options{})
+	if err == nil {
+		t.Fatal("no error for a .gz that is not gzip")
+	}
+	got := readTree(t, out)
+	if diff := cmp.Diff(map[string]string{
+		"cluster-scoped-resources/core/nodes/host-1.yaml": "kind: Node\nmetadata:\n  name: host-1\n",
+		"host-1/fine.log": "from 198.18.0.1\n",
+	}, got); diff != "" {
+		t.Errorf("cleaned tree (-want +got):\n%s", diff)
+	}
+	if len(r.Errors) != 1 || !strings.HasPrefix(r.Errors[0], "cleaning host-1/broken.log.gz: ") || strings.Contains(r.Errors[0], "node-b") {
+		t.Errorf("report errors %q, want one for host-1/broken.log.gz without node-b", r.Errors)
+	}
+}
