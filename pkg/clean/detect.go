@@ -293,6 +293,9 @@ func (s *scanner) part(src []byte, p, q int) {
 			i = j + 1
 		}
 	}
+	if letters {
+		s.dashedIPv4(src, p, q)
+	}
 	if !letters || (len(s.mt.domains) == 0 && len(s.mt.names) == 0) {
 		return
 	}
@@ -435,5 +438,48 @@ func (s *scanner) names(p int) {
 		if !matched {
 			i = ends[0]
 		}
+	}
+}
+
+// dashedIPv4 replaces the address of an EC2-style host name, ip-A-B-C-D,
+// in src[p:q] by the pseudonym of A.B.C.D in the same form
+// (ip-198-18-0-5): such names are everywhere on AWS. A node name or a name
+// under a domain is replaced whole instead (its span starts first).
+func (s *scanner) dashedIPv4(src []byte, p, q int) {
+	seg := src[p:q]
+	for i := 0; i+3 < len(seg); i++ {
+		if seg[i]|0x20 != 'i' || seg[i+1]|0x20 != 'p' || seg[i+2] != '-' || (i > 0 && isAlnum(seg[i-1])) {
+			continue
+		}
+		start, j, octets := i+3, i+3, 0
+		for octets < 4 {
+			k := j
+			for k < len(seg) && k-j < 4 && '0' <= seg[k] && seg[k] <= '9' {
+				k++
+			}
+			if k == j {
+				break
+			}
+			octets++
+			j = k
+			if octets < 4 {
+				if j >= len(seg) || seg[j] != '-' {
+					break
+				}
+				j++
+			}
+		}
+		if octets != 4 || (j < len(seg) && isAlnum(seg[j])) {
+			continue
+		}
+		a, err := netip.ParseAddr(strings.ReplaceAll(string(seg[start:j]), "-", "."))
+		if err != nil {
+			continue
+		}
+		s.found = true
+		if !keepIPv4(a) {
+			s.spans = append(s.spans, span{p + start, p + j, strings.ReplaceAll(s.mt.m.ipv4(a), ".", "-"), IPv4})
+		}
+		i = j
 	}
 }

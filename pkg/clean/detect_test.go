@@ -37,6 +37,8 @@ func TestScannerClean(t *testing.T) {
 		{"domain", "https://api.c1.corp.example.com:6443 and c1.corp.example.com.", "https://host-2.domain-1.example.invalid:6443 and domain-1.example.invalid."},
 		{"host under domain keeps node pseudonym", "worker-7.c1.corp.example.com WORKER-7", "host-1.domain-1.example.invalid host-1"},
 		{"longest domain, many labels", "x.y.z.worker-7.c1.corp.example.com.", "host-2.domain-1.example.invalid."},
+		{"ec2 host names", "ip-10-0-1-3.us-west-2.compute.internal IP-10-0-1-3 10.0.1.3 ip-10-0-1-300 zip-10-0-1-3 ip-10-0-1", "ip-198-18-0-1.us-west-2.compute.internal IP-198-18-0-1 198.18.0.1 ip-10-0-1-300 zip-10-0-1-3 ip-10-0-1"},
+		{"ec2 host name under a domain is replaced whole", "ip-10-0-1-3.c1.corp.example.com", "host-2.domain-1.example.invalid"},
 		{"name in words", "etcd-worker-7 worker-7_kubelet.log audit/worker-7-audit.log.gz", "etcd-host-1 host-1_kubelet.log audit/host-1-audit.log.gz"},
 		{"url escapes", "?fieldSelector=spec.nodeName%3Dworker-7&ip=%2010.0.0.1", "?fieldSelector=spec.nodeName%3Dhost-1&ip=%20198.18.0.1"},
 		{"name not in longer word", "worker-70 aworker-7 worker-7x", "worker-70 aworker-7 worker-7x"},

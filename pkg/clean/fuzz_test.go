@@ -28,6 +28,7 @@ func FuzzClean(f *testing.F) {
 		testCert + "ip 10.1.1.1\n",
 		"GET /api?fieldSelector=spec.nodeName%3Dworker-7 10.0.0.1:6443 [fe80::1%eth0]:443 12:34:56\n",
 		"a:10.0.0.1::1.2.3.4.5-10.0.0.2.-worker-7.",
+		"ip-10-0-1-3.us-west-2.compute.internal ip-10-0-1-3.c1.corp.example.com",
 	} {
 		f.Add([]byte(s))
 	}
