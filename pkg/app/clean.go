@@ -30,7 +30,8 @@ type cleanOptions struct {
 	mapping string
 	domains []string
 
-	report string // derived: beside out
+	report  string // derived: beside out
+	archive bool   // derived: out names a .tar.gz archive
 }
 
 func newCleanCommand(streams cli.IOStreams) *cobra.Command {
@@ -51,8 +52,9 @@ PEM certificates are left as they are (changing them would break their
 signature) and listed in the report.
 
 The bundle is a folder, a .tar.gz archive or the first part of a split
-archive. OUT must not exist, or be an empty folder. The mapping of original
-values to pseudonyms (--mapping, default OUT` + mappingSuffix + `) is read when
+archive. OUT must not exist, or be an empty folder; an OUT ending in
+.tar.gz is written as an archive instead (its entries under its name). The mapping of original
+values to pseudonyms (--mapping, default OUT` + mappingSuffix + `, OUT without .tar.gz) is read when
 it exists, extended and written back (mode 0600): keep it, it undoes the
 cleaning, and give it again to clean another bundle with the same
 pseudonyms; it may not be inside OUT. The report (OUT` + reportSuffix + `)
@@ -72,7 +74,7 @@ counts the replacements by kind and file; its summary goes to stdout.`,
 			return o.run(cmd.Context())
 		},
 	}
-	cmd.Flags().StringVar(&o.out, "out", "", "the folder to write the cleaned bundle to (must not exist, or be empty)")
+	cmd.Flags().StringVar(&o.out, "out", "", "the folder to write the cleaned bundle to (must not exist, or be empty), or an archive NAME"+bundle.Ext+" (must not exist)")
 	cmd.Flags().StringVar(&o.mapping, "mapping", "", "the mapping file: read when it exists, extended, written back (default OUT"+mappingSuffix+")")
 	cmd.Flags().StringArrayVar(&o.domains, "domain", nil, "a domain to replace, with every name under it, besides those the bundle tells (repeatable)")
 	return cmd
@@ -83,10 +85,15 @@ func (o *cleanOptions) complete() {
 		return
 	}
 	o.out = filepath.Clean(o.out)
-	if o.mapping == "" {
-		o.mapping = o.out + mappingSuffix
+	base := o.out
+	if strings.HasSuffix(o.out, bundle.Ext) {
+		o.archive = true
+		base = strings.TrimSuffix(o.out, bundle.Ext)
 	}
-	o.report = o.out + reportSuffix
+	if o.mapping == "" {
+		o.mapping = base + mappingSuffix
+	}
+	o.report = base + reportSuffix
 }
 
 // within says whether p is dir or below it.
@@ -110,7 +117,9 @@ func (o *cleanOptions) validate() error {
 	case o.out == "":
 		errs = append(errs, cli.Usagef("--out is required: the folder to write the cleaned bundle to"))
 	default:
-		if entries, err := os.ReadDir(o.out); err == nil && len(entries) > 0 {
+		if _, err := os.Lstat(o.out); err == nil && o.archive {
+			errs = append(errs, cli.Usagef("--out %s exists: give a new archive name", o.out))
+		} else if entries, err := os.ReadDir(o.out); err == nil && len(entries) > 0 {
 			errs = append(errs, cli.Usagef("--out %s exists and is not empty: give a new folder or an empty one", o.out))
 		} else if fi, serr := os.Stat(o.out); serr == nil && !fi.IsDir() {
 			errs = append(errs, cli.Usagef("--out %s exists and is not a folder", o.out))
@@ -150,13 +159,28 @@ func (o *cleanOptions) run(ctx context.Context) error {
 	for _, skipped := range b.Skipped {
 		fmt.Fprintf(o.streams.ErrOut, "warning: %v\n", skipped)
 	}
-	r, cerr := clean.Clean(ctx, b, o.out, m, clean.Options{Domains: o.domains})
+	dir := o.out
+	if o.archive {
+		// Cleaned into a folder of the archive's name beside it, archived,
+		// and removed: the archive's entries are under that name.
+		tmp, err := os.MkdirTemp(filepath.Dir(o.out), ".clean-")
+		if err != nil {
+			return fmt.Errorf("cleaning into %s: %w", o.out, err)
+		}
+		defer func() { _ = os.RemoveAll(tmp) }()
+		dir = filepath.Join(tmp, filepath.Base(bundle.BaseName(o.out)))
+	}
+	r, cerr := clean.Clean(ctx, b, dir, m, clean.Options{Domains: o.domains})
 	if r == nil {
 		return cerr
 	}
+	var archErr error
+	if o.archive {
+		_, archErr = bundle.Write(ctx, dir, o.out, bundle.Options{})
+	}
 	// The mapping is written even when some files failed: the ones
 	// written need it.
-	errs := []error{m.Write(o.mapping), writeJSON(o.report, r), r.WriteText(o.streams.Out)}
+	errs := []error{archErr, m.Write(o.mapping), writeJSON(o.report, r), r.WriteText(o.streams.Out)}
 	if err := errors.Join(errs...); err != nil {
 		return errors.Join(cerr, err)
 	}

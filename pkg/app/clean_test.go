@@ -3,11 +3,13 @@ package app
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/must-gather/toolkit/pkg/bundle"
 	"github.com/must-gather/toolkit/pkg/cli"
 )
 
@@ -92,5 +94,52 @@ func TestCleanPartial(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "ipv4 1") || !strings.Contains(stdout.String(), "error: cleaning b.log.gz") {
 		t.Errorf("stdout lacks the counts or the error:\n%s", &stdout)
+	}
+}
+
+// An OUT ending in .tar.gz is written as an archive of the cleaned files,
+// under its name, with the mapping and report beside it.
+func TestCleanToArchive(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "must-gather")
+	if err := os.MkdirAll(filepath.Join(src, "sub"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "sub", "a.log"), []byte("from 10.3.0.1 at db.corp.test\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "clean.tar.gz")
+	args := []string{"clean", src, "--out", out, "--domain", "corp.test"}
+	var stdout, stderr bytes.Buffer
+	if code := Main(context.Background(), cli.IOStreams{In: strings.NewReader(""), Out: &stdout, ErrOut: &stderr}, args); code != 0 {
+		t.Fatalf("exit code %d\n%s%s", code, &stdout, &stderr)
+	}
+	b, err := bundle.Open(t.Context(), out, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	got, err := fs.ReadFile(b, "sub/a.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != "from 198.18.0.1 at host-1.domain-1.example.invalid\n" {
+		t.Errorf("sub/a.log = %q", got)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if want := []string{"clean.clean-report.json", "clean.mapping.json", "clean.tar.gz", "must-gather"}; strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Errorf("beside the archive: %v, want %v (the work folder removed)", names, want)
+	}
+	// Again: the archive exists.
+	if code := Main(context.Background(), cli.IOStreams{In: strings.NewReader(""), Out: &stdout, ErrOut: &stderr}, args); code != cli.ExitUsage {
+		t.Errorf("second run: exit code %d, want %d", code, cli.ExitUsage)
 	}
 }
