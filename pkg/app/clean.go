@@ -37,7 +37,7 @@ type cleanOptions struct {
 func newCleanCommand(streams cli.IOStreams) *cobra.Command {
 	o := &cleanOptions{streams: streams}
 	cmd := &cobra.Command{
-		Use:   "clean DIR|ARCHIVE --out OUT",
+		Use:   "clean DIR|ARCHIVE --out OUT|OUT.tar.gz",
 		Short: "Obfuscate addresses and names in a gathered bundle before it is shared",
 		Long: `clean copies a bundle to the folder OUT with its IP addresses, MAC
 addresses and the cluster's host and domain names replaced by pseudonyms,
@@ -53,12 +53,14 @@ signature) and listed in the report.
 
 The bundle is a folder, a .tar.gz archive or the first part of a split
 archive. OUT must not exist, or be an empty folder; an OUT ending in
-.tar.gz is written as an archive instead (its entries under its name). The mapping of original
-values to pseudonyms (--mapping, default OUT` + mappingSuffix + `, OUT without .tar.gz) is read when
-it exists, extended and written back (mode 0600): keep it, it undoes the
-cleaning, and give it again to clean another bundle with the same
-pseudonyms; it may not be inside OUT. The report (OUT` + reportSuffix + `)
-counts the replacements by kind and file; its summary goes to stdout.`,
+.tar.gz is written as an archive instead, its entries under its name.
+
+The mapping of original values to pseudonyms (--mapping, default
+OUT.mapping.json, OUT without .tar.gz) is read when it exists, extended and
+written back (mode 0600): keep it, it undoes the cleaning, and give it again
+to clean another bundle with the same pseudonyms; it may not be inside OUT.
+The report (OUT.clean-report.json) counts the replacements by kind and
+file; its summary goes to stdout.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return cli.Usagef("clean takes one folder or archive, got %d arguments", len(args))

@@ -53,7 +53,7 @@ func Clean(ctx context.Context, src fs.FS, out string, m *Mapping, opts Options)
 	if err := os.MkdirAll(out, 0o750); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", out, err)
 	}
-	c := &run{mt: mt, out: out, src: src, written: map[string]string{}}
+	c := &cleaning{mt: mt, out: out, src: src, written: map[string]string{}}
 	if derr != nil {
 		c.errs = append(c.errs, fmt.Errorf("finding the cluster's names: %w", derr))
 	}
@@ -112,8 +112,8 @@ func Clean(ctx context.Context, src fs.FS, out string, m *Mapping, opts Options)
 	return r, errors.Join(c.errs...)
 }
 
-// run is the state of one Clean.
-type run struct {
+// cleaning is the state of one Clean.
+type cleaning struct {
 	mt  *matcher
 	src fs.FS
 	out string
@@ -124,19 +124,19 @@ type run struct {
 	errs    []error
 }
 
-func (c *run) fail(err error) {
+func (c *cleaning) fail(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.errs = append(c.errs, err)
 }
 
 // path is p (slash-separated) with its values replaced.
-func (c *run) path(sc *scanner, p string, cs *counts) string {
+func (c *cleaning) path(sc *scanner, p string, cs *counts) string {
 	return string(sc.clean(nil, []byte(p), cs))
 }
 
 // file cleans the file p into its cleaned path.
-func (c *run) file(ctx context.Context, sc *scanner, p string) {
+func (c *cleaning) file(ctx context.Context, sc *scanner, p string) {
 	fr := FileReport{}
 	var cs counts
 	rel := c.path(sc, p, &cs)
@@ -166,7 +166,7 @@ func (c *run) file(ctx context.Context, sc *scanner, p string) {
 // link makes the symbolic link p again, its target cleaned like the names
 // it points at (so a relative link inside the bundle still leads to its
 // file).
-func (c *run) link(sc *scanner, p string) {
+func (c *cleaning) link(sc *scanner, p string) {
 	var cs counts
 	rel := c.path(sc, p, &cs)
 	rl, ok := c.src.(fs.ReadLinkFS)
@@ -193,7 +193,7 @@ func (c *run) link(sc *scanner, p string) {
 }
 
 // write cleans p into rel below out: a temporary file renamed into place.
-func (c *run) write(ctx context.Context, fc *fileCleaner, p, rel string) (err error) {
+func (c *cleaning) write(ctx context.Context, fc *fileCleaner, p, rel string) (err error) {
 	in, err := c.src.Open(p)
 	if err != nil {
 		return err
@@ -230,7 +230,7 @@ func (c *run) write(ctx context.Context, fc *fileCleaner, p, rel string) (err er
 
 // plain cleans a file that is not compressed; a binary one (NUL bytes in
 // its first 8 KiB) is copied as it is and reported.
-func (c *run) plain(ctx context.Context, fc *fileCleaner, w io.Writer, r io.Reader) error {
+func (c *cleaning) plain(ctx context.Context, fc *fileCleaner, w io.Writer, r io.Reader) error {
 	br := bufio.NewReaderSize(r, 8<<10)
 	head, _ := br.Peek(8 << 10)
 	if strings.IndexByte(string(head), 0) >= 0 {
@@ -242,7 +242,7 @@ func (c *run) plain(ctx context.Context, fc *fileCleaner, w io.Writer, r io.Read
 }
 
 // gzip cleans a gzipped file: decompressed, cleaned, compressed again.
-func (c *run) gzip(ctx context.Context, fc *fileCleaner, w io.Writer, r io.Reader) error {
+func (c *cleaning) gzip(ctx context.Context, fc *fileCleaner, w io.Writer, r io.Reader) error {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
 		return fmt.Errorf("decompressing: %w", err)
@@ -306,7 +306,7 @@ func (fr *FileReport) set(fc *fileCleaner) {
 	}
 }
 
-func (c *run) report() *Report {
+func (c *cleaning) report() *Report {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r := &Report{Totals: map[string]int{}, Files: len(c.files), Changed: []FileReport{}}
