@@ -36,10 +36,16 @@ var keptIPv4 = []netip.Prefix{
 	netip.MustParsePrefix("203.0.113.0/24"),
 }
 
+// publicResolvers are the well-known public DNS servers (Google, Cloudflare,
+// Quad9): every network's configuration may name them.
+var publicResolvers = map[[4]byte]bool{
+	{8, 8, 8, 8}: true, {8, 8, 4, 4}: true, {1, 1, 1, 1}: true, {1, 0, 0, 1}: true, {9, 9, 9, 9}: true, {149, 112, 112, 112}: true,
+}
+
 // keepIPv4 says whether a is left as it is: unspecified, loopback,
 // link-local (169.254.169.254 is every cloud's metadata service),
 // multicast, broadcast, netmasks (255.x.x.x with contiguous ones), the
-// documentation ranges and the pseudonym range.
+// public resolvers, the documentation ranges and the pseudonym range.
 func keepIPv4(a netip.Addr) bool {
 	if a.IsUnspecified() || a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsMulticast() {
 		return true
@@ -50,6 +56,9 @@ func keepIPv4(a netip.Addr) bool {
 		if v|(v-1) == 0xffffffff || v == 0xffffffff { // ones then zeros
 			return true
 		}
+	}
+	if publicResolvers[b] {
+		return true
 	}
 	for _, p := range keptIPv4 {
 		if p.Contains(a) {
