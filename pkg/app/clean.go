@@ -137,9 +137,8 @@ func (o *cleanOptions) validate() error {
 		errs = append(errs, cli.Usagef("--mapping %s is inside the bundle %s", o.mapping, o.input))
 	}
 	for _, d := range o.domains {
-		d = strings.TrimSuffix(strings.ToLower(d), ".")
-		if d == "" || strings.Trim(d, "abcdefghijklmnopqrstuvwxyz0123456789-.") != "" || d == clean.PseudoDomain || strings.HasSuffix(d, "."+clean.PseudoDomain) {
-			errs = append(errs, cli.Usagef("--domain %q: want a DNS name (letters, digits, '-' and '.') outside %s", d, clean.PseudoDomain))
+		if why := clean.ValidDomain(strings.TrimSuffix(strings.ToLower(d), ".")); why != "" {
+			errs = append(errs, cli.Usagef("--domain %q: %s", d, why))
 		}
 	}
 	if len(errs) > 0 {

@@ -36,7 +36,8 @@ func TestCleanUsage(t *testing.T) {
 		{"out inside the bundle", []string{bundleDir, "--out", filepath.Join(bundleDir, "c")}, "inside one another"},
 		{"mapping inside out", []string{bundleDir, "--out", filepath.Join(dir, "c"), "--mapping", filepath.Join(dir, "c", "m.json")}, "is inside --out"},
 		{"bad domain", []string{bundleDir, "--out", filepath.Join(dir, "c"), "--domain", "a b"}, "want a DNS name"},
-		{"pseudonym domain", []string{bundleDir, "--out", filepath.Join(dir, "c"), "--domain", "x.example.invalid"}, "want a DNS name"},
+		{"pseudonym domain", []string{bundleDir, "--out", filepath.Join(dir, "c"), "--domain", "x.example.invalid"}, "the pseudonyms are under example.invalid"},
+		{"domain above the pseudonyms", []string{bundleDir, "--out", filepath.Join(dir, "c"), "--domain", "Invalid."}, "the pseudonyms are under example.invalid"},
 		{"no bundle", []string{filepath.Join(dir, "nope"), "--out", filepath.Join(dir, "c")}, "not a readable folder"},
 		{"empty out", []string{bundleDir, "--out", filepath.Join(dir, "empty"), "--mapping", filepath.Join(dir, "m.json")}, ""},
 	}

@@ -148,8 +148,23 @@ func (f *Found) addDomain(d string) {
 	f.Domains = appendNew(f.Domains, d)
 }
 
-// isPseudonym says whether d is under the pseudonyms' domain.
-func isPseudonym(d string) bool { return d == PseudoDomain || strings.HasSuffix(d, "."+PseudoDomain) }
+// isPseudonym says whether d is the pseudonyms' domain, under it or above
+// it (invalid): searching for it would replace the pseudonyms themselves.
+func isPseudonym(d string) bool {
+	return d == PseudoDomain || strings.HasSuffix(d, "."+PseudoDomain) || strings.HasSuffix(PseudoDomain, "."+d)
+}
+
+// ValidDomain says why d cannot be searched for ("" when it can): a DNS
+// name (letters, digits, '-' and '.'), lower case, not the pseudonyms'.
+func ValidDomain(d string) string {
+	switch {
+	case d == "" || strings.Trim(d, "abcdefghijklmnopqrstuvwxyz0123456789-.") != "":
+		return "want a DNS name (letters, digits, '-' and '.')"
+	case isPseudonym(d):
+		return "the pseudonyms are under " + PseudoDomain
+	}
+	return ""
+}
 
 // parentDomain is h without its first label (api.c.example.com ->
 // c.example.com).
