@@ -35,7 +35,7 @@ func Clean(ctx context.Context, src fs.FS, out string, m *Mapping, opts Options)
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = runtime.GOMAXPROCS(0)
 	}
-	found, derr := Discover(src)
+	found, derr := Discover(ctx, src)
 	// Sorted, so that a new mapping numbers them the same way each time.
 	domains := append(slices.Clone(found.Domains), opts.Domains...)
 	slices.Sort(domains)

@@ -1,6 +1,7 @@
 package clean
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -32,13 +33,16 @@ var ignoredNames = map[string]bool{"localhost": true}
 // (cluster-scoped-resources/core/nodes), and on OpenShift the ingress, DNS
 // and infrastructure configs (config.openshift.io), under any folder of
 // the bundle. A file it cannot read is an error, and the others are read.
-func Discover(fsys fs.FS) (Found, error) {
+func Discover(ctx context.Context, fsys fs.FS) (Found, error) {
 	var f Found
 	var errs []error
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			errs = append(errs, err)
 			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		if d.IsDir() || !strings.HasSuffix(p, ".yaml") {
 			return nil

@@ -88,7 +88,7 @@ func TestDiscover(t *testing.T) {
 		"b/cluster-scoped-resources/core/nodes/worker-1.yaml":                         "kind: Node\nmetadata: {name: worker-1}\n",
 		"b/namespaces/x/core/configmaps.yaml":                                         "not: [yaml\n",
 	})
-	got, err := Discover(os.DirFS(dir))
+	got, err := Discover(t.Context(), os.DirFS(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestDiscover(t *testing.T) {
 	}
 	// A file that does not parse is an error; the others are read.
 	writeTree(t, dir, map[string]string{"c/cluster-scoped-resources/core/nodes/bad.yaml": "kind: [Node\n"})
-	got, err = Discover(os.DirFS(dir))
+	got, err = Discover(t.Context(), os.DirFS(dir))
 	if err == nil || !strings.Contains(err.Error(), filepath.ToSlash("c/cluster-scoped-resources/core/nodes/bad.yaml")) {
 		t.Errorf("error %v, want one naming bad.yaml", err)
 	}
