@@ -2,7 +2,9 @@ package clean
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -190,5 +192,18 @@ func TestCleanKeepsGoing(t *testing.T) {
 	}
 	if len(r.Errors) != 1 || !strings.HasPrefix(r.Errors[0], "cleaning host-1/broken.log.gz: ") || strings.Contains(r.Errors[0], "node-b") {
 		t.Errorf("report errors %q, want one for host-1/broken.log.gz without node-b", r.Errors)
+	}
+}
+
+// An ended context stops the run: its error says so.
+func TestCleanStopsWithItsContext(t *testing.T) {
+	t.Parallel()
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{"a.log": "10.4.0.1\n", "b/c.log": "10.4.0.2\n"})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := Clean(ctx, os.DirFS(src), filepath.Join(t.TempDir(), "out"), NewMapping(), Options{})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want context.Canceled", err)
 	}
 }
