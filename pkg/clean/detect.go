@@ -148,10 +148,13 @@ type scanner struct {
 	// ipCache maps the IPv4 texts met to their pseudonyms ("": kept,
 	// "-": not an address).
 	ipCache map[string]string
+	// domainCache maps the names under a domain met (lower case) to
+	// their replacements, nameCache the bare names.
+	domainCache, nameCache map[string]string
 }
 
 func newScanner(mt *matcher) *scanner {
-	return &scanner{mt: mt, ipCache: map[string]string{}}
+	return &scanner{mt: mt, ipCache: map[string]string{}, domainCache: map[string]string{}, nameCache: map[string]string{}}
 }
 
 // clean appends src, cleaned, to dst and adds what it replaced to c.
@@ -377,6 +380,11 @@ func (s *scanner) domain(p int) bool {
 	if len(l) == 0 || !s.mt.domainEnd[l[len(l)-1]] || !s.mt.tlds[string(l[bytes.LastIndexByte(l, '.')+1:])] {
 		return false
 	}
+	if text, ok := s.domainCache[string(l)]; ok {
+		s.found = true
+		s.spans = append(s.spans, span{p, p + len(l), text, Domain})
+		return true
+	}
 	// The suffixes of up to maxLabels labels, from the right; the longest
 	// domain wins. (Bounded: a hostile line of a million dots costs a
 	// few lookups, not a million.)
@@ -399,6 +407,7 @@ func (s *scanner) domain(p int) bool {
 	if at > 0 {
 		text = s.mt.m.host(string(l[:at-1])) + "." + d
 	}
+	s.domainCache[string(l)] = text
 	s.spans = append(s.spans, span{p, p + len(l), text, Domain})
 	return true
 }
@@ -438,7 +447,12 @@ func (s *scanner) names(p int) {
 		for k := n - 1; k >= 0; k-- {
 			if s.mt.names[string(l[i:ends[k]])] {
 				s.found = true
-				s.spans = append(s.spans, span{p + i, p + ends[k], s.mt.m.host(string(l[i:ends[k]])), Name})
+				text, ok := s.nameCache[string(l[i:ends[k]])]
+				if !ok {
+					text = s.mt.m.host(string(l[i:ends[k]]))
+					s.nameCache[string(l[i:ends[k]])] = text
+				}
+				s.spans = append(s.spans, span{p + i, p + ends[k], text, Name})
 				i = ends[k]
 				matched = true
 				break
