@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -149,7 +148,7 @@ func (c *cleaning) file(ctx context.Context, sc *scanner, p string) {
 	}
 	c.written[rel] = p
 	c.mu.Unlock()
-	fc := newFileCleaner(sc, isYAML(p))
+	fc := newFileCleaner(sc, formatOf(p))
 	if err := c.write(ctx, fc, p, rel); err != nil {
 		c.fail(errorf(rel, err))
 		return
@@ -252,14 +251,6 @@ func (c *cleaning) gzip(ctx context.Context, fc *fileCleaner, w io.Writer, r io.
 		return errors.Join(err, zr.Close())
 	}
 	return errors.Join(zr.Close(), zw.Close())
-}
-
-// isYAML says whether a file's name (a .gz one without its .gz) ends in
-// .yaml or .yml.
-func isYAML(p string) bool {
-	p = strings.TrimSuffix(p, ".gz")
-	ext := path.Ext(p)
-	return ext == ".yaml" || ext == ".yml"
 }
 
 // Report is what Clean did: replacements by kind and by file (cleaned

@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"path"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -44,8 +46,8 @@ const (
 // fileCleaner cleans one file's text, line by line, keeping the state that
 // spans lines: inside a PEM certificate, inside a YAML data/binaryData map.
 type fileCleaner struct {
-	sc   *scanner
-	yaml bool // the file is YAML: base64 values of data/binaryData are decoded
+	sc     *scanner
+	format format // YAML and JSON: base64 values of data/binaryData are decoded
 
 	counts     counts
 	notCleaned map[string]int
@@ -55,8 +57,28 @@ type fileCleaner struct {
 	b64Binary bool
 }
 
-func newFileCleaner(sc *scanner, yaml bool) *fileCleaner {
-	return &fileCleaner{sc: sc, yaml: yaml, b64Indent: -1, notCleaned: map[string]int{}}
+// format is what a file's name says it holds.
+type format int
+
+const (
+	formatText format = iota
+	formatYAML
+	formatJSON // as kubectl writes it: one key a line
+)
+
+// formatOf is the format of the file p (a .gz one without its .gz).
+func formatOf(p string) format {
+	switch path.Ext(strings.TrimSuffix(p, ".gz")) {
+	case ".yaml", ".yml":
+		return formatYAML
+	case ".json":
+		return formatJSON
+	}
+	return formatText
+}
+
+func newFileCleaner(sc *scanner, f format) *fileCleaner {
+	return &fileCleaner{sc: sc, format: f, b64Indent: -1, notCleaned: map[string]int{}}
 }
 
 // stream cleans r into w, never holding more than a line (at most maxLine)
@@ -130,8 +152,15 @@ func (fc *fileCleaner) line(dst, line []byte, cont bool) []byte {
 	if len(line) == 0 {
 		return dst
 	}
-	if fc.yaml && !cont && !fc.inPEM {
-		if out, ok := fc.yamlLine(dst, line); ok {
+	if !cont && !fc.inPEM {
+		out, ok := dst, false
+		switch fc.format {
+		case formatYAML:
+			out, ok = fc.yamlLine(dst, line)
+		case formatJSON:
+			out, ok = fc.jsonLine(dst, line)
+		}
+		if ok {
 			return out
 		}
 	}
@@ -192,6 +221,37 @@ func (fc *fileCleaner) yamlLine(dst, line []byte) ([]byte, bool) {
 	if len(value) >= 2 && (value[0] == '"' || value[0] == '\'') && value[len(value)-1] == value[0] {
 		value = value[1 : len(value)-1]
 	}
+	return fc.b64Value(dst, line, body, value)
+}
+
+// jsonLine does for JSON what yamlLine does for YAML: the values of a
+// "data": { or "binaryData": { object, one a line, up to its }.
+func (fc *fileCleaner) jsonLine(dst, line []byte) ([]byte, bool) {
+	body := bytes.TrimRight(line, "\r\n")
+	t := bytes.TrimSpace(body)
+	if fc.b64Indent >= 0 {
+		if bytes.HasPrefix(t, []byte("}")) {
+			fc.b64Indent = -1
+			return dst, false
+		}
+		_, v, ok := bytes.Cut(t, []byte(`": "`))
+		v = bytes.TrimSuffix(v, []byte(","))
+		if !ok || len(v) < 2 || v[len(v)-1] != '"' {
+			return dst, false
+		}
+		return fc.b64Value(dst, line, body, v[:len(v)-1])
+	}
+	if s := string(t); s == `"data": {` || s == `"binaryData": {` {
+		fc.b64Indent = 0
+		fc.b64Binary = s == `"binaryData": {`
+	}
+	return dst, false
+}
+
+// b64Value appends line with value (a part of its body, line without its
+// line end) decoded, cleaned and encoded again when it is base64 of text;
+// it reports false, appending nothing, for any other value.
+func (fc *fileCleaner) b64Value(dst, line, body, value []byte) ([]byte, bool) {
 	if len(value) < 4 || len(value)%4 != 0 {
 		return dst, false
 	}
@@ -207,7 +267,7 @@ func (fc *fileCleaner) yamlLine(dst, line []byte) ([]byte, bool) {
 	}
 	// The value is text: clean it as a file of its own (its own PEM and
 	// line state), counted in this one.
-	inner := newFileCleaner(fc.sc, false)
+	inner := newFileCleaner(fc.sc, formatText)
 	cleaned := inner.text(nil, decoded)
 	for k := range fc.counts {
 		fc.counts[k] += inner.counts[k]

@@ -14,33 +14,36 @@ import (
 func TestFileCleaner(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name string
-		yaml bool
-		in   string
-		want string
+		name   string
+		format format
+		in     string
+		want   string
 	}{
-		{"certificate lines kept, text around cleaned", false,
+		{"certificate lines kept, text around cleaned", formatText,
 			"a 10.0.0.1\n" + testCert + "b 10.0.0.1\n",
 			"a 198.18.0.1\n" + testCert + "b 198.18.0.1\n"},
-		{"certificate inside one JSON line", false,
+		{"certificate inside one JSON line", formatText,
 			`{"ip":"10.0.0.1","ca":"-----BEGIN CERTIFICATE-----\nMII10.0.0.2\n-----END CERTIFICATE-----\n","node":"worker-7"}` + "\n",
 			`{"ip":"198.18.0.1","ca":"-----BEGIN CERTIFICATE-----\nMII10.0.0.2\n-----END CERTIFICATE-----\n","node":"host-1"}` + "\n"},
-		{"base64 values of data and binaryData", true,
+		{"base64 values of data and binaryData", formatYAML,
 			"data:\n  a: " + b64("x 10.0.0.1") + "\n  b: \"" + b64("worker-7") + "\"\nkind: Secret\nother:\n  c: " + b64("10.0.0.1") + "\n",
 			"data:\n  a: " + b64("x 198.18.0.1") + "\n  b: \"" + b64("host-1") + "\"\nkind: Secret\nother:\n  c: " + b64("10.0.0.1") + "\n"},
-		{"plain data values stay plain", true,
+		{"plain data values stay plain", formatYAML,
 			"data:\n  a: plain 10.0.0.1\n  b: abcd\n",
 			"data:\n  a: plain 198.18.0.1\n  b: abcd\n"},
-		{"no yaml: base64 not decoded", false,
+		{"no yaml: base64 not decoded", formatText,
 			"data:\n  a: " + b64("10.0.0.1") + "\n",
 			"data:\n  a: " + b64("10.0.0.1") + "\n"},
-		{"crlf and no final newline", false, "10.0.0.1\r\n10.0.0.2", "198.18.0.1\r\n198.18.0.2"},
+		{"base64 values of JSON data objects", formatJSON,
+			"{\n  \"binaryData\": {\n    \"a\": \"" + b64("x 10.0.0.1") + "\",\n    \"b\": \"AAEC\"\n  },\n  \"other\": {\n    \"c\": \"" + b64("10.0.0.1") + "\"\n  }\n}\n",
+			"{\n  \"binaryData\": {\n    \"a\": \"" + b64("x 198.18.0.1") + "\",\n    \"b\": \"AAEC\"\n  },\n  \"other\": {\n    \"c\": \"" + b64("10.0.0.1") + "\"\n  }\n}\n"},
+		{"crlf and no final newline", formatText, "10.0.0.1\r\n10.0.0.2", "198.18.0.1\r\n198.18.0.2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var out bytes.Buffer
-			fc := newFileCleaner(newScanner(newMatcher(testMapping())), tt.yaml)
+			fc := newFileCleaner(newScanner(newMatcher(testMapping())), tt.format)
 			if err := fc.stream(context.Background(), &out, strings.NewReader(tt.in)); err != nil {
 				t.Fatal(err)
 			}
@@ -58,7 +61,7 @@ func TestFileCleanerLongLine(t *testing.T) {
 	unit := "10.0.0.1 worker-7 "
 	in := strings.Repeat(unit, maxLine/len(unit)*3)
 	var out bytes.Buffer
-	fc := newFileCleaner(newScanner(newMatcher(testMapping())), false)
+	fc := newFileCleaner(newScanner(newMatcher(testMapping())), formatText)
 	if err := fc.stream(context.Background(), &out, strings.NewReader(in)); err != nil {
 		t.Fatal(err)
 	}
