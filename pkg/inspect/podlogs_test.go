@@ -282,6 +282,12 @@ func TestLogsUnderBudget(t *testing.T) {
 		if c.Reason != output.CutMaxSize || c.KeptBytes != 0 {
 			t.Errorf("cut %+v, want the log left out for max-size", c)
 		}
+		if _, ok := full[c.Path]; !ok {
+			// A log the full run found absent (a previous container's)
+			// may be refused once the budget is spent: it is asked for
+			// only then, and nothing of it is lost.
+			continue
+		}
 		cutPaths = append(cutPaths, c.Path)
 	}
 	sort.Strings(cutPaths)
