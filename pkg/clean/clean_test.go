@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/klauspost/compress/gzip"
+	"github.com/must-gather/toolkit/pkg/output/outputtest"
 )
 
 const testCert = `-----BEGIN CERTIFICATE-----
@@ -63,32 +63,6 @@ func writeTree(t *testing.T, dir string, files map[string]string) {
 	}
 }
 
-// readTree reads every file below dir, gunzipping .gz ones.
-func readTree(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		s := string(b)
-		if strings.HasSuffix(p, ".gz") {
-			s = gunzip(t, s)
-		}
-		out[filepath.ToSlash(rel)] = s
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 func TestClean(t *testing.T) {
 	t.Parallel()
 	src := t.TempDir()
@@ -110,7 +84,7 @@ func TestClean(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := readTree(t, out)
+	got := outputtest.ReadTree(t, out, true)
 	// One file at a time: the pseudonyms are numbered in the order of the
 	// walk (lexical); discovered domains and names first, sorted.
 	want := map[string]string{
@@ -160,7 +134,7 @@ func TestClean(t *testing.T) {
 	if _, err := Clean(t.Context(), os.DirFS(src), out2, m2, Options{Domains: []string{"secret.corp.test"}, Concurrency: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(got, readTree(t, out2)); diff != "" {
+	if diff := cmp.Diff(got, outputtest.ReadTree(t, out2, true)); diff != "" {
 		t.Errorf("second run (-first +second):\n%s", diff)
 	}
 	if diff := cmp.Diff(m.Pseudonyms(), m2.Pseudonyms()); diff != "" {
@@ -183,7 +157,7 @@ func TestCleanKeepsGoing(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error for a .gz that is not gzip")
 	}
-	got := readTree(t, out)
+	got := outputtest.ReadTree(t, out, true)
 	if diff := cmp.Diff(map[string]string{
 		"cluster-scoped-resources/core/nodes/host-1.yaml": "kind: Node\nmetadata:\n  name: host-1\n",
 		"host-1/fine.log": "from 198.18.0.1\n",

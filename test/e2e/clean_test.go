@@ -3,8 +3,6 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/klauspost/compress/gzip"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
@@ -21,6 +18,7 @@ import (
 	"github.com/must-gather/toolkit/pkg/app"
 	"github.com/must-gather/toolkit/pkg/bundle"
 	"github.com/must-gather/toolkit/pkg/cli"
+	"github.com/must-gather/toolkit/pkg/output/outputtest"
 	"github.com/must-gather/toolkit/test/clustertest"
 )
 
@@ -110,38 +108,6 @@ func runClean(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	return out.String(), errOut.String(), code
 }
 
-// treeText reads every file below dir (a .gz one decompressed), by its
-// relative path.
-func treeText(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if strings.HasSuffix(p, ".gz") {
-			zr, err := gzip.NewReader(bytes.NewReader(b))
-			if err != nil {
-				return err
-			}
-			if b, err = io.ReadAll(zr); err != nil {
-				return err
-			}
-		}
-		rel, _ := filepath.Rel(dir, p)
-		out[filepath.ToSlash(rel)] = string(b)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // After `gather clean`, none of the node's IP, the pod IPs, the node name
 // or the planted domain is in any file or file name (.gz files
 // decompressed, base64 values decoded); each file of the source that held
@@ -152,7 +118,7 @@ func TestCleanLeavesNoAddressOrName(t *testing.T) {
 	start := time.Now()
 	r := cleanedBundle(t)
 	t.Logf("gathered and cleaned in %s", time.Since(start).Round(time.Millisecond))
-	src, cleaned := treeText(t, r.Source), treeText(t, r.Dir)
+	src, cleaned := outputtest.ReadTree(t, r.Source, true), outputtest.ReadTree(t, r.Dir, true)
 	var m mappingFile
 	if err := json.Unmarshal([]byte(read(t, r.Mapping)), &m); err != nil {
 		t.Fatal(err)
@@ -240,7 +206,7 @@ func TestCleanLeavesNoAddressOrName(t *testing.T) {
 	if out, code := runShell(t, dir, environ(nil, path), documented(t, "docs/clean.md", "gather clean must-gather.tar.gz")); code != 0 {
 		t.Fatalf("second gather clean exit code %d:\n%s", code, out)
 	}
-	if diff := cmp.Diff(cleaned, treeText(t, filepath.Join(dir, "must-gather-clean"))); diff != "" {
+	if diff := cmp.Diff(cleaned, outputtest.ReadTree(t, filepath.Join(dir, "must-gather-clean"), true)); diff != "" {
 		t.Errorf("the rerun with the mapping differs (-first +second):\n%s", diff)
 	}
 	var m2 mappingFile

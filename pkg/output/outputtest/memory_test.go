@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -75,28 +74,6 @@ func write(t *testing.T, s *output.Sink) {
 	}
 }
 
-// diskFiles reads every file below root.
-func diskFiles(t *testing.T, root string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		r, _ := filepath.Rel(root, p)
-		out[filepath.ToSlash(r)] = string(b)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // The memory store keeps exactly the bytes the disk store does, for the
 // same writes: the rules (redaction included) are the sink's, not the
 // store's.
@@ -110,7 +87,7 @@ func TestMemoryMatchesDisk(t *testing.T) {
 	mem, m := New(output.Options{})
 	write(t, mem)
 
-	want := diskFiles(t, disk.Root())
+	want := ReadTree(t, disk.Root(), false)
 	if diff := cmp.Diff(want, m.Files()); diff != "" {
 		t.Errorf("memory files (-disk +memory):\n%s", diff)
 	}
