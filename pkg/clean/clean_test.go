@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,19 +31,6 @@ func gz(t *testing.T, s string) string {
 		t.Fatal(err)
 	}
 	return b.String()
-}
-
-func gunzip(t *testing.T, s string) string {
-	t.Helper()
-	zr, err := gzip.NewReader(strings.NewReader(s))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
