@@ -234,10 +234,34 @@ func (a *analysis) asOf() time.Time {
 	return t
 }
 
-// checkSteps reports the steps of the gather that did not succeed.
+// maxCutsNamed is how many cuts a gather-cut finding spells out.
+const maxCutsNamed = 5
+
+// checkSteps reports the steps of the gather that did not succeed, and the
+// logs each step's size limits cut or left out.
 func (a *analysis) checkSteps(b *Bundle) {
 	manifest := path.Join(b.Path, steps.ManifestFile)
 	for _, s := range b.Steps {
+		if len(s.Cuts) > 0 {
+			f := Finding{
+				Severity: Info, Check: "gather-cut", Count: len(s.Cuts),
+				Title:   fmt.Sprintf("gather step %s cut or left out %d container logs to fit its size limits", s.Name, len(s.Cuts)),
+				Objects: []Object{}, Files: []string{manifest},
+			}
+			var named []string
+			for i, c := range s.Cuts {
+				if i == maxCutsNamed {
+					named = append(named, fmt.Sprintf("and %d more (%s)", len(s.Cuts)-i, steps.ManifestFile))
+					break
+				}
+				named = append(named, c.String())
+				if c.KeptBytes > 0 {
+					f.Files = append(f.Files, path.Join(b.Path, c.Path))
+				}
+			}
+			f.Message = strings.Join(named, "; ")
+			a.add(f)
+		}
 		if s.Status == steps.StatusOK {
 			continue
 		}

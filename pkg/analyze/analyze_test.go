@@ -43,7 +43,9 @@ func indent(s, pad string) string {
 
 const manifest = `{"tool":{"product":"must-gather-toolkit","version":"0.1.0"},"start":"2026-11-26T09:58:00Z","end":"2026-11-26T10:00:00Z",
 "status":"partial","options":{"product":"must-gather-toolkit","productVersion":"0.1.0","cluster":"https://c:6443","serverVersion":"v1.37.2"},
-"steps":[{"name":"10-inspect:7","file":"10-inspect","command":"inspect --cluster","status":"ok","durationSeconds":1.5,"files":10,"bytes":2048},
+"steps":[{"name":"10-inspect:7","file":"10-inspect","command":"inspect --cluster","status":"ok","durationSeconds":1.5,"files":10,"bytes":2048,
+"cuts":[{"path":"namespaces/app/pods/web/web/web/logs/current.log","originalBytes":209715200,"keptBytes":104857600,"reason":"max-log-size"},
+{"path":"namespaces/app/pods/db/db/db/logs/current.log","keptBytes":0,"reason":"max-size"}]},
 {"name":"20-audit-logs:5","file":"20-audit-logs","command":"audit-logs","status":"failed","error":"no node reachable","durationSeconds":30,"files":0,"bytes":0}],
 "files":10,"bytes":2048}`
 
@@ -256,6 +258,9 @@ func TestAnalyze(t *testing.T) {
 			Title:   "admission webhook broken.example.com (ValidatingWebhookConfiguration hooks, failurePolicy Ignore) fails: its service app/hook has no ready endpoint",
 			Objects: []Object{{Kind: "ValidatingWebhookConfiguration", Name: "hooks"}, {Kind: "Service", Namespace: "app", Name: "hook"}},
 			Files:   []string{"img/cluster-scoped-resources/admissionregistration.k8s.io/validatingwebhookconfigurations/hooks.yaml", "img/namespaces/app/core/services.yaml"}},
+		{Severity: Info, Check: "gather-cut", Count: 2, Title: "gather step 10-inspect:7 cut or left out 2 container logs to fit its size limits",
+			Message: "namespaces/app/pods/web/web/web/logs/current.log cut to its last 100.0 MiB of 200.0 MiB: max-log-size; namespaces/app/pods/db/db/db/logs/current.log not written: max-size",
+			Objects: []Object{}, Files: []string{"img/gather-manifest.json", "img/namespaces/app/pods/web/web/web/logs/current.log"}},
 		{Severity: Info, Check: "warning-events", Count: 42, Title: "42 Warning events BackOff on Pod app/crasher", Message: "Back-off restarting failed container",
 			Objects: pod("crasher"), Files: []string{"img/namespaces/app/core/events.yaml"}},
 		{Severity: Info, Check: "warning-events", Count: 5, Title: "5 Warning events FailedScheduling on Pod app/lost", Message: "0/1 nodes are available",
@@ -264,7 +269,7 @@ func TestAnalyze(t *testing.T) {
 	if diff := cmp.Diff(want, r.Findings); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]int{"critical": 7, "warning": 10, "info": 2}, r.Counts); diff != "" {
+	if diff := cmp.Diff(map[string]int{"critical": 7, "warning": 10, "info": 3}, r.Counts); diff != "" {
 		t.Errorf("counts (-want +got):\n%s", diff)
 	}
 	if len(r.Errors) != 1 || !strings.HasPrefix(r.Errors[0], "img/namespaces/app/core/nodes.yaml: ") {
