@@ -76,6 +76,7 @@ $MUST_GATHER_PRODUCT and $MUST_GATHER_VERSION name.
 	o.addFlags(cmd.Flags())
 	o.cluster.AddFlags(cmd.Flags())
 	cmd.AddCommand(newVersionCommand(streams), newNodeAgentCommand(streams), newAnalyzeCommand(streams))
+	cmd.AddCommand(newServeCommand(streams))
 	for _, name := range o.registry.Names() {
 		cmd.AddCommand(builtinCommand(name, o.registry[name], streams))
 	}
