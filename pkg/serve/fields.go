@@ -39,11 +39,11 @@ func selectableFields(gr schema.GroupResource, obj map[string]any) fields.Set {
 	set := fields.Set{}
 	for name, path := range selectable[gr] {
 		v, found, _ := unstructured.NestedFieldNoCopy(obj, path...)
-		switch {
-		case !found || v == nil:
-			set[name] = ""
-		default:
-			set[name] = fmt.Sprint(v)
+		// An absent field is "" to a selector: it is not kept.
+		if found && v != nil {
+			if s := fmt.Sprint(v); s != "" {
+				set[name] = s
+			}
 		}
 	}
 	return set

@@ -87,12 +87,20 @@ type logKey struct{ namespace, pod, container string }
 // logFiles are a container's log files ("" when absent).
 type logFiles struct{ root, current, previous string }
 
-// fileResult is what one file held.
+// fileResult is what one file held: what the index keeps of each
+// object (and the objects themselves when raw was asked for: CRDs).
 type fileResult struct {
 	place   bundle.Place
 	file    string
-	objects []map[string]any
+	objects []pending
+	raw     []map[string]any
 	err     error
+}
+
+// pending is an object read by a worker, not yet in the index.
+type pending struct {
+	apiVersion, kind string
+	entry            *entry
 }
 
 // NewIndex reads the bundle fsys. It reads on past files it cannot decode
@@ -155,9 +163,9 @@ func NewIndex(ctx context.Context, fsys fs.FS, o Options) (*Index, error) {
 		}
 	}
 	owners := map[string]string{} // group/resource/ns/name -> root that gave it
-	crds := ix.readAll(ctx, crdNames, o.Workers)
+	crds := ix.readAll(ctx, crdNames, o.Workers, known, true)
 	for _, r := range crds {
-		for _, obj := range r.objects {
+		for _, obj := range r.raw {
 			addCRD(obj, known)
 		}
 	}
@@ -165,7 +173,7 @@ func NewIndex(ctx context.Context, fsys fs.FS, o Options) (*Index, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	ix.merge(ix.readAll(ctx, objectNames, o.Workers), known, owners, o.Log)
+	ix.merge(ix.readAll(ctx, objectNames, o.Workers, known, false), known, owners, o.Log)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -173,8 +181,10 @@ func NewIndex(ctx context.Context, fsys fs.FS, o Options) (*Index, error) {
 	return ix, nil
 }
 
-// readAll decodes files with a bounded number of workers, in the order given.
-func (ix *Index) readAll(ctx context.Context, names []string, workers int) []fileResult {
+// readAll decodes files with a bounded number of workers, in the order
+// given, and keeps of each object what the index needs (and the objects
+// too when raw). known is only read here.
+func (ix *Index) readAll(ctx context.Context, names []string, workers int, known map[schema.GroupResource]*typeInfo, raw bool) []fileResult {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -184,10 +194,7 @@ func (ix *Index) readAll(ctx context.Context, names []string, workers int) []fil
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				p := names[i]
-				pl, _ := bundle.Locate(strings.TrimSuffix(p, ".gz"))
-				objs, err := readObjects(ix.fsys, p)
-				out[i] = fileResult{place: pl, file: p, objects: objs, err: err}
+				out[i] = ix.readFile(names[i], known, raw)
 			}
 		})
 	}
@@ -202,6 +209,34 @@ func (ix *Index) readAll(ctx context.Context, names []string, workers int) []fil
 	return out
 }
 
+// readFile reads one object file.
+func (ix *Index) readFile(p string, known map[schema.GroupResource]*typeInfo, raw bool) fileResult {
+	pl, _ := bundle.Locate(strings.TrimSuffix(p, ".gz"))
+	objs, err := readObjects(ix.fsys, p)
+	r := fileResult{place: pl, file: p, err: err}
+	if raw {
+		r.raw = objs
+	}
+	gr := placeGR(pl)
+	for i, obj := range objs {
+		u := unstructured.Unstructured{Object: obj}
+		if u.GetName() == "" {
+			continue
+		}
+		ns := u.GetNamespace()
+		if pl.Namespace != "" && ns == "" {
+			ns = pl.Namespace
+		}
+		// The type as it will be unless an earlier object said otherwise.
+		t := ix.newType(gr, u, pl.Namespace != "", known)
+		if !t.namespaced {
+			ns = ""
+		}
+		r.objects = append(r.objects, pending{apiVersion: u.GetAPIVersion(), kind: u.GetKind(), entry: newEntry(t, u, ns, pl.Root, p, i)})
+	}
+	return r
+}
+
 // merge adds the objects of files, in order: an object a later image folder
 // holds too replaces the earlier one, and the log says so.
 func (ix *Index) merge(results []fileResult, known map[schema.GroupResource]*typeInfo, owners map[string]string, log io.Writer) {
@@ -209,11 +244,8 @@ func (ix *Index) merge(results []fileResult, known map[schema.GroupResource]*typ
 		if r.err != nil {
 			ix.Errors = append(ix.Errors, r.err)
 		}
-		group := r.place.Group
-		if group == "core" {
-			group = ""
-		}
-		gr := schema.GroupResource{Group: group, Resource: r.place.Resource}
+		gr := placeGR(r.place)
+		group := gr.Group
 		if info := known[gr]; len(r.objects) == 0 && info != nil && info.kind != "" && info.version != "" {
 			// An empty list still says the type was gathered: kubectl
 			// then finds no objects rather than no type.
@@ -222,35 +254,27 @@ func (ix *Index) merge(results []fileResult, known map[schema.GroupResource]*typ
 			u.SetKind(info.kind)
 			ix.typeOf(gr, u, r.place.Namespace != "", known)
 		}
-		for i, obj := range r.objects {
-			u := unstructured.Unstructured{Object: obj}
-			if u.GetName() == "" {
-				continue
-			}
-			ns := u.GetNamespace()
-			namespaced := r.place.Namespace != ""
-			if r.place.Namespace != "" && ns == "" {
-				ns = r.place.Namespace
-			}
-			t := ix.typeOf(gr, u, namespaced, known)
-			if !t.namespaced {
-				ns = ""
-			}
-			key := objectKey{ns, u.GetName()}
-			id := gr.String() + "/" + ns + "/" + u.GetName()
+		for _, o := range r.objects {
+			var u unstructured.Unstructured
+			u.SetAPIVersion(o.apiVersion)
+			u.SetKind(o.kind)
+			t := ix.typeOf(gr, u, r.place.Namespace != "", known)
+			e := o.entry
+			key := objectKey{e.meta.Namespace, e.meta.Name}
+			id := gr.String() + "/" + key.namespace + "/" + key.name
 			if prev, ok := owners[id]; ok && prev == r.place.Root {
 				// In one folder, a list comes before the object's own file
 				// (core/pods.yaml < pods/...): the first is kept, as
 				// analyze keeps it.
 				continue
 			} else if ok {
-				fmt.Fprintf(log, "serve: %s %s from %s replaces the one from %s\n", gr.String(), path.Join(ns, u.GetName()), r.place.Root, prev)
+				fmt.Fprintf(log, "serve: %s %s from %s replaces the one from %s\n", gr.String(), path.Join(key.namespace, key.name), r.place.Root, prev)
 			}
 			owners[id] = r.place.Root
 			if _, ok := t.objects[key]; !ok {
 				ix.Objects++
 			}
-			t.objects[key] = newEntry(t, u, ns, r.place.Root, r.file, i)
+			t.objects[key] = e
 		}
 	}
 }
@@ -260,6 +284,13 @@ func (ix *Index) typeOf(gr schema.GroupResource, u unstructured.Unstructured, na
 	if t, ok := ix.types[gr]; ok {
 		return t
 	}
+	t := ix.newType(gr, u, namespaced, known)
+	ix.types[gr] = t
+	return t
+}
+
+// newType is the resource of an object that is the first of its type.
+func (ix *Index) newType(gr schema.GroupResource, u unstructured.Unstructured, namespaced bool, known map[schema.GroupResource]*typeInfo) *resourceType {
 	gv, _ := schema.ParseGroupVersion(u.GetAPIVersion())
 	info := known[gr]
 	if info == nil {
@@ -278,7 +309,6 @@ func (ix *Index) typeOf(gr schema.GroupResource, u unstructured.Unstructured, na
 	if p, ok := ix.printers[gr]; ok && t.columns == nil {
 		t.columns, t.cells = p.columns, p.cells
 	}
-	ix.types[gr] = t
 	return t
 }
 
@@ -297,6 +327,15 @@ func newEntry(t *resourceType, u unstructured.Unstructured, ns, root, file strin
 	}
 	e.cells = rowCells(t, u.Object)
 	return e
+}
+
+// placeGR is the API group and resource of a place ("" for core).
+func placeGR(p bundle.Place) schema.GroupResource {
+	g := p.Group
+	if g == "core" {
+		g = ""
+	}
+	return schema.GroupResource{Group: g, Resource: p.Resource}
 }
 
 // addLog indexes a container log file of the layout

@@ -165,7 +165,10 @@ func TestServeAnswersKubectl(t *testing.T) {
 	if err := unstructured.SetNestedSlice(crd.Object, versions, "spec", "versions"); err != nil {
 		t.Fatal(err)
 	}
-	mustCreate(t, func() error { _, err := dyn.Resource(crdGVR).Create(t.Context(), crd, metav1.CreateOptions{}); return err })
+	mustCreate(t, func() error {
+		_, err := dyn.Resource(crdGVR).Create(t.Context(), crd, metav1.CreateOptions{})
+		return err
+	})
 	t.Cleanup(func() { _ = dyn.Resource(crdGVR).Delete(context.Background(), crd.GetName(), metav1.DeleteOptions{}) })
 	gizmos := schema.GroupVersionResource{Group: group, Version: "v1", Resource: "gizmos"}
 	gizmo := &unstructured.Unstructured{Object: map[string]any{"apiVersion": group + "/v1", "kind": "Gizmo",
