@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -312,5 +313,68 @@ func TestServeAnswersKubectl(t *testing.T) {
 	}
 	if got, want := ServedPods(t, archive), []string{ns + "/restarting", ns + "/steady"}; !slices.Equal(got, want) {
 		t.Errorf("ServedPods = %v, want %v", got, want)
+	}
+}
+
+// The command of docs/serve.md runs as written (in a folder with the binary
+// at _output/bin/gather and a bundle at ./must-gather); the command it
+// prints lists the bundle's pod, and its default kubeconfig, in the
+// temporary folder, is removed when serve stops.
+func TestServeAsDocumented(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "_output", "bin"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(gatherBinary(t), filepath.Join(dir, "_output", "bin", "gather")); err != nil {
+		t.Fatal(err)
+	}
+	podDir := filepath.Join(dir, "must-gather", "namespaces", "demo", "pods", "web-1")
+	if err := os.MkdirAll(podDir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: web-1, namespace: demo}\nspec: {containers: [{name: c, image: i}]}\nstatus: {phase: Running}\n"
+	if err := os.WriteFile(filepath.Join(podDir, "web-1.yaml"), []byte(pod), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	text := documented(t, "docs/serve.md", "_output/bin/gather serve")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-c", text)
+	cmd.Dir = dir
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(out)
+	kubeconfig, err1 := r.ReadString('\n')
+	hint, err2 := r.ReadString('\n')
+	if err := errors.Join(err1, err2); err != nil {
+		cancel()
+		_ = cmd.Wait()
+		t.Fatalf("%s: %v\n%s", text, err, stderr.String())
+	}
+	kubeconfig = strings.TrimSpace(kubeconfig)
+	if filepath.Dir(kubeconfig) != filepath.Clean(os.TempDir()) {
+		t.Errorf("default kubeconfig %s: want a file in %s", kubeconfig, os.TempDir())
+	}
+	env := environ(nil, "PATH="+filepath.Dir(clustertest.Kubectl(t))+string(os.PathListSeparator)+os.Getenv("PATH"))
+	got, code := runShell(t, dir, env, strings.TrimSpace(hint))
+	if code != 0 || !strings.Contains(got, "demo") || !strings.Contains(got, "web-1") {
+		t.Errorf("%s: exit %d\n%s", hint, code, got)
+	}
+	cancel()
+	_ = cmd.Wait() // ctx's error: it was cancelled
+	if code := cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("%s stopped by SIGTERM: exit code %d, want 0\n%s", text, code, stderr.String())
+	}
+	if _, err := os.Stat(kubeconfig); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the default kubeconfig %s is still there after serve stopped (%v)", kubeconfig, err)
 	}
 }
