@@ -196,12 +196,17 @@ func (s *server) table(w http.ResponseWriter, r *http.Request, t *resourceType, 
 	tbl.Rows = make([]metav1.TableRow, len(entries))
 	for i, e := range entries {
 		cells := make([]any, 0, len(e.cells)+1)
-		cells = append(cells, e.meta.Name)
+		if !t.nameLast {
+			cells = append(cells, e.meta.Name)
+		}
 		for _, c := range e.cells {
 			if a, ok := c.(cellAt); ok {
 				c = a.at(now)
 			}
 			cells = append(cells, c)
+		}
+		if t.nameLast {
+			cells = append(cells, e.meta.Name)
 		}
 		row := metav1.TableRow{Cells: cells}
 		var obj runtime.Object

@@ -67,6 +67,7 @@ type resourceType struct {
 	categories []string
 	columns    []column                       // nil: NAME and AGE
 	cells      func(obj map[string]any) []any // a built-in type's row
+	nameLast   bool                           // NAME is the last column, shown with -o wide (events)
 	objects    map[objectKey]*entry
 }
 
@@ -307,7 +308,7 @@ func (ix *Index) newType(gr schema.GroupResource, u unstructured.Unstructured, n
 		objects:    map[objectKey]*entry{},
 	}
 	if p, ok := ix.printers[gr]; ok && t.columns == nil {
-		t.columns, t.cells = p.columns, p.cells
+		t.columns, t.cells, t.nameLast = p.columns, p.cells, p.nameLast
 	}
 	return t
 }

@@ -178,8 +178,8 @@ func TestRequests(t *testing.T) {
 			}
 		}},
 		{name: "events table", path: "/api/v1/namespaces/ns1/events", accept: tableAccept, wantCode: 200, want: func(t *testing.T, body string) {
-			want := [][]any{{"Name", "Last Seen", "Type", "Reason", "Object", "Message"},
-				{"e1", "4m", "Normal", "Started", "pod/p1", "hi"}, {"e2", "<unknown>", "Normal", "Killing", "pod/p2", ""}}
+			want := [][]any{{"Last Seen", "Type", "Reason", "Object", "Message", "Name"},
+				{"4m", "Normal", "Started", "pod/p1", "hi", "e1"}, {"<unknown>", "Normal", "Killing", "pod/p2", "", "e2"}}
 			if diff := cmp.Diff(want, rows(t, body)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}

@@ -59,8 +59,9 @@ var ageColumn = col("Age", "string", 0, "the time since the object was created")
 
 // printer makes the cells of a built-in type's row past NAME.
 type printer struct {
-	columns []column
-	cells   func(obj map[string]any) []any
+	columns  []column
+	cells    func(obj map[string]any) []any
+	nameLast bool
 }
 
 // printers are the tables of the types people list most, with the columns
@@ -108,6 +109,8 @@ func printers() map[schema.GroupResource]printer {
 				}
 				return []any{since(last), e.Type, e.Reason, strings.ToLower(e.InvolvedObject.Kind) + "/" + e.InvolvedObject.Name, strings.TrimSpace(e.Message)}
 			}),
+			// kubectl shows an event's generated name with -o wide only.
+			nameLast: true,
 		},
 		{Resource: "namespaces"}: {
 			columns: []column{col("Status", "string", 0, "the namespace's phase"), ageColumn},
@@ -204,13 +207,21 @@ func rowCells(t *resourceType, obj map[string]any) []any {
 
 // tableColumns are the column definitions of t's table.
 func tableColumns(t *resourceType) []metav1.TableColumnDefinition {
-	defs := []metav1.TableColumnDefinition{{Name: "Name", Type: "string", Format: "name", Description: "the object's name"}}
+	name := metav1.TableColumnDefinition{Name: "Name", Type: "string", Format: "name", Description: "the object's name"}
+	var defs []metav1.TableColumnDefinition
+	if !t.nameLast {
+		defs = append(defs, name)
+	}
 	cols := t.columns
 	if len(cols) == 0 {
 		cols = []column{ageColumn}
 	}
 	for _, c := range cols {
 		defs = append(defs, c.def)
+	}
+	if t.nameLast {
+		name.Priority = 1
+		defs = append(defs, name)
 	}
 	return defs
 }
