@@ -38,9 +38,6 @@ type serveOptions struct {
 	kubeconfigOut string
 
 	removeKubeconfig bool // the default file, removed at the end
-	// ready, when set, is called with the kubeconfig once it is written
-	// (tests).
-	ready func(kubeconfig string)
 }
 
 func newServeCommand(streams cli.IOStreams) *cobra.Command {
@@ -184,9 +181,6 @@ func (o *serveOptions) Run(ctx context.Context) error {
 	go func() { done <- srv.ServeTLS(ln, "", "") }()
 	fmt.Fprintf(o.streams.ErrOut, "serve: serving %s at %s until interrupted\n", o.bundle, url)
 	fmt.Fprintf(o.streams.Out, "%s\nkubectl --kubeconfig %s get pods -A\n", kubeconfig, kubeconfig)
-	if o.ready != nil {
-		o.ready(kubeconfig)
-	}
 	select {
 	case err := <-done:
 		return fmt.Errorf("serving: %w", err)
