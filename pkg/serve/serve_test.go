@@ -70,6 +70,16 @@ spec:
     storage: true
     additionalPrinterColumns: [{name: Size, type: integer, jsonPath: .spec.size}]
 `)},
+		"b/cluster-scoped-resources/config.openshift.io/clusteroperators/dns.yaml": {Data: []byte(`apiVersion: config.openshift.io/v1
+kind: ClusterOperator
+metadata: {name: dns}
+status:
+  versions: [{name: operator, version: 4.20.1}, {name: coredns, version: x}]
+  conditions:
+  - {type: Degraded, status: "False", lastTransitionTime: "2026-01-02T01:04:05Z"}
+  - {type: Available, status: "True", lastTransitionTime: "2026-01-02T02:04:05Z", message: all good}
+  - {type: Progressing, status: "False", lastTransitionTime: "2026-01-02T01:04:05Z"}
+`)},
 		"b/namespaces/ns1/x.io/gizmos/g1.yaml":            {Data: []byte("apiVersion: x.io/v1\nkind: Gizmo\nmetadata: {name: g1, namespace: ns1}\nspec: {size: 3}\n")},
 		"b/namespaces/ns1/pods/p1/c/c/logs/unrelated.txt": {Data: []byte("x")},
 	}
@@ -187,6 +197,13 @@ func TestRequests(t *testing.T) {
 		{name: "unsupported field", path: "/api/v1/pods?fieldSelector=spec.foo%3Dx", wantCode: 400},
 		{name: "custom resource with its printer columns", path: "/apis/x.io/v1/namespaces/ns1/gizmos", accept: tableAccept, wantCode: 200, want: func(t *testing.T, body string) {
 			if diff := cmp.Diff([][]any{{"Name", "Size"}, {"g1", float64(3)}}, rows(t, body)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		}},
+		{name: "clusteroperators without their CRD", path: "/apis/config.openshift.io/v1/clusteroperators", accept: tableAccept, wantCode: 200, want: func(t *testing.T, body string) {
+			want := [][]any{{"Name", "Version", "Available", "Progressing", "Degraded", "Since", "Message"},
+				{"dns", "4.20.1", "True", "False", "False", "60m", "all good"}}
+			if diff := cmp.Diff(want, rows(t, body)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		}},
