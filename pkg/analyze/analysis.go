@@ -90,14 +90,14 @@ func (a *analysis) object(p string, r resource, raw json.RawMessage) error {
 	if err := json.Unmarshal(raw, &meta); err != nil {
 		return err
 	}
-	ns := cmp.Or(meta.Metadata.Namespace, r.namespace)
-	key := r.group + "/" + r.resource + "/" + ns + "/" + meta.Metadata.Name
+	ns := cmp.Or(meta.Metadata.Namespace, r.Namespace)
+	key := r.Group + "/" + r.Resource + "/" + ns + "/" + meta.Metadata.Name
 	if a.seen[key] {
 		return nil
 	}
 	a.seen[key] = true
-	b := a.bundle(r.root)
-	switch r.group + "/" + r.resource {
+	b := a.bundle(r.Root)
+	switch r.Group + "/" + r.Resource {
 	case "core/namespaces":
 		b.Namespaces++
 	case "core/nodes":

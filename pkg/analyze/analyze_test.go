@@ -295,32 +295,6 @@ func TestAnalyze(t *testing.T) {
 	}
 }
 
-func TestClassify(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		path string
-		want resource
-		ok   bool
-	}{
-		{"namespaces/a/core/pods.yaml", resource{root: ".", namespace: "a", group: "core", resource: "pods"}, true},
-		{"x/namespaces/a/pods/p/p.yaml", resource{root: "x", namespace: "a", group: "core", resource: "pods"}, true},
-		{"n/x/namespaces/a/apps/deployments/d.yaml", resource{root: "n/x", namespace: "a", group: "apps", resource: "deployments"}, true},
-		{"namespaces/a/a.yaml", resource{root: ".", group: "core", resource: "namespaces"}, true},
-		{"cluster-scoped-resources/core/nodes.yaml", resource{root: ".", group: "core", resource: "nodes"}, true},
-		{"cluster-scoped-resources/core/nodes/n.yaml", resource{root: ".", group: "core", resource: "nodes"}, true},
-		// a namespace named like a layout folder
-		{"namespaces/namespaces/core/pods.yaml", resource{root: ".", namespace: "namespaces", group: "core", resource: "pods"}, true},
-		{"namespaces/a/pods/p/c/c/logs/current.log", resource{}, false},
-		{"gather-manifest.json", resource{}, false},
-	}
-	for _, tt := range tests {
-		got, ok := classify(tt.path)
-		if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(resource{})); diff != "" || ok != tt.ok {
-			t.Errorf("classify(%q) = %v (-want +got):\n%s", tt.path, ok, diff)
-		}
-	}
-}
-
 // A crash-looping container is found whether the status was written
 // during its back-off (waiting in CrashLoopBackOff) or when it ended
 // (terminated, to be restarted), and only when the kubelet will start it

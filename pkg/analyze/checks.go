@@ -271,7 +271,7 @@ func (a *analysis) readWebhooks(p string, r resource, raw json.RawMessage) error
 		return err
 	}
 	kind := "ValidatingWebhookConfiguration"
-	if r.resource == "mutatingwebhookconfigurations" {
+	if r.Resource == "mutatingwebhookconfigurations" {
 		kind = "MutatingWebhookConfiguration"
 	}
 	for _, w := range cfg.Webhooks {

@@ -14,6 +14,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	layout "github.com/must-gather/toolkit/pkg/bundle"
 	"github.com/must-gather/toolkit/pkg/steps"
 )
 
@@ -42,12 +43,7 @@ type Options struct {
 }
 
 // resource is where a file sits in the layout of oc adm inspect.
-type resource struct {
-	root      string // the bundle folder, "." for the root
-	namespace string // "" for cluster-scoped
-	group     string // "core" for the legacy group
-	resource  string // plural
-}
+type resource = layout.Place
 
 // watched are the group/resources the checks read; other files are not
 // opened.
@@ -61,48 +57,8 @@ var watched = map[string]bool{
 	"admissionregistration.k8s.io/mutatingwebhookconfigurations":   true,
 }
 
-// classify says which resource a YAML file of the layout holds:
-//
-//	[ROOT/]namespaces/NS/GROUP/RESOURCE.yaml             a list
-//	[ROOT/]namespaces/NS/GROUP/RESOURCE/NAME.yaml        an object
-//	[ROOT/]namespaces/NS/pods/POD/POD.yaml               a pod
-//	[ROOT/]namespaces/NS/NS.yaml                         the namespace
-//	[ROOT/]cluster-scoped-resources/GROUP/RESOURCE.yaml  a list
-//	[ROOT/]cluster-scoped-resources/GROUP/RESOURCE/NAME.yaml
-func classify(p string) (resource, bool) {
-	if !strings.HasSuffix(p, ".yaml") {
-		return resource{}, false
-	}
-	segs := strings.Split(p, "/")
-	for i := len(segs) - 1; i >= 0; i-- {
-		rest := segs[i+1:]
-		root := "."
-		if i > 0 {
-			root = path.Join(segs[:i]...)
-		}
-		switch segs[i] {
-		case "namespaces":
-			switch {
-			case len(rest) == 2 && rest[1] == rest[0]+".yaml":
-				return resource{root: root, group: "core", resource: "namespaces"}, true
-			case len(rest) == 4 && rest[1] == "pods" && rest[3] == rest[2]+".yaml":
-				return resource{root: root, namespace: rest[0], group: "core", resource: "pods"}, true
-			case len(rest) == 3:
-				return resource{root: root, namespace: rest[0], group: rest[1], resource: strings.TrimSuffix(rest[2], ".yaml")}, true
-			case len(rest) == 4:
-				return resource{root: root, namespace: rest[0], group: rest[1], resource: rest[2]}, true
-			}
-		case "cluster-scoped-resources":
-			switch len(rest) {
-			case 2:
-				return resource{root: root, group: rest[0], resource: strings.TrimSuffix(rest[1], ".yaml")}, true
-			case 3:
-				return resource{root: root, group: rest[0], resource: rest[1]}, true
-			}
-		}
-	}
-	return resource{}, false
-}
+// classify says which resource a YAML file of the layout holds.
+func classify(p string) (resource, bool) { return layout.Locate(p) }
 
 // Analyze reads the bundle(s) under fsys and returns the report. It reads
 // on past files it cannot decode (they are the report's Errors); the error
@@ -144,7 +100,7 @@ func Analyze(ctx context.Context, fsys fs.FS, o Options) (*Report, error) {
 				a.readManifest(fsys, p)
 			}
 		case strings.HasSuffix(p, ".yaml"):
-			if r, ok := classify(p); ok && watched[r.group+"/"+r.resource] {
+			if r, ok := classify(p); ok && watched[r.Group+"/"+r.Resource] {
 				objectFiles = append(objectFiles, p)
 			}
 		}
@@ -163,7 +119,7 @@ func Analyze(ctx context.Context, fsys fs.FS, o Options) (*Report, error) {
 			return nil, err
 		}
 		r, _ := classify(p)
-		a.bundle(r.root)
+		a.bundle(r.Root)
 		if err := a.readFile(fsys, p, r); err != nil {
 			a.errorf("%s: %v", p, err)
 		}

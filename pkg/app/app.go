@@ -77,7 +77,7 @@ $MUST_GATHER_PRODUCT and $MUST_GATHER_VERSION name.
 	o.addFlags(cmd.Flags())
 	o.cluster.AddFlags(cmd.Flags())
 	cmd.AddCommand(newVersionCommand(streams), newNodeAgentCommand(streams), newAnalyzeCommand(streams))
-	cmd.AddCommand(newCleanCommand(streams))
+	cmd.AddCommand(newCleanCommand(streams), newServeCommand(streams))
 	for _, name := range o.registry.Names() {
 		cmd.AddCommand(builtinCommand(name, o.registry[name], streams))
 	}

@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"fmt"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -54,4 +55,57 @@ func BaseName(file string) string {
 		}
 	}
 	return file
+}
+
+// Place is where an object file sits in the layout of oc adm inspect.
+type Place struct {
+	Root      string // the bundle folder, "." for the root
+	Namespace string // "" for cluster-scoped
+	Group     string // "core" for the legacy group
+	Resource  string // plural
+}
+
+// Locate says which resource a YAML file of the layout holds:
+//
+//	[ROOT/]namespaces/NS/GROUP/RESOURCE.yaml             a list
+//	[ROOT/]namespaces/NS/GROUP/RESOURCE/NAME.yaml        an object
+//	[ROOT/]namespaces/NS/pods/POD/POD.yaml               a pod
+//	[ROOT/]namespaces/NS/NS.yaml                         the namespace
+//	[ROOT/]cluster-scoped-resources/GROUP/RESOURCE.yaml  a list
+//	[ROOT/]cluster-scoped-resources/GROUP/RESOURCE/NAME.yaml
+//
+// ROOT is any folder above (an image's folder of the client's result).
+func Locate(p string) (Place, bool) {
+	if !strings.HasSuffix(p, ".yaml") {
+		return Place{}, false
+	}
+	segs := strings.Split(p, "/")
+	for i := len(segs) - 1; i >= 0; i-- {
+		rest := segs[i+1:]
+		root := "."
+		if i > 0 {
+			root = path.Join(segs[:i]...)
+		}
+		switch segs[i] {
+		case "namespaces":
+			switch {
+			case len(rest) == 2 && rest[1] == rest[0]+".yaml":
+				return Place{Root: root, Group: "core", Resource: "namespaces"}, true
+			case len(rest) == 4 && rest[1] == "pods" && rest[3] == rest[2]+".yaml":
+				return Place{Root: root, Namespace: rest[0], Group: "core", Resource: "pods"}, true
+			case len(rest) == 3:
+				return Place{Root: root, Namespace: rest[0], Group: rest[1], Resource: strings.TrimSuffix(rest[2], ".yaml")}, true
+			case len(rest) == 4:
+				return Place{Root: root, Namespace: rest[0], Group: rest[1], Resource: rest[2]}, true
+			}
+		case "cluster-scoped-resources":
+			switch len(rest) {
+			case 2:
+				return Place{Root: root, Group: rest[0], Resource: strings.TrimSuffix(rest[1], ".yaml")}, true
+			case 3:
+				return Place{Root: root, Group: rest[0], Resource: rest[1]}, true
+			}
+		}
+	}
+	return Place{}, false
 }

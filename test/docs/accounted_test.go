@@ -67,6 +67,10 @@ func accounts() map[string]account {
 			notHere: "a measurement, not a test: it writes 100,000 files and renders the page in Chromium for about two minutes, so make test does not run it; TestCountsRequests (test/browser) runs the same browser code"},
 		// docs/clean.md
 		"gather clean must-gather.tar.gz --out must-gather-clean": {runBy: []string{"test/e2e/clean_test.go"}},
+		// docs/serve.md
+		"_output/bin/gather serve ./must-gather": {runBy: []string{"test/e2e/serve_test.go"}},
+		"cd pkg/serve && go test -run XXX -bench '/files=100000$' -benchtime 1x -benchmem .": {
+			notHere: "a measurement, not a test: it writes 100,000 files twice and takes minutes; the unit tests of pkg/serve run the same code on a small bundle"},
 		// BENCHMARKS.md
 		"make bench PROFILE=small": {
 			notHere: "a measurement, not a test: it loads the shared test cluster for minutes (an hour on scale) and its numbers mean something only on a quiet one, so make test does not run it; its Go code is unit-tested (test/bench)"},
