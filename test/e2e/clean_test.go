@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -112,7 +113,8 @@ func runClean(t *testing.T, args ...string) (stdout, stderr string, code int) {
 // or the planted domain is in any file or file name (.gz files
 // decompressed, base64 values decoded); each file of the source that held
 // one holds its one pseudonym instead; a rerun with the mapping, from the
-// bundle as an archive, gives the same files.
+// bundle as an archive, gives the same files; gather serve serves the
+// cleaned bundle.
 func TestCleanLeavesNoAddressOrName(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
@@ -222,4 +224,23 @@ func TestCleanLeavesNoAddressOrName(t *testing.T) {
 	}
 	sort.Strings(names)
 	t.Logf("cleaned files: %v", names)
+
+	// The cleaned bundle is still a bundle: gather serve answers kubectl
+	// from it, with the source's pods, and the node and the pod's IP under
+	// their pseudonyms.
+	served := ServedPods(t, r.Source)
+	if !slices.Contains(served, r.Namespace+"/talker") {
+		t.Errorf("kubectl get pods -A, served from the source: %v, want %s/talker among them", served, r.Namespace)
+	}
+	if diff := cmp.Diff(served, ServedPods(t, r.Dir)); diff != "" {
+		t.Errorf("kubectl get pods -A, served from the source (-) and the cleaned bundle (+):\n%s", diff)
+	}
+	kc := startServe(t, r.Dir)
+	node, podIP := r.Secret[0], r.Secret[2]
+	if got := strings.TrimSpace(mustKubectl(t, kc, "get", "nodes", "-o", "name")); got != "node/"+pseudo[node] {
+		t.Errorf("kubectl get nodes -o name on the cleaned bundle: %q, want node/%s", got, pseudo[node])
+	}
+	if got := mustKubectl(t, kc, "get", "pod", "talker", "-n", r.Namespace, "-o", "jsonpath={.status.podIP}"); got != pseudo[podIP] {
+		t.Errorf("the served pod's IP is %q, want %s's pseudonym %s", got, podIP, pseudo[podIP])
+	}
 }
