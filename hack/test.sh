@@ -53,7 +53,9 @@ for mod in $(find . -name go.mod -not -path './_output/*' | sort); do
   echo "== go test $dir"
   # -vet=off: make verify vets every module already; go test would vet every
   # dependency again with other settings (minutes for Kubernetes, cold).
-  if ! (cd "$dir" && go test -vet=off -count=1 "$@" ./...); then
+  # -timeout: a package's tests share one limit; the e2e package and a cold
+  # cross-compiling test/release take longer than go test's default 10m.
+  if ! (cd "$dir" && go test -vet=off -count=1 -timeout 45m "$@" ./...); then
     failed+=("$dir")
   fi
 done

@@ -61,7 +61,7 @@ func accounts() map[string]account {
 			runBy: []string{"hack/image-test.sh"}},
 
 		// docs/release.md
-		"make release-artifacts": {runBy: []string{"test/e2e/release_test.go"}},
+		"make release-artifacts": {runBy: []string{"test/release/release_test.go"}},
 		// docs/analyze.md
 		"cd test/browser && go test -run XXX -bench BenchmarkIndexPage100k -benchtime 5x .": {
 			notHere: "a measurement, not a test: it writes 100,000 files and renders the page in Chromium for about two minutes, so make test does not run it; TestCountsRequests (test/browser) runs the same browser code"},

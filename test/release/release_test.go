@@ -1,4 +1,6 @@
-package e2e
+// Package release tests `make release-artifacts`: it runs apart from the
+// e2e tests, since its first run cross-compiles for minutes.
+package release
 
 import (
 	"archive/tar"
@@ -14,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -21,6 +24,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/yaml"
+
+	"github.com/must-gather/toolkit/test/clustertest"
+	"github.com/must-gather/toolkit/test/docs"
 )
 
 // krewPlugin is the part of a krew manifest (v1alpha2) krew reads to
@@ -62,13 +68,19 @@ func TestReleaseArtifacts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("cross-compiles ten binaries")
 	}
-	root := repoRoot(t)
+	root, err := clustertest.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
 	version := strings.TrimSpace(string(readBytes(t, filepath.Join(root, "VERSION"))))
 	text := documented(t, "docs/release.md", "make release-artifacts")
 	out := filepath.Join(root, "_output", "release")
 	run := func() map[string]string {
-		if got, code := runShell(t, root, os.Environ(), text); code != 0 {
-			t.Fatalf("%s: exit %d\n%s", text, code, got)
+		t.Logf("$ %s", text)
+		cmd := exec.CommandContext(t.Context(), "bash", "-c", text)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", text, err, out)
 		}
 		return readSums(t, filepath.Join(out, "sha256sums.txt"))
 	}
@@ -158,6 +170,21 @@ func TestReleaseArtifacts(t *testing.T) {
 	if again := run(); !cmp.Equal(sums, again) {
 		t.Errorf("a second run wrote other archives (-first +second):\n%s", cmp.Diff(sums, again))
 	}
+}
+
+// documented returns the text of the one command of file (relative to the
+// repository root) that starts with prefix: the test runs it as written.
+func documented(t *testing.T, file, prefix string) string {
+	t.Helper()
+	root, err := clustertest.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := docs.Find(root, file, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Text
 }
 
 func readBytes(t *testing.T, path string) []byte {
