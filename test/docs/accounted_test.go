@@ -62,6 +62,8 @@ func accounts() map[string]account {
 
 		// docs/release.md
 		"make release-artifacts": {runBy: []string{"test/release/release_test.go"}},
+		"kubectl krew install --manifest=must-gather.yaml --archive=kubectl-must_gather_0.1.0_linux-amd64.tar.gz": {
+			runBy: []string{"test/release/release_test.go"}},
 		// docs/analyze.md
 		"cd test/browser && go test -run XXX -bench BenchmarkIndexPage100k -benchtime 5x .": {
 			notHere: "a measurement, not a test: it writes 100,000 files and renders the page in Chromium for about two minutes, so make test does not run it; TestCountsRequests (test/browser) runs the same browser code"},

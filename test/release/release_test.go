@@ -170,7 +170,37 @@ func TestReleaseArtifacts(t *testing.T) {
 	if again := run(); !cmp.Equal(sums, again) {
 		t.Errorf("a second run wrote other archives (-first +second):\n%s", cmp.Diff(sums, again))
 	}
+
+	// krew itself reads the manifest: it installs the client from its
+	// archive (checking the checksum), and kubectl runs it as a plugin.
+	bin := t.TempDir()
+	gobin := exec.CommandContext(t.Context(), "go", "install", "sigs.k8s.io/krew/cmd/krew@"+krewVersion)
+	gobin.Dir, gobin.Env = bin, append(os.Environ(), "GOBIN="+bin, "GOFLAGS=")
+	if out, err := gobin.CombinedOutput(); err != nil {
+		t.Fatalf("installing krew %s: %v\n%s", krewVersion, err, out)
+	}
+	if err := os.Rename(filepath.Join(bin, "krew"), filepath.Join(bin, "kubectl-krew")); err != nil {
+		t.Fatal(err)
+	}
+	krewRoot := t.TempDir()
+	env := append(os.Environ(), "KREW_ROOT="+krewRoot,
+		"PATH="+strings.Join([]string{bin, filepath.Join(krewRoot, "bin"), filepath.Dir(clustertest.Kubectl(t)), os.Getenv("PATH")}, string(os.PathListSeparator)))
+	for _, text := range []string{documented(t, "docs/release.md", "kubectl krew install --manifest"), "kubectl must-gather --help"} {
+		t.Logf("$ %s", text)
+		cmd := exec.CommandContext(t.Context(), "bash", "-c", text)
+		cmd.Dir, cmd.Env = out, env
+		got, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", text, err, got)
+		}
+		if strings.HasPrefix(text, "kubectl must-gather") && !strings.Contains(string(got), "kubectl-must_gather") {
+			t.Errorf("%s printed no usage of kubectl-must_gather:\n%s", text, got)
+		}
+	}
 }
+
+// krewVersion is the krew the test installs, from the Go module proxy.
+const krewVersion = "v0.4.3"
 
 // documented returns the text of the one command of file (relative to the
 // repository root) that starts with prefix: the test runs it as written.
