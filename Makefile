@@ -143,7 +143,7 @@ image-multiarch: ## build $(IMAGE) as a manifest list for linux/amd64, arm64, pp
 		SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) ARCH=$$arch images/base/build.sh $(BASE_IMAGE)-$$arch $(PODMAN_ARGS) >/dev/null; \
 	done
 	@if $(PODMAN) $(PODMAN_ARGS) manifest exists $(IMAGE); then $(PODMAN) $(PODMAN_ARGS) manifest rm $(IMAGE) >/dev/null; \
-	elif $(PODMAN) $(PODMAN_ARGS) image exists $(IMAGE); then $(PODMAN) $(PODMAN_ARGS) rmi $(IMAGE) >/dev/null; fi
+	elif $(PODMAN) $(PODMAN_ARGS) image exists $(IMAGE); then $(PODMAN) $(PODMAN_ARGS) untag $(IMAGE) $(IMAGE); fi
 	@set -e; for p in $(GATHER_PLATFORMS); do arch=$${p#*/}; echo "== image for $$p"; \
 		$(PODMAN) $(PODMAN_ARGS) build --pull=never --no-cache --timestamp $(SOURCE_DATE_EPOCH) --platform $$p \
 			--build-arg BASE=$(BASE_IMAGE)-$$arch --build-arg VERSION=$(BUILD_VERSION) --build-arg REVISION=$(GIT_COMMIT) \

@@ -176,8 +176,11 @@ for p in $platforms; do
   [ "$arch" = amd64 ] && amd64_ref=$ref
 done
 echo "image test: the list holds $platforms, each with /usr/bin/gather of its architecture and version $want_version"
-# The amd64 image runs the offline flow (podman run on this amd64 host).
-IMAGE_REF=$amd64_ref IMAGE_VERSION=$want_version \
+# The amd64 image runs the offline flow: the README's podman run names the
+# list, which podman resolves to the image of this (amd64) host.
+[ "$(podman image inspect --format '{{.Id}}' "$image")" = "$(podman image inspect --format '{{.Id}}' "$amd64_ref")" ] ||
+  fail "$image does not resolve to its amd64 image $amd64_ref here"
+IMAGE_REF=$image IMAGE_VERSION=$want_version \
   go test -vet=off -count=1 -run '^TestImageOfflinePodman$' ./test/e2e/ || fail "the offline podman run of the amd64 image of the list"
 echo "image test: the amd64 image of the list ran the offline flow"
 
