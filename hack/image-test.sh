@@ -205,8 +205,13 @@ repo=$("$crane" catalog --insecure "$addr" | grep '/must-gather-toolkit$') || fa
 version=$(cat VERSION)
 tags=$("$crane" ls --insecure "$addr/$repo" | sort | tr '\n' ' ')
 [ "$tags" = "latest v$version " ] || fail "pushed tags: '$tags', want 'latest v$version '"
-label=$("$crane" config --insecure "$addr/$repo:v$version" | grep -o '"org.opencontainers.image.version":"[^"]*"')
-[ "$label" = "\"org.opencontainers.image.version\":\"$version\"" ] || fail "released image label $label, want $version"
+# Every platform's image reports VERSION as it is and the same revision.
+revision=$(make -s print-GIT_COMMIT)
+for p in $platforms; do
+  labels=$("$crane" config --insecure --platform "$p" "$addr/$repo:v$version" |
+    jq -r '.architecture + " " + .config.Labels["org.opencontainers.image.version"] + " " + .config.Labels["org.opencontainers.image.revision"]')
+  [ "$labels" = "${p#*/} $version $revision" ] || fail "released $p image: '$labels', want '${p#*/} $version $revision'"
+done
 pushed=$("$crane" digest --insecure "$addr/$repo:v$version") || fail "no digest of $addr/$repo:v$version"
 [ "$("$crane" digest --insecure "$addr/$repo:latest")" = "$pushed" ] || fail "latest and v$version are not the same list"
 # Pulled back by digest with all its images (an OCI layout): the same four
