@@ -190,8 +190,8 @@ image-archive: image ## write _output/image.tar, a docker archive `make cluster-
 	rm -f _output/image.tar
 	$(PODMAN) $(PODMAN_ARGS) save --format docker-archive -o _output/image.tar $(IMAGE)
 
-clean: ## remove build output (stop the test cluster first)
-	rm -rf $(BIN)
+clean: ## remove build output and the cached base .debs (stop the test cluster first)
+	rm -rf $(BIN) _output/base-debs
 
 print-%: ## print a variable, e.g. make print-IMAGE
 	@echo $($*)

@@ -41,19 +41,21 @@ else
   suite=$(. /etc/os-release && echo "$VERSION_CODENAME")
   debs=$root/_output/base-debs/$debarch
   if ! ls "$debs"/busybox-static_*.deb "$debs"/bash-static_*.deb >/dev/null 2>&1; then
-    apt=$root/_output/base-debs/apt
+    # A private apt state, removed once the two .debs are here (its lists
+    # are most of its size and are needed only to find them).
+    apt=$root/_output/base-debs/apt-$debarch
+    rm -rf "$apt" "$debs.partial"
     mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$debs.partial"
-    echo "deb [arch=$debarch signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" >"$apt/sources.list.$debarch"
+    echo "deb [arch=$debarch signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" >"$apt/sources.list"
     opts=(-q -o "APT::Architecture=$debarch" -o "APT::Architectures::=$debarch"
-      -o "Dir::State::Lists=$apt/lists.$debarch" -o "Dir::Cache=$apt/cache"
-      -o "Dir::Etc::SourceList=$apt/sources.list.$debarch" -o Dir::Etc::SourceParts=/dev/null
+      -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
+      -o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
       -o Dir::State::status=/dev/null)
-    mkdir -p "$apt/lists.$debarch/partial"
     apt-get "${opts[@]}" update >&2
     # apt's _apt user downloads into a folder it can write.
     chmod 0777 "$debs.partial"
     (cd "$debs.partial" && apt-get "${opts[@]}" download "busybox-static:$debarch" "bash-static:$debarch" >&2)
-    rm -rf "$debs"
+    rm -rf "$debs" "$apt"
     mv "$debs.partial" "$debs"
     chmod 0755 "$debs"
   fi
@@ -67,7 +69,7 @@ else
   host_version=$(dpkg-query -W -f '${Version}' busybox-static | sed 's/+b[0-9]*$//')
   deb_version=$(dpkg-deb -f "$debs"/busybox-static_*.deb Version | sed 's/+b[0-9]*$//')
   if [ "$host_version" != "$deb_version" ]; then
-    echo "$0: the host's busybox-static is $host_version, the $debarch package $deb_version: the applet list would not match" >&2
+    echo "$0: the host's busybox-static is $host_version, the $debarch package $deb_version: the applet list would not match (remove $debs to fetch it again)" >&2
     exit 1
   fi
   platform_args=(--platform "linux/$arch")
