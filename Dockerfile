@@ -20,6 +20,7 @@ LABEL org.opencontainers.image.title="must-gather-toolkit" \
 COPY _output/bin/gather /usr/bin/gather
 COPY gather.d/ /usr/share/gather/gather.d/
 # `oc adm must-gather -- /usr/bin/gather_audit_logs`: the same binary.
-RUN ln -s gather /usr/bin/gather_audit_logs
+# (The local base has the link already; -f keeps it one link.)
+RUN ln -sf gather /usr/bin/gather_audit_logs
 
 CMD ["/usr/bin/gather"]

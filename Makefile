@@ -34,7 +34,7 @@ GO_MODULES := $(patsubst %/go.mod,%,$(shell find . -name go.mod -not -path './_o
 # everything, Kubernetes included).
 export CGO_ENABLED := 0
 
-.PHONY: help build release-artifacts run test test-unit fuzz verify deps cluster-up cluster-down cluster-status cluster-load-image cluster-stop-kubelet cluster-start-kubelet bench clean image-base image image-ubi image-example image-archive release
+.PHONY: help build release-artifacts run test test-unit fuzz verify deps cluster-up cluster-down cluster-status cluster-load-image cluster-stop-kubelet cluster-start-kubelet bench clean image-base image image-ubi image-example image-archive image-multiarch release
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -130,6 +130,26 @@ image: build image-base ## build $(IMAGE) (and $(MOVING_TAG)) from the local bas
 		--build-arg BASE=$(BASE_IMAGE) --build-arg VERSION=$(BUILD_VERSION) --build-arg REVISION=$(GIT_COMMIT) \
 		-t $(IMAGE) -t $(MOVING_TAG) -f Dockerfile .
 
+# The multi-architecture image: one manifest list of an image per platform of
+# GATHER_PLATFORMS, from the same commit. gather cross-compiles (static Go);
+# each base comes from Debian's packages of its architecture
+# (images/base/build.sh with ARCH); Containerfile.multiarch has no RUN
+# step, so no emulation is needed. The list is rebuilt from scratch each time.
+MANIFEST_ADD_ARGS ?=
+image-multiarch: ## build $(IMAGE) as a manifest list for linux/amd64, arm64, ppc64le and s390x (no emulation)
+	@set -e; for p in $(GATHER_PLATFORMS); do arch=$${p#*/}; \
+		echo "== gather and the base for $$p"; \
+		GOOS=linux GOARCH=$$arch go build -trimpath -buildvcs=false -ldflags "$(LDFLAGS)" -o $(BIN)/linux_$$arch/gather ./cmd/gather; \
+		SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) ARCH=$$arch images/base/build.sh $(BASE_IMAGE)-$$arch $(PODMAN_ARGS) >/dev/null; \
+	done
+	@if $(PODMAN) $(PODMAN_ARGS) manifest exists $(IMAGE); then $(PODMAN) $(PODMAN_ARGS) manifest rm $(IMAGE) >/dev/null; \
+	elif $(PODMAN) $(PODMAN_ARGS) image exists $(IMAGE); then $(PODMAN) $(PODMAN_ARGS) untag $(IMAGE) $(IMAGE); fi
+	@set -e; for p in $(GATHER_PLATFORMS); do arch=$${p#*/}; echo "== image for $$p"; \
+		$(PODMAN) $(PODMAN_ARGS) build --pull=never --no-cache --timestamp $(SOURCE_DATE_EPOCH) --platform $$p \
+			--build-arg BASE=$(BASE_IMAGE)-$$arch --build-arg VERSION=$(BUILD_VERSION) --build-arg REVISION=$(GIT_COMMIT) \
+			--manifest $(IMAGE) -f Containerfile.multiarch . ; \
+	done
+
 # The UBI image. Here no registry is reachable: build it from local images,
 # with the host's Go toolchain and module cache mounted into the builder
 # stage and no package installs:
@@ -151,13 +171,14 @@ image-ubi: ## build $(UBI_IMAGE) from Containerfile.ubi (see UBI_LOCAL above for
 		--build-arg VERSION=$(BUILD_VERSION) --build-arg REVISION=$(GIT_COMMIT) \
 		-t $(UBI_IMAGE) -f Containerfile.ubi .
 
-# A release: the image of VERSION as it is (no qualifier), pushed under its
-# per-release tag v$(VERSION) and the moving tag.
+# A release: the multi-architecture list of VERSION as it is (no qualifier),
+# pushed with all its images under its per-release tag v$(VERSION) and the
+# moving tag.
 PUSH_ARGS ?=
-release: ## build with RELEASE=1 and push $(IMAGE) and $(MOVING_TAG)
-	$(MAKE) image RELEASE=1
-	$(PODMAN) $(PODMAN_ARGS) push $(PUSH_ARGS) $(IMAGE)
-	$(PODMAN) $(PODMAN_ARGS) push $(PUSH_ARGS) $(MOVING_TAG)
+release: ## build the manifest list with RELEASE=1 and push it as $(IMAGE) and $(MOVING_TAG)
+	$(MAKE) image-multiarch RELEASE=1
+	$(PODMAN) $(PODMAN_ARGS) manifest push --all $(PUSH_ARGS) $(IMAGE) docker://$(IMAGE)
+	$(PODMAN) $(PODMAN_ARGS) manifest push --all $(PUSH_ARGS) $(IMAGE) docker://$(MOVING_TAG)
 
 # The example of a product's image built on ours (docs/write-an-image.md).
 EXAMPLE_IMAGE ?= $(REGISTRY)/example-operator-must-gather:latest
@@ -169,8 +190,8 @@ image-archive: image ## write _output/image.tar, a docker archive `make cluster-
 	rm -f _output/image.tar
 	$(PODMAN) $(PODMAN_ARGS) save --format docker-archive -o _output/image.tar $(IMAGE)
 
-clean: ## remove build output (stop the test cluster first)
-	rm -rf $(BIN)
+clean: ## remove build output and the cached base .debs (stop the test cluster first)
+	rm -rf $(BIN) _output/base-debs
 
 print-%: ## print a variable, e.g. make print-IMAGE
 	@echo $($*)

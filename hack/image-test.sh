@@ -18,8 +18,16 @@
 #  3b. the example of a product's image built on ours (`make image-example`,
 #     docs/write-an-image.md): its labels and ENV agree, and the client runs
 #     it (test/e2e TestExampleImage);
-#  4. `make release REGISTRY=127.0.0.1:5000/test ...` against a registry
-#     served on that loopback address (crane registry serve).
+#  4. `make image-multiarch` twice: the same manifest-list digest, the four
+#     platforms, in each platform's image /usr/bin/gather (and
+#     gather_audit_logs) of its architecture (ELF header read by
+#     test/cmd/elfarch, nothing run) and the same version and revision
+#     labels; the amd64 image runs the offline flow of 2;
+#  5. `make release REGISTRY=127.0.0.1:5000/test ...` against a registry
+#     served on that loopback address (crane registry serve): the list
+#     arrives under both tags, and pulled back by digest it has the four
+#     platforms.
+# IMAGE_TEST_ONLY=multiarch runs 4 and 5 alone.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -66,6 +74,7 @@ run_documented() {
 }
 
 image=$(make -s print-IMAGE)
+if [ "${IMAGE_TEST_ONLY:-}" != multiarch ]; then
 start=$SECONDS
 run_documented docs/image.md 'make image' >/dev/null || fail "make image"
 id1=$(podman image inspect --format '{{.Id}}' "$image")
@@ -128,7 +137,54 @@ EXAMPLE_IMAGE_REF=$example EXAMPLE_IMAGE_ARCHIVE=$work/example.tar EXAMPLE_IMAGE
   go test -vet=off -count=1 -timeout 30m -run '^TestExampleImage$' ./test/e2e/ || fail "the example image run by the client"
 echo "image test: the example image ($env_product $env_version) ran alone, beside ours and through --all-images"
 
-# 4. `make release` against a registry on the loopback address the docs
+fi # IMAGE_TEST_ONLY
+
+# 4. The multi-architecture list, built twice from this commit.
+platforms="linux/amd64 linux/arm64 linux/ppc64le linux/s390x"
+start=$SECONDS
+run_documented docs/image.md 'make image-multiarch' >/dev/null 2>"$work/multiarch.log" ||
+  { cat "$work/multiarch.log" >&2; fail "make image-multiarch"; }
+echo "image test: built the manifest list $image in $((SECONDS - start))s"
+list_digest() { skopeo inspect --raw "containers-storage:$image" | sha256sum | cut -d' ' -f1; }
+d1=$(list_digest)
+start=$SECONDS
+run_documented docs/image.md 'make image-multiarch' >/dev/null 2>"$work/multiarch.log" ||
+  { cat "$work/multiarch.log" >&2; fail "make image-multiarch (again)"; }
+d2=$(list_digest)
+[ "$d1" = "$d2" ] || fail "the same commit built two manifest lists: sha256:$d1 and sha256:$d2"
+echo "image test: rebuilt the list to the same digest sha256:$d1 in $((SECONDS - start))s"
+got=$(podman manifest inspect "$image" | jq -r '.manifests[].platform | .os + "/" + .architecture' | tr '\n' ' ')
+[ "$got" = "$platforms " ] || fail "podman manifest inspect $image shows '$got', want '$platforms'"
+go build -o "$work/elfarch" ./test/cmd/elfarch
+want_version=$(make -s print-BUILD_VERSION)
+want_revision=$(make -s print-GIT_COMMIT)
+for p in $platforms; do
+  arch=${p#*/}
+  digest=$(podman manifest inspect "$image" | jq -r --arg a "$arch" '.manifests[] | select(.platform.architecture == $a) | .digest')
+  ref=$image@$digest
+  labels=$(podman image inspect --format '{{.Os}}/{{.Architecture}} {{index .Labels "org.opencontainers.image.version"}} {{index .Labels "org.opencontainers.image.revision"}}' "$ref")
+  [ "$labels" = "$p $want_version $want_revision" ] || fail "$ref: '$labels', want '$p $want_version $want_revision'"
+  ctr=$(podman create --pull=never "$ref" 2>/dev/null) || fail "podman create $ref"
+  mkdir -p "$work/$arch"
+  podman cp "$ctr:/usr/bin/gather" "$work/$arch/gather" && podman cp "$ctr:/usr/bin/gather_audit_logs" "$work/$arch/gather_audit_logs" ||
+    { podman rm "$ctr" >/dev/null; fail "copying /usr/bin/gather and gather_audit_logs out of $ref"; }
+  podman rm "$ctr" >/dev/null
+  for f in gather gather_audit_logs; do
+    got=$("$work/elfarch" "$work/$arch/$f") || fail "$ref: /usr/bin/$f"
+    [ "$got" = "$arch" ] || fail "$ref: /usr/bin/$f is an $got executable, want $arch"
+  done
+  [ "$arch" = amd64 ] && amd64_ref=$ref
+done
+echo "image test: the list holds $platforms, each with /usr/bin/gather of its architecture and version $want_version"
+# The amd64 image runs the offline flow: the README's podman run names the
+# list, which podman resolves to the image of this (amd64) host.
+[ "$(podman image inspect --format '{{.Id}}' "$image")" = "$(podman image inspect --format '{{.Id}}' "$amd64_ref")" ] ||
+  fail "$image does not resolve to its amd64 image $amd64_ref here"
+IMAGE_REF=$image IMAGE_VERSION=$want_version \
+  go test -vet=off -count=1 -run '^TestImageOfflinePodman$' ./test/e2e/ || fail "the offline podman run of the amd64 image of the list"
+echo "image test: the amd64 image of the list ran the offline flow"
+
+# 5. `make release` against a registry on the loopback address the docs
 #    name: the per-release tag and the moving tag arrive, and the pushed
 #    image reports VERSION as it is.
 release=$(documented docs/image.md 'make release REGISTRY=') || fail "no make release REGISTRY=... in docs/image.md"
@@ -149,7 +205,22 @@ repo=$("$crane" catalog --insecure "$addr" | grep '/must-gather-toolkit$') || fa
 version=$(cat VERSION)
 tags=$("$crane" ls --insecure "$addr/$repo" | sort | tr '\n' ' ')
 [ "$tags" = "latest v$version " ] || fail "pushed tags: '$tags', want 'latest v$version '"
-label=$("$crane" config --insecure "$addr/$repo:v$version" | grep -o '"org.opencontainers.image.version":"[^"]*"')
-[ "$label" = "\"org.opencontainers.image.version\":\"$version\"" ] || fail "released image label $label, want $version"
-echo "image test: make release pushed v$version and latest to $addr/$repo"
+# Every platform's image reports VERSION as it is and the same revision.
+revision=$(make -s print-GIT_COMMIT)
+for p in $platforms; do
+  labels=$("$crane" config --insecure --platform "$p" "$addr/$repo:v$version" |
+    jq -r '.architecture + " " + .config.Labels["org.opencontainers.image.version"] + " " + .config.Labels["org.opencontainers.image.revision"]')
+  [ "$labels" = "${p#*/} $version $revision" ] || fail "released $p image: '$labels', want '${p#*/} $version $revision'"
+done
+pushed=$("$crane" digest --insecure "$addr/$repo:v$version") || fail "no digest of $addr/$repo:v$version"
+[ "$("$crane" digest --insecure "$addr/$repo:latest")" = "$pushed" ] || fail "latest and v$version are not the same list"
+# Pulled back by digest with all its images (an OCI layout): the same four
+# platforms, and the list pulled is the list pushed.
+skopeo copy --quiet --all --src-tls-verify=false "docker://$addr/$repo@$pushed" "oci:$work/pulled" ||
+  fail "pulling $addr/$repo@$pushed back"
+pulled=$(jq -r '.manifests[0].digest' "$work/pulled/index.json")
+[ "$pulled" = "$pushed" ] || fail "pulled $pulled by digest $pushed"
+got=$(jq -r '.manifests[].platform | .os + "/" + .architecture' "$work/pulled/blobs/sha256/${pulled#sha256:}" | tr '\n' ' ')
+[ "$got" = "$platforms " ] || fail "the pushed list $addr/$repo@$pushed shows '$got', want '$platforms'"
+echo "image test: make release pushed the list ($pushed: $platforms) as v$version and latest to $addr/$repo"
 echo "image test: PASS"

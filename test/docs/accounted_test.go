@@ -51,6 +51,7 @@ func accounts() map[string]account {
 		"make image-ubi": {
 			notHere: "its builder and base come from registry.access.redhat.com, which is not reachable here; hack/image-test.sh runs the offline form the same page gives (UBI_LOCAL=1)"},
 		"make image-archive": {runBy: []string{"hack/image-test.sh"}},
+		"make image-multiarch": {runBy: []string{"hack/image-test.sh"}},
 		// docs/write-an-image.md
 		"make image-example": {runBy: []string{"hack/image-test.sh"}},
 		"make cluster-load-image ARCHIVE=_output/image.tar": {runBy: []string{"hack/image-test.sh"}}, // docs/image.md and docs/test-cluster.md
