@@ -9,9 +9,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
-	"debug/elf"
-	"debug/macho"
-	"debug/pe"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -25,6 +22,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/yaml"
 
+	"github.com/must-gather/toolkit/test/binfmt"
 	"github.com/must-gather/toolkit/test/clustertest"
 	"github.com/must-gather/toolkit/test/docs"
 )
@@ -131,8 +129,8 @@ func TestReleaseArtifacts(t *testing.T) {
 		if exe != wantExe {
 			t.Errorf("%s holds %q, want %q", name, exe, wantExe)
 		}
-		if got := binaryPlatform(bin); got != p.os+"/"+p.arch {
-			t.Errorf("%s: the binary is for %s, want %s/%s", name, got, p.os, p.arch)
+		if got, err := binfmt.Platform(bytes.NewReader(bin)); err != nil || got != p.os+"/"+p.arch {
+			t.Errorf("%s: the binary is for %q (%v), want %s/%s", name, got, err, p.os, p.arch)
 		}
 	}
 
@@ -293,35 +291,4 @@ func unpackOne(t *testing.T, name string, data []byte) ([]byte, string) {
 		t.Errorf("%s holds more than one file (%v)", name, err)
 	}
 	return bin, hdr.Name
-}
-
-// binaryPlatform reads an executable's header, as file(1) does, and says
-// which os/arch it is for ("" when it is none of ours).
-func binaryPlatform(b []byte) string {
-	r := bytes.NewReader(b)
-	if f, err := elf.NewFile(r); err == nil {
-		arch := map[elf.Machine]string{elf.EM_X86_64: "amd64", elf.EM_AARCH64: "arm64", elf.EM_PPC64: "ppc64", elf.EM_S390: "s390x"}[f.Machine]
-		if arch == "ppc64" && f.Data == elf.ELFDATA2LSB {
-			arch = "ppc64le"
-		}
-		if f.Type != elf.ET_EXEC || f.Class != elf.ELFCLASS64 || arch == "" {
-			return ""
-		}
-		return "linux/" + arch
-	}
-	if f, err := macho.NewFile(r); err == nil {
-		arch := map[macho.Cpu]string{macho.CpuAmd64: "amd64", macho.CpuArm64: "arm64"}[f.Cpu]
-		if f.Type != macho.TypeExec || arch == "" {
-			return ""
-		}
-		return "darwin/" + arch
-	}
-	if f, err := pe.NewFile(r); err == nil {
-		arch := map[uint16]string{pe.IMAGE_FILE_MACHINE_AMD64: "amd64", pe.IMAGE_FILE_MACHINE_ARM64: "arm64"}[f.Machine]
-		if f.Characteristics&pe.IMAGE_FILE_EXECUTABLE_IMAGE == 0 || arch == "" {
-			return ""
-		}
-		return "windows/" + arch
-	}
-	return ""
 }
