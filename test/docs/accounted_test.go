@@ -50,7 +50,7 @@ func accounts() map[string]account {
 		"make image": {runBy: []string{"hack/image-test.sh"}},
 		"make image-ubi": {
 			notHere: "its builder and base come from registry.access.redhat.com, which is not reachable here; hack/image-test.sh runs the offline form the same page gives (UBI_LOCAL=1)"},
-		"make image-archive": {runBy: []string{"hack/image-test.sh"}},
+		"make image-archive":   {runBy: []string{"hack/image-test.sh"}},
 		"make image-multiarch": {runBy: []string{"hack/image-test.sh"}},
 		// docs/write-an-image.md
 		"make image-example": {runBy: []string{"hack/image-test.sh"}},
