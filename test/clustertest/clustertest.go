@@ -273,7 +273,12 @@ var taken, sharing sync.Map
 
 // TakeNode gives the node to the test alone, once no other test (of any
 // test process) uses it, and returns its name. It skips the test on a
-// cluster that is not the harness's.
+// cluster that is not the harness's. Call it from a test that is not
+// parallel: a parallel test waiting here holds one of go test's -parallel
+// slots, and a test that shares the node may need a slot to end (its
+// parallel subtests wait for one while it holds the node), so with two
+// such waiters on two cores the run deadlocks. Tests that are not parallel
+// run before the parallel ones start.
 func TakeNode(t testing.TB) string {
 	t.Helper()
 	Config(t)

@@ -67,7 +67,7 @@ func readManifestFile(t *testing.T, dest string) *steps.Manifest {
 // log on the node (a 30 s connection timeout in the apiserver), skips the
 // others of its pods and says so, and writes everything else.
 func TestGatherWithDeadNode(t *testing.T) {
-	t.Parallel()
+	// Not parallel: see clustertest.TakeNode.
 	node := clustertest.TakeNode(t)
 	ns := clustertest.Namespace(t)
 	const pods = 4
@@ -339,7 +339,7 @@ func checkNodeRecord(t *testing.T, got []builtin.NodeReport, path, reason string
 // (its pods end by their activeDeadlineSeconds) — is deleted by a later run
 // once it has expired; a namespace of a run still in progress is not.
 func TestExpiredDebugNamespaceIsSwept(t *testing.T) {
-	t.Parallel()
+	// Not parallel: see clustertest.TakeNode.
 	// Alone: no other run sweeps the namespace before this one can.
 	clustertest.TakeNode(t)
 	cs := clustertest.Client(t)
