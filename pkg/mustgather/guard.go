@@ -13,7 +13,9 @@ import (
 // (df -P) and, above PERCENT, kills that group and says so. SIGTERM or SIGINT to the
 // script (the client stopping the gather before it copies the result)
 // goes to the whole group; the script waits for it to end, syncs, and
-// exits with the command's status.
+// exits with the command's status. It waits once before it looks whether
+// the command still runs: a command that ended already has its status
+// kept by bash for wait, and kill -0 would find it gone (and say 0).
 const guardScript = `dir=$1 limit=$2 every=$3
 shift 3
 set -m
@@ -32,7 +34,8 @@ gather=$!
   done
 ) &
 guard=$!
-code=0
+wait "$gather"
+code=$?
 while kill -0 "$gather" 2>/dev/null; do
   wait "$gather"
   code=$?
