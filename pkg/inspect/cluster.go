@@ -54,18 +54,20 @@ func (in *inspector) gatherCluster(ctx context.Context) {
 		}
 		in.gatherAll(ctx, r, "")
 	}
-	// Namespaces side by side, a few at a time (their pods' logs have their
-	// own bound).
+	in.gatherNamespaces(ctx, in.clusterNamespaces(ctx, openshift), listed)
+}
+
+// gatherNamespaces gathers namespaces side by side, a few at a time (their
+// pods' logs have their own bound); found as gatherNamespace takes it.
+func (in *inspector) gatherNamespaces(ctx context.Context, names []string, found bool) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(1, in.cfg.Parallel/2))
-	for _, ns := range in.clusterNamespaces(ctx, openshift) {
-		wg.Add(1)
+	for _, ns := range names {
 		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			defer func() { <-sem }()
-			in.gatherNamespace(ctx, ns)
-		}()
+			in.gatherNamespace(ctx, ns, found)
+		})
 	}
 	wg.Wait()
 }

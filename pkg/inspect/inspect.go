@@ -193,9 +193,19 @@ func (in *inspector) run(ctx context.Context, targets []target) {
 	for _, w := range in.cat.warnings {
 		in.warn(w)
 	}
+	// Named namespaces (ns/a ns/b ...) go side by side, after the rest.
+	var namespaces []string
 	for _, t := range targets {
-		in.gatherTarget(ctx, t)
+		r, ok := in.resolveOrWarn(t.resource)
+		switch {
+		case !ok:
+		case r.is("namespaces") && len(t.names) > 0:
+			namespaces = append(namespaces, t.names...)
+		default:
+			in.gatherTarget(ctx, r, t.names)
+		}
 	}
+	in.gatherNamespaces(ctx, namespaces, named)
 	for _, g := range in.cfg.APIGroups {
 		in.gatherAPIGroup(ctx, g)
 	}
@@ -269,32 +279,29 @@ func (in *inspector) resolveOrWarn(token string) (resource, bool) {
 	return r, true
 }
 
-func (in *inspector) gatherTarget(ctx context.Context, t target) {
-	r, ok := in.resolveOrWarn(t.resource)
-	if !ok {
-		return
-	}
+// gatherTarget gathers the named objects of a type, or all of them.
+func (in *inspector) gatherTarget(ctx context.Context, r resource, names []string) {
 	ns := ""
 	if r.namespaced {
 		ns = in.cfg.Namespace
-		if in.cfg.AllNamespaces && len(t.names) == 0 {
+		if in.cfg.AllNamespaces && len(names) == 0 {
 			ns = metav1.NamespaceAll
 		}
 	}
-	if len(t.names) == 0 {
+	if len(names) == 0 {
 		in.gatherAll(ctx, r, ns)
 		return
 	}
-	for _, name := range t.names {
+	for _, name := range names {
 		in.gatherObject(ctx, r, ns, name)
 	}
 }
 
 // gatherAll gathers every object of a type (in ns, or everywhere).
 func (in *inspector) gatherAll(ctx context.Context, r resource, ns string) {
-	if r.gvr.Resource == "namespaces" && r.gvr.Group == "" {
+	if r.is("namespaces") {
 		in.eachItem(ctx, r, "", func(item *unstructured.Unstructured) error {
-			in.gatherNamespace(ctx, item.GetName())
+			in.gatherNamespace(ctx, item.GetName(), listed)
 			return nil
 		})
 		return
@@ -394,8 +401,12 @@ func (in *inspector) getObject(ctx context.Context, r resource, ns, name, relate
 	if !r.namespaced {
 		ns = ""
 	}
-	if r.gvr.Resource == "namespaces" && r.gvr.Group == "" {
-		in.gatherNamespace(ctx, name)
+	if r.is("namespaces") {
+		how := named
+		if relatedOf != "" {
+			how = listed
+		}
+		in.gatherNamespace(ctx, name, how)
 		return
 	}
 	if !in.visit(objectKey(r.gr(), ns, name) + "|get") {
@@ -419,7 +430,7 @@ func (in *inspector) handleObject(ctx context.Context, r resource, obj *unstruct
 	if !in.visit(objectKey(r.gr(), ns, name)) {
 		return
 	}
-	isPod := r.gvr.Group == "" && r.gvr.Resource == "pods"
+	isPod := r.is("pods")
 	var (
 		rel string
 		err error
@@ -454,13 +465,13 @@ func (in *inspector) follow(ctx context.Context, r resource, obj *unstructured.U
 		for _, h := range hooks {
 			if m, ok := h.(map[string]any); ok {
 				if ns, _, _ := unstructured.NestedString(m, "clientConfig", "service", "namespace"); ns != "" {
-					in.gatherNamespace(ctx, ns)
+					in.gatherNamespace(ctx, ns, listed)
 				}
 			}
 		}
 	case schema.GroupResource{Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"}:
 		if ns, _, _ := unstructured.NestedString(obj.Object, "spec", "conversion", "webhook", "clientConfig", "service", "namespace"); ns != "" {
-			in.gatherNamespace(ctx, ns)
+			in.gatherNamespace(ctx, ns, listed)
 		}
 	}
 	related, _, _ := unstructured.NestedSlice(obj.Object, "status", "relatedObjects")
@@ -608,9 +619,17 @@ func (in *inspector) namespaceTypes() []nsType {
 	return out
 }
 
+// How a namespace came to be gathered: named by the user (one that does
+// not exist is an error), or listed or pointed at by an object (one gone
+// meanwhile is a warning: namespaces come and go).
+const (
+	named  = false
+	listed = true
+)
+
 // gatherNamespace writes a namespace, list files of its types, and every
 // pod with its logs.
-func (in *inspector) gatherNamespace(ctx context.Context, ns string) {
+func (in *inspector) gatherNamespace(ctx context.Context, ns string, found bool) {
 	if !in.visit("namespace|" + ns) {
 		return
 	}
@@ -620,7 +639,11 @@ func (in *inspector) gatherNamespace(ctx context.Context, ns string) {
 		return
 	}
 	obj, err := in.dyn.Resource(nsr.gvr).Get(ctx, ns, metav1.GetOptions{})
-	if err != nil {
+	switch {
+	case err != nil && found && apierrors.IsNotFound(err):
+		in.warn(fmt.Sprintf("namespace %s is gone", ns))
+		return
+	case err != nil:
 		in.record(describe("getting", nsr, "", ns, err))
 		return
 	}
@@ -632,7 +655,7 @@ func (in *inspector) gatherNamespace(ctx context.Context, ns string) {
 	in.record(in.sink.WriteObject(rel, obj.Object))
 	for _, t := range in.namespaceTypes() {
 		var each func(*unstructured.Unstructured)
-		if t.gvr.Group == "" && t.gvr.Resource == "pods" {
+		if t.is("pods") {
 			each = func(pod *unstructured.Unstructured) { in.handleObject(ctx, t.resource, pod) }
 		}
 		rel, err := in.paths.namespacedList(ns, t.gr())

@@ -23,6 +23,11 @@ type resource struct {
 
 func (r resource) gr() schema.GroupResource { return r.gvr.GroupResource() }
 
+// is says whether r is the core type of that resource name.
+func (r resource) is(coreResource string) bool {
+	return r.gvr.Group == "" && r.gvr.Resource == coreResource
+}
+
 // errNotServed marks a type the server does not serve: a warning, not an
 // error (an OpenShift type on plain Kubernetes, a CRD not installed).
 var errNotServed = errors.New("not served by this server")

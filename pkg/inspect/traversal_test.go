@@ -373,6 +373,13 @@ func TestGather(t *testing.T) {
 			wantLog: []string{"inspect: warning: skipping routes.route.openshift.io: the server does not serve it"},
 		},
 		{
+			name:    "named namespaces, side by side: one that does not exist is an error; the others are gathered",
+			args:    []string{"ns/app", "ns/nope", "ns/broken"},
+			want:    join(nsFiles("app", "example.com/widgets.yaml"), podFiles("app", "web", "init", "c1"), brokenNamespace),
+			wantLog: []string{`inspect: getting namespaces/nope: namespaces "nope" not found`},
+			wantErr: true,
+		},
+		{
 			name:    "an object that does not exist is an error; the others are gathered",
 			args:    []string{"nodes/node-1", "nodes/gone"},
 			want:    []string{"cluster-scoped-resources/core/nodes/node-1.yaml"},

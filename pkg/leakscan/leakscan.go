@@ -45,7 +45,8 @@ type Scanner struct {
 
 	mu      sync.Mutex
 	forms   map[uint64][]form // by fingerprint of the first MinLen bytes
-	bloom   [1 << 10]uint64   // one bit per fingerprint (mod 1<<16): most positions stop here
+	bits    []uint64          // a bit per fingerprint's high bits: most positions stop here
+	shift   uint              // 64 - log2 of the filter's bits
 	seen    map[[sha256.Size]byte]bool
 	maxLen  int
 	short   int
@@ -57,7 +58,38 @@ func New() *Scanner {
 	s := &Scanner{forms: map[uint64][]form{}, seen: map[[sha256.Size]byte]bool{}}
 	_, _ = rand.Read(s.salt[:])
 	s.prefix = binary.LittleEndian.Uint64(s.salt[:8])
+	s.resize(minFilterBits)
 	return s
+}
+
+// The filter has at least bitsPerForm bits per form held, so that at most
+// about one position in 16 passes it for the map, from 1<<16 bits (8 KiB)
+// up to 1<<24 (2 MiB, a million forms at that ratio).
+const (
+	minFilterBits = 16
+	maxFilterBits = 24
+	bitsPerForm   = 16
+)
+
+// resize makes the filter 1<<bits bits and sets the bit of every form held.
+func (s *Scanner) resize(bits uint) {
+	s.bits = make([]uint64, 1<<bits/64)
+	s.shift = 64 - bits
+	for fp := range s.forms {
+		s.mark(fp)
+	}
+}
+
+// mark sets the filter's bit of fingerprint fp.
+func (s *Scanner) mark(fp uint64) {
+	c := fp >> s.shift
+	s.bits[c/64] |= 1 << (c % 64)
+}
+
+// passes says whether the filter's bit of fingerprint fp is set.
+func (s *Scanner) passes(fp uint64) bool {
+	c := fp >> s.shift
+	return s.bits[c/64]&(1<<(c%64)) != 0
 }
 
 // Elided records a value a redaction rule removed (redact.Recorder).
@@ -88,8 +120,11 @@ func (s *Scanner) add(rule string, v []byte) {
 	}
 	s.seen[sum] = true
 	fp := s.fingerprint(v)
-	s.bloom[(fp>>6)&(1<<10-1)] |= 1 << (fp & 63)
 	s.forms[fp] = append(s.forms[fp], form{length: len(v), sum: sum, rule: rule})
+	if bits := 64 - s.shift; len(s.forms)*bitsPerForm > 1<<bits && bits < maxFilterBits {
+		s.resize(bits + 1)
+	}
+	s.mark(fp)
 	// Longest first: a value that holds another is replaced whole.
 	sort.Slice(s.forms[fp], func(i, j int) bool { return s.forms[fp][i].length > s.forms[fp][j].length })
 	s.maxLen = max(s.maxLen, len(v))
@@ -104,17 +139,16 @@ func (s *Scanner) sum(v []byte) [sha256.Size]byte {
 	return out
 }
 
-// fingerprint is a salted hash of the first MinLen bytes of b.
+// fingerprint is a salted hash of the first MinLen bytes of b: one
+// multiplication by an odd constant (Fibonacci hashing), whose high bits
+// depend on every bit of the input and index the filter. It is computed
+// at every position of every file scanned, so it is kept this cheap.
 func (s *Scanner) fingerprint(b []byte) uint64 {
-	x := binary.LittleEndian.Uint64(b[:MinLen]) ^ s.prefix
-	// splitmix64's finaliser
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
+	return (binary.LittleEndian.Uint64(b[:MinLen]) ^ s.prefix) * fibonacci
 }
+
+// fibonacci is 2^64 divided by the golden ratio, made odd.
+const fibonacci = 0x9e3779b97f4a7c15
 
 // Stats says what the scanner holds: values looked for (each in its raw
 // and base64 forms), and values not looked for, too short or too long.
@@ -143,9 +177,22 @@ type match struct {
 // past limit, within b), without overlaps.
 func (s *Scanner) find(b []byte, limit int) []match {
 	var out []match
-	for i := 0; i < limit && i+MinLen <= len(b); i++ {
-		fp := s.fingerprint(b[i:])
-		if s.bloom[(fp>>6)&(1<<10-1)]&(1<<(fp&63)) == 0 {
+	// The loop runs at every byte of every file: the filter's fields are
+	// kept in locals, and the window is a word shifted a byte at a time.
+	end := min(limit, len(b)-MinLen+1)
+	if end <= 0 {
+		return nil
+	}
+	bits, shift, prefix := s.bits, s.shift, s.prefix
+	word := binary.LittleEndian.Uint64(b) // the MinLen bytes at i
+	loaded := true                        // word is at i already
+	for i := 0; i < end; i++ {
+		if !loaded {
+			word = word>>8 | uint64(b[i+MinLen-1])<<56
+		}
+		loaded = false
+		fp := (word ^ prefix) * fibonacci
+		if c := fp >> shift; bits[c/64]&(1<<(c%64)) == 0 {
 			continue
 		}
 		forms, ok := s.forms[fp]
@@ -156,6 +203,9 @@ func (s *Scanner) find(b []byte, limit int) []match {
 			if i+f.length <= len(b) && s.sum(b[i:i+f.length]) == f.sum {
 				out = append(out, match{at: i, length: f.length, rule: f.rule})
 				i += f.length - 1
+				if i+1 < end {
+					word, loaded = binary.LittleEndian.Uint64(b[i+1:]), true
+				}
 				break
 			}
 		}

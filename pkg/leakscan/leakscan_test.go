@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -152,20 +154,31 @@ func TestScanTree(t *testing.T) {
 	}
 }
 
-// BenchmarkScan measures the scan of a log with nothing to find, with a
-// thousand values known (the usual case: the cost a run pays).
+// BenchmarkScan measures the scan of a log with nothing to find (the cost
+// a run pays), with as many values known as a small cluster's Secrets hold,
+// a large one's (the bench's large profile: 2,000 Secrets of two values)
+// and ten times that (its scale profile).
 func BenchmarkScan(b *testing.B) {
-	s := New()
-	for i := range 1000 {
-		s.Elided("Secret data", strings.Repeat(string(rune('a'+i%26)), 8+i%40)+"-value")
-	}
 	line := "I1202 09:25:59.990121   25317 loader.go:408] Config loaded from file: /var/lib/kubelet/kubeconfig uid=1234 pod=\"kube-system/etcd-master-0\"\n"
 	data := []byte(strings.Repeat(line, (16<<20)/len(line)))
-	b.SetBytes(int64(len(data)))
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := s.filter(io.Discard, bytes.NewReader(data)); err != nil {
-			b.Fatal(err)
-		}
+	for _, values := range []int{1000, 4000, 40000} {
+		b.Run(fmt.Sprintf("values=%d", values), func(b *testing.B) {
+			s := New()
+			r := rand.New(rand.NewPCG(1, 2))
+			for range values {
+				v := make([]byte, 8+r.IntN(40))
+				for i := range v {
+					v[i] = byte('!' + r.IntN(94))
+				}
+				s.Elided("Secret data", string(v))
+			}
+			b.SetBytes(int64(len(data)))
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := s.filter(io.Discard, bytes.NewReader(data)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -28,6 +28,10 @@ func (l Leak) String() string {
 // chunk is how much of a file is read at a time.
 const chunk = 256 << 10
 
+// buffers are filter's buffers: a run scans thousands of files, most of
+// them small, and a fresh buffer each was most of the scan's allocations.
+var buffers sync.Pool
+
 // filter copies r to w with every value the scanner knows replaced, and
 // counts what it replaced by rule. It holds at most chunk plus the longest
 // value of r at a time.
@@ -36,7 +40,13 @@ func (s *Scanner) filter(w io.Writer, r io.Reader) (map[string]int, error) {
 	overlap := max(s.maxLen-1, 0)
 	s.mu.Unlock()
 	hits := map[string]int{}
-	buf := make([]byte, 0, chunk+overlap)
+	bp, _ := buffers.Get().(*[]byte)
+	if bp == nil || cap(*bp) < chunk+overlap {
+		b := make([]byte, 0, chunk+overlap)
+		bp = &b
+	}
+	defer buffers.Put(bp)
+	buf := (*bp)[:0]
 	for {
 		n, err := io.ReadFull(r, buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
