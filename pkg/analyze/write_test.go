@@ -113,8 +113,8 @@ func TestWriteDirAnalysesAgain(t *testing.T) {
 			"img/analysis.json":        {Data: analysis("2026-11-26T10:00:00Z")},
 		},
 		"a second bundle": {
-			"img/gather-manifest.json": {Data: own},
-			"img/analysis.json":        {Data: analysis("2026-11-26T10:00:00Z")},
+			"img/gather-manifest.json":                          {Data: own},
+			"img/analysis.json":                                 {Data: analysis("2026-11-26T10:00:00Z")},
 			"other/cluster-scoped-resources/core/nodes/n1.yaml": {Data: []byte("kind: Node\n")},
 		},
 		"an analysis of an earlier state": {
