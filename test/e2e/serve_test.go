@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -30,39 +31,71 @@ import (
 	"github.com/must-gather/toolkit/test/clustertest"
 )
 
+// serving is a running `gather serve`, or a command that runs one.
+type serving struct {
+	cmd    *exec.Cmd
+	out    *bufio.Reader
+	stderr bytes.Buffer
+	cancel context.CancelFunc
+	once   sync.Once
+}
+
+// startServing starts name with args in dir; stop (or the end of the test)
+// sends it SIGTERM, as Ctrl-C would, and waits for it.
+func startServing(t *testing.T, dir, name string, args ...string) *serving {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &serving{cmd: exec.CommandContext(ctx, name, args...), cancel: cancel}
+	s.cmd.Dir = dir
+	s.cmd.Cancel = func() error { return s.cmd.Process.Signal(syscall.SIGTERM) }
+	s.cmd.Stderr = &s.stderr
+	out, err := s.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.out = bufio.NewReader(out)
+	t.Cleanup(func() {
+		s.stop()
+		if t.Failed() {
+			t.Logf("%s:\n%s", s.cmd, s.stderr.String())
+		}
+	})
+	return s
+}
+
+// line is the next line the command prints (stdout), without its newline.
+func (s *serving) line(t *testing.T) string {
+	t.Helper()
+	l, err := s.out.ReadString('\n')
+	if err != nil {
+		s.stop()
+		t.Fatalf("%s printed no line (%v):\n%s", s.cmd, err, s.stderr.String())
+	}
+	return strings.TrimSpace(l)
+}
+
+// stop sends SIGTERM, waits for the command and returns its exit code.
+func (s *serving) stop() int {
+	s.once.Do(func() {
+		s.cancel()
+		_ = s.cmd.Wait() // the context's error: it was cancelled
+	})
+	return s.cmd.ProcessState.ExitCode()
+}
+
 // startServe runs `gather serve path` until the test ends and returns the
 // kubeconfig it wrote.
 func startServe(t *testing.T, path string) string {
 	t.Helper()
 	kubeconfig := filepath.Join(t.TempDir(), "serve.kubeconfig")
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, gatherBinary(t), "serve", path, "--kubeconfig-out", kubeconfig)
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("gather serve %s:\n%s", path, stderr.String())
-		}
-	})
-	first, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		_ = cmd.Wait()
-		t.Fatalf("gather serve %s printed no kubeconfig (%v):\n%s", path, err, stderr.String())
-	}
-	go func() { _, _ = io.Copy(io.Discard, out) }()
-	if got := strings.TrimSpace(first); got != kubeconfig {
+	s := startServing(t, "", gatherBinary(t), "serve", path, "--kubeconfig-out", kubeconfig)
+	if got := s.line(t); got != kubeconfig {
 		t.Fatalf("gather serve printed %q, want the kubeconfig %q", got, kubeconfig)
 	}
+	go func() { _, _ = io.Copy(io.Discard, s.out) }()
 	fi, err := os.Stat(kubeconfig)
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("kubeconfig %s: %v, mode %v, want 0600", kubeconfig, err, fi.Mode())
@@ -338,41 +371,18 @@ func TestServeAsDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := documented(t, "docs/serve.md", "_output/bin/gather serve")
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "-c", text)
-	cmd.Dir = dir
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	r := bufio.NewReader(out)
-	kubeconfig, err1 := r.ReadString('\n')
-	hint, err2 := r.ReadString('\n')
-	if err := errors.Join(err1, err2); err != nil {
-		cancel()
-		_ = cmd.Wait()
-		t.Fatalf("%s: %v\n%s", text, err, stderr.String())
-	}
-	kubeconfig = strings.TrimSpace(kubeconfig)
+	s := startServing(t, dir, "bash", "-c", text)
+	kubeconfig, hint := s.line(t), s.line(t)
 	if filepath.Dir(kubeconfig) != filepath.Clean(os.TempDir()) {
 		t.Errorf("default kubeconfig %s: want a file in %s", kubeconfig, os.TempDir())
 	}
 	env := environ(nil, "PATH="+filepath.Dir(clustertest.Kubectl(t))+string(os.PathListSeparator)+os.Getenv("PATH"))
-	got, code := runShell(t, dir, env, strings.TrimSpace(hint))
+	got, code := runShell(t, dir, env, hint)
 	if code != 0 || !strings.Contains(got, "demo") || !strings.Contains(got, "web-1") {
 		t.Errorf("%s: exit %d\n%s", hint, code, got)
 	}
-	cancel()
-	_ = cmd.Wait() // ctx's error: it was cancelled
-	if code := cmd.ProcessState.ExitCode(); code != 0 {
-		t.Errorf("%s stopped by SIGTERM: exit code %d, want 0\n%s", text, code, stderr.String())
+	if code := s.stop(); code != 0 {
+		t.Errorf("%s stopped by SIGTERM: exit code %d, want 0\n%s", text, code, s.stderr.String())
 	}
 	if _, err := os.Stat(kubeconfig); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the default kubeconfig %s is still there after serve stopped (%v)", kubeconfig, err)
