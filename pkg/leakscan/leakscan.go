@@ -15,7 +15,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"sort"
 	"sync"
 )
 
@@ -30,12 +29,21 @@ const (
 // Replacement takes the place of a value found.
 const Replacement = "REDACTED"
 
-// form is one way a value may appear in a file.
+// form is one way a value may appear in a file: its length, a salted hash
+// of the whole (half a SHA-256, plenty to confirm a candidate), the rule
+// that elided it, and the next form with the same fingerprint (longest
+// first; -1 ends the chain). 28 bytes and a map entry per form, whatever
+// the value's length: a large cluster's Secrets hold 100,000s of values,
+// and this is the part of the scanner's memory that grows with them.
 type form struct {
-	length int
-	sum    [sha256.Size]byte
-	rule   string
+	sum    [sumSize]byte
+	length uint32
+	rule   uint32
+	next   int32
 }
+
+// sumSize is how much of the salted SHA-256 of a value a form keeps.
+const sumSize = 16
 
 // Scanner collects elided values (as fingerprints) and scans files for
 // them. It is safe for concurrent use.
@@ -44,10 +52,12 @@ type Scanner struct {
 	prefix uint64 // salt of the candidate fingerprint
 
 	mu      sync.Mutex
-	forms   map[uint64][]form // by fingerprint of the first MinLen bytes
-	bits    []uint64          // a bit per fingerprint's high bits: most positions stop here
-	shift   uint              // 64 - log2 of the filter's bits
-	seen    map[[sha256.Size]byte]bool
+	forms   []form
+	first   map[uint64]int32 // fingerprint of the first MinLen bytes -> its longest form
+	bits    []uint64         // a bit per fingerprint's high bits: most positions stop here
+	shift   uint             // 64 - log2 of the filter's bits
+	rules   []string         // form.rule indexes it
+	ruleIDs map[string]uint32
 	maxLen  int
 	short   int
 	tooLong int
@@ -55,7 +65,7 @@ type Scanner struct {
 
 // New returns a scanner with a fresh random salt.
 func New() *Scanner {
-	s := &Scanner{forms: map[uint64][]form{}, seen: map[[sha256.Size]byte]bool{}}
+	s := &Scanner{first: map[uint64]int32{}, ruleIDs: map[string]uint32{}}
 	_, _ = rand.Read(s.salt[:])
 	s.prefix = binary.LittleEndian.Uint64(s.salt[:8])
 	s.resize(minFilterBits)
@@ -75,7 +85,7 @@ const (
 func (s *Scanner) resize(bits uint) {
 	s.bits = make([]uint64, 1<<bits/64)
 	s.shift = 64 - bits
-	for fp := range s.forms {
+	for fp := range s.first {
 		s.mark(fp)
 	}
 }
@@ -113,30 +123,57 @@ func (s *Scanner) Elided(rule, value string) {
 	}
 }
 
+// add holds value v, elided by rule, unless it is held already.
 func (s *Scanner) add(rule string, v []byte) {
-	sum := s.sum(v)
-	if s.seen[sum] {
-		return
+	sum, fp := s.sum(v), s.fingerprint(v)
+	head, ok := s.first[fp]
+	if !ok {
+		head = -1
 	}
-	s.seen[sum] = true
-	fp := s.fingerprint(v)
-	s.forms[fp] = append(s.forms[fp], form{length: len(v), sum: sum, rule: rule})
-	if bits := 64 - s.shift; len(s.forms)*bitsPerForm > 1<<bits && bits < maxFilterBits {
+	for i := head; i >= 0; i = s.forms[i].next {
+		if f := s.forms[i]; f.sum == sum && int(f.length) == len(v) {
+			return
+		}
+	}
+	f := form{sum: sum, length: uint32(len(v)), rule: s.ruleID(rule), next: -1}
+	idx := int32(len(s.forms))
+	// Longest first: a value that holds another is replaced whole.
+	if head < 0 || len(v) > int(s.forms[head].length) {
+		f.next, s.first[fp] = head, idx
+	} else {
+		prev := head
+		for n := s.forms[prev].next; n >= 0 && int(s.forms[n].length) >= len(v); n = s.forms[prev].next {
+			prev = n
+		}
+		f.next, s.forms[prev].next = s.forms[prev].next, idx
+	}
+	s.forms = append(s.forms, f)
+	if bits := 64 - s.shift; len(s.first)*bitsPerForm > 1<<bits && bits < maxFilterBits {
 		s.resize(bits + 1)
 	}
 	s.mark(fp)
-	// Longest first: a value that holds another is replaced whole.
-	sort.Slice(s.forms[fp], func(i, j int) bool { return s.forms[fp][i].length > s.forms[fp][j].length })
 	s.maxLen = max(s.maxLen, len(v))
 }
 
-func (s *Scanner) sum(v []byte) [sha256.Size]byte {
+// ruleID is the index of rule in s.rules, added when new.
+func (s *Scanner) ruleID(rule string) uint32 {
+	id, ok := s.ruleIDs[rule]
+	if !ok {
+		id = uint32(len(s.rules))
+		s.rules = append(s.rules, rule)
+		s.ruleIDs[rule] = id
+	}
+	return id
+}
+
+// sum is the salted hash of v a form keeps.
+func (s *Scanner) sum(v []byte) [sumSize]byte {
 	h := sha256.New()
 	h.Write(s.salt[:])
 	h.Write(v)
-	var out [sha256.Size]byte
-	h.Sum(out[:0])
-	return out
+	var full [sha256.Size]byte
+	h.Sum(full[:0])
+	return [sumSize]byte(full[:sumSize])
 }
 
 // fingerprint is a salted hash of the first MinLen bytes of b: one
@@ -160,11 +197,7 @@ type Stats struct {
 func (s *Scanner) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := 0
-	for _, f := range s.forms {
-		n += len(f)
-	}
-	return Stats{Forms: n, Short: s.short, TooLong: s.tooLong}
+	return Stats{Forms: len(s.forms), Short: s.short, TooLong: s.tooLong}
 }
 
 // match is a value found at an offset of a buffer.
@@ -195,14 +228,15 @@ func (s *Scanner) find(b []byte, limit int) []match {
 		if c := fp >> shift; bits[c/64]&(1<<(c%64)) == 0 {
 			continue
 		}
-		forms, ok := s.forms[fp]
+		head, ok := s.first[fp]
 		if !ok {
 			continue
 		}
-		for _, f := range forms {
-			if i+f.length <= len(b) && s.sum(b[i:i+f.length]) == f.sum {
-				out = append(out, match{at: i, length: f.length, rule: f.rule})
-				i += f.length - 1
+		for j := head; j >= 0; j = s.forms[j].next {
+			f := &s.forms[j]
+			if n := int(f.length); i+n <= len(b) && s.sum(b[i:i+n]) == f.sum {
+				out = append(out, match{at: i, length: n, rule: s.rules[f.rule]})
+				i += n - 1
 				if i+1 < end {
 					word, loaded = binary.LittleEndian.Uint64(b[i+1:]), true
 				}
