@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -20,6 +21,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/must-gather/toolkit/pkg/analyze"
 	"github.com/must-gather/toolkit/pkg/cli"
 	"github.com/must-gather/toolkit/pkg/mustgather"
 	"github.com/must-gather/toolkit/pkg/steps"
@@ -189,6 +192,28 @@ func TestClientGathers(t *testing.T) {
 	}
 	if own := read(t, filepath.Join(folder, "event-filter.html")); strings.Count(own, "<tr") != strings.Count(page, "<tr") {
 		t.Errorf("the destination's event page has %d rows, the image's own %d", strings.Count(page, "<tr"), strings.Count(own, "<tr"))
+	}
+	// The destination's analysis is the image's own (the same build made
+	// both), its paths under the image folder.
+	var top, own analyze.Report
+	if err := errors.Join(json.Unmarshal([]byte(read(t, filepath.Join(dest, analyze.JSONFile))), &top),
+		json.Unmarshal([]byte(read(t, filepath.Join(folder, analyze.JSONFile))), &own)); err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Base(folder)
+	for i := range own.Bundles {
+		own.Bundles[i].Path = path.Join(name, own.Bundles[i].Path)
+	}
+	for i := range own.Findings {
+		for j, f := range own.Findings[i].Files {
+			own.Findings[i].Files[j] = path.Join(name, f)
+		}
+	}
+	if diff := cmp.Diff(own.Findings, top.Findings); diff != "" || len(top.Bundles) != 1 || top.Bundles[0].Path != name {
+		t.Errorf("the destination's analysis is not the image's under %s: bundles %+v, findings (-image's +destination's):\n%s", name, top.Bundles, diff)
+	}
+	if _, err := os.Stat(filepath.Join(dest, analyze.PageFile)); err != nil {
+		t.Errorf("no overview page in the destination: %v", err)
 	}
 	var man steps.Manifest
 	if err := json.Unmarshal([]byte(read(t, filepath.Join(folder, steps.ManifestFile))), &man); err != nil {
