@@ -15,19 +15,19 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
-// Default client rate limits. At client-go's 5/10, or the 50/100 and
-// 200/400 these were, the client's own limit held most of a gather: the
-// benchmark's small profile took 63 s at 50/100, 15 s at 200/400 and 14 s
-// at 1000/2000; its large one (4,500 requests) 25 s at 200/400 and 17 s
-// at 1000/2000. What keeps a gather gentle is how many requests it has in
-// flight (--parallel bounds them), and the API server protects itself
-// (priority and fairness queues, or answers 429 with Retry-After, which
-// client-go honours): with the apiserver started with
-// --max-requests-inflight 2 (two seats for service accounts), 1000/2000
-// took the same 15 s and gathered everything (BENCHMARKS.md, "Defaults").
+// Default client rate limits. At client-go's 5/10, or the 50/100 these
+// were, the client's own limit held most of a gather (the benchmark's
+// small profile: 63 s at 50/100, 15 s at 200/400, 14 s at 1000/2000; its
+// large one as fast at 200/400 as at 1000/2000, 18.0 and 16.9 s, within
+// the noise). The API server protects itself (priority and fairness
+// queues, or answers 429 with Retry-After, which client-go honours), but
+// with its apiserver started with --max-requests-inflight 2 (two seats
+// for service accounts) large took 27-34 s at 200/400 and 27-38 s at
+// 1000/2000 (median 38 s, more than twice its usual time): the larger
+// bursts queue and time out more (BENCHMARKS.md, "Defaults").
 const (
-	DefaultQPS   = 1000
-	DefaultBurst = 2000
+	DefaultQPS   = 200
+	DefaultBurst = 400
 )
 
 // Flags are the cluster-access flags shared by every command.
