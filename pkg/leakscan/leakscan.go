@@ -72,9 +72,9 @@ func New() *Scanner {
 	return s
 }
 
-// The filter has at least bitsPerForm bits per form held, so that at most
-// about one position in 16 passes it for the map, from 1<<16 bits (8 KiB)
-// up to 1<<24 (2 MiB, a million forms at that ratio).
+// The filter has at least bitsPerForm bits per fingerprint held, so that
+// at most about one position in 16 passes it for the map, from 1<<16 bits
+// (8 KiB) up to 1<<24 (2 MiB, a million fingerprints at that ratio).
 const (
 	minFilterBits = 16
 	maxFilterBits = 24
@@ -125,7 +125,7 @@ func (s *Scanner) Elided(rule, value string) {
 
 // add holds value v, elided by rule, unless it is held already.
 func (s *Scanner) add(rule string, v []byte) {
-	sum, fp := s.sum(v), s.fingerprint(v)
+	sum, fp := s.sum(v), s.fingerprint(binary.LittleEndian.Uint64(v))
 	head, ok := s.first[fp]
 	if !ok {
 		head = -1
@@ -176,12 +176,13 @@ func (s *Scanner) sum(v []byte) [sumSize]byte {
 	return [sumSize]byte(full[:sumSize])
 }
 
-// fingerprint is a salted hash of the first MinLen bytes of b: one
-// multiplication by an odd constant (Fibonacci hashing), whose high bits
-// depend on every bit of the input and index the filter. It is computed
-// at every position of every file scanned, so it is kept this cheap.
-func (s *Scanner) fingerprint(b []byte) uint64 {
-	return (binary.LittleEndian.Uint64(b[:MinLen]) ^ s.prefix) * fibonacci
+// fingerprint is a salted hash of word, the first MinLen bytes of a value
+// (little-endian): one multiplication by an odd constant (Fibonacci
+// hashing), whose high bits depend on every bit of the input and index the
+// filter. It is computed at every position of every file scanned, so it is
+// kept this cheap.
+func (s *Scanner) fingerprint(word uint64) uint64 {
+	return (word ^ s.prefix) * fibonacci
 }
 
 // fibonacci is 2^64 divided by the golden ratio, made odd.
@@ -210,13 +211,12 @@ type match struct {
 // past limit, within b), without overlaps.
 func (s *Scanner) find(b []byte, limit int) []match {
 	var out []match
-	// The loop runs at every byte of every file: the filter's fields are
-	// kept in locals, and the window is a word shifted a byte at a time.
+	// The loop runs at every byte of every file: the window is a word
+	// shifted a byte at a time.
 	end := min(limit, len(b)-MinLen+1)
 	if end <= 0 {
 		return nil
 	}
-	bits, shift, prefix := s.bits, s.shift, s.prefix
 	word := binary.LittleEndian.Uint64(b) // the MinLen bytes at i
 	loaded := true                        // word is at i already
 	for i := 0; i < end; i++ {
@@ -224,8 +224,8 @@ func (s *Scanner) find(b []byte, limit int) []match {
 			word = word>>8 | uint64(b[i+MinLen-1])<<56
 		}
 		loaded = false
-		fp := (word ^ prefix) * fibonacci
-		if c := fp >> shift; bits[c/64]&(1<<(c%64)) == 0 {
+		fp := s.fingerprint(word)
+		if !s.passes(fp) {
 			continue
 		}
 		head, ok := s.first[fp]
