@@ -57,6 +57,12 @@ var watched = map[string]bool{
 	"admissionregistration.k8s.io/mutatingwebhookconfigurations":   true,
 }
 
+// isManifest says whether the file p is the manifest of a bundle (one at
+// most maxManifestDepth folders down).
+func isManifest(p string) bool {
+	return path.Base(p) == steps.ManifestFile && strings.Count(p, "/") < maxManifestDepth
+}
+
 // classify says which resource a YAML file of the layout holds.
 func classify(p string) (resource, bool) { return layout.Locate(p) }
 
@@ -94,7 +100,7 @@ func Analyze(ctx context.Context, fsys fs.FS, o Options) (*Report, error) {
 			a.report.Bytes += info.Size()
 		}
 		switch {
-		case d.Name() == steps.ManifestFile && strings.Count(p, "/") < maxManifestDepth:
+		case isManifest(p):
 			a.bundle(path.Dir(p))
 			if o.Manifests[path.Dir(p)] == nil {
 				a.readManifest(fsys, p)

@@ -81,7 +81,7 @@ func analysed(fsys fs.FS) *Report {
 		if info, err := d.Info(); err == nil {
 			bytes += info.Size()
 		}
-		if d.Name() == steps.ManifestFile && strings.Count(p, "/") < maxManifestDepth {
+		if isManifest(p) {
 			manifests = append(manifests, p)
 		}
 		paths = append(paths, p)

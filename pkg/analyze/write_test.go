@@ -13,20 +13,6 @@ import (
 	"github.com/must-gather/toolkit/pkg/version"
 )
 
-// writeTree writes the files of fsys below dir.
-func writeTree(t *testing.T, dir string, fsys fstest.MapFS) {
-	t.Helper()
-	for name, f := range fsys {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, f.Data, 0o640); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // ownManifest is the test manifest as this build's gather writes it.
 func ownManifest(t *testing.T) []byte {
 	t.Helper()
@@ -59,16 +45,21 @@ func TestWriteDirTakesTheBundlesAnalysis(t *testing.T) {
 
 	// The gather analyses its bundle in the pod.
 	dest := t.TempDir()
-	writeTree(t, filepath.Join(dest, "img"), img)
+	if err := os.CopyFS(filepath.Join(dest, "img"), img); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := Write(t.Context(), os.DirFS(filepath.Join(dest, "img")), func(name string, data []byte) error {
 		return os.WriteFile(filepath.Join(dest, "img", name), data, 0o640)
 	}, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	writeTree(t, dest, client)
 	// The same tree analysed whole, for comparison.
 	whole := t.TempDir()
-	writeTree(t, whole, client)
+	for _, dir := range []string{dest, whole} {
+		if err := os.CopyFS(dir, client); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := os.CopyFS(filepath.Join(whole, "img"), os.DirFS(filepath.Join(dest, "img"))); err != nil {
 		t.Fatal(err)
 	}
