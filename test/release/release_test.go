@@ -12,10 +12,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
@@ -96,16 +97,7 @@ func TestReleaseArtifacts(t *testing.T) {
 	for _, arch := range []string{"amd64", "arm64", "ppc64le", "s390x"} {
 		want[fmt.Sprintf("gather_%s_linux-%s.tar.gz", version, arch)] = platform{"linux", arch}
 	}
-	var wantNames, gotNames []string
-	for n := range want {
-		wantNames = append(wantNames, n)
-	}
-	for n := range sums {
-		gotNames = append(gotNames, n)
-	}
-	sort.Strings(wantNames)
-	sort.Strings(gotNames)
-	if diff := cmp.Diff(wantNames, gotNames); diff != "" {
+	if diff := cmp.Diff(slices.Sorted(maps.Keys(want)), slices.Sorted(maps.Keys(sums))); diff != "" {
 		t.Fatalf("sha256sums.txt names (-want +got):\n%s", diff)
 	}
 	entries, err := os.ReadDir(out)
